@@ -1,0 +1,84 @@
+//! Op-level benchmarks: the cost of recording one tiny op (forward + backward), elementwise
+//! throughput on 1M elements, and matmul forward + backward.
+//!
+//!     cargo bench --bench ops
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use tapegrad::rand::{rngs::StdRng, SeedableRng};
+use tapegrad::{no_grad, Tensor};
+
+/// A chain of this many tiny ops is built and back-propagated per iteration.
+const CHAIN: usize = 100;
+
+fn recording_overhead(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tape");
+    group.throughput(Throughput::Elements(CHAIN as u64));
+    let x = Tensor::from_vec(vec![1.0f32], &[1]).requires_grad();
+    group.bench_function("tiny_op_forward_backward", |b| {
+        b.iter(|| {
+            let mut y = x.clone();
+            for _ in 0..CHAIN {
+                y = &y * 1.0001;
+            }
+            y.backward();
+            x.zero_grad();
+        })
+    });
+    group.bench_function("tiny_op_forward_no_grad", |b| {
+        b.iter(|| {
+            no_grad(|| {
+                let mut y = x.clone();
+                for _ in 0..CHAIN {
+                    y = &y * 1.0001;
+                }
+                black_box(y)
+            })
+        })
+    });
+    group.finish();
+}
+
+fn elementwise(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(0);
+    let n = 1 << 20;
+    let a = Tensor::<f32>::randn(&[n], &mut rng);
+    let b = Tensor::<f32>::randn(&[n], &mut rng);
+    let mut group = c.benchmark_group("elementwise_1M");
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_function("add", |bch| bch.iter(|| black_box(&a + &b)));
+    group.bench_function("mul", |bch| bch.iter(|| black_box(&a * &b)));
+    group.bench_function("exp", |bch| bch.iter(|| black_box(a.exp())));
+    group.finish();
+}
+
+fn matmul(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(0);
+    let mut group = c.benchmark_group("matmul_forward_backward");
+    for n in [256usize, 512, 1024] {
+        let a = Tensor::<f32>::randn(&[n, n], &mut rng).requires_grad();
+        let b = Tensor::<f32>::randn(&[n, n], &mut rng).requires_grad();
+        // Forward + two backward GEMMs.
+        group.throughput(Throughput::Elements((3 * 2 * n * n * n) as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |bch, _| {
+            bch.iter(|| {
+                a.matmul(&b).sum().backward();
+                a.zero_grad();
+                b.zero_grad();
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    targets = recording_overhead, elementwise, matmul
+}
+criterion_main!(benches);

@@ -1,0 +1,170 @@
+"""Generates tests/fixtures/ops.json: values and gradients of every op, computed by PyTorch.
+
+Run from the repository root with PyTorch installed (see scripts/torch-venv.sh):
+    python scripts/gen_fixtures.py
+
+For each case it records the inputs (f64), the output, an upstream gradient, the
+vector-Jacobian product (first derivatives), and a second derivative: the gradient of
+<vjp, w> with respect to the inputs, with `create_graph=True`. The Rust tests in
+tests/pytorch_ops.rs evaluate the same op names and compare.
+"""
+import json
+import os
+
+import torch
+
+torch.set_default_dtype(torch.float64)
+g = torch.Generator().manual_seed(1234)
+
+UNARY = {
+    "exp": lambda x: x.exp(),
+    "log": lambda x: x.log(),
+    "sqrt": lambda x: x.sqrt(),
+    "abs": lambda x: x.abs(),
+    "square": lambda x: x.square(),
+    "neg": lambda x: -x,
+    "relu": lambda x: x.relu(),
+    "leaky_relu": lambda x: torch.nn.functional.leaky_relu(x, 0.1),
+    "sigmoid": lambda x: x.sigmoid(),
+    "tanh": lambda x: x.tanh(),
+    "gelu": lambda x: torch.nn.functional.gelu(x),
+    "gelu_tanh": lambda x: torch.nn.functional.gelu(x, approximate="tanh"),
+    "silu": lambda x: torch.nn.functional.silu(x),
+    "softplus": lambda x: torch.nn.functional.softplus(x),
+    "erf": lambda x: torch.erf(x),
+    "clamp": lambda x: x.clamp(-0.5, 0.5),
+    "powf": lambda x: x.pow(2.5),
+    "powf_neg": lambda x: x.pow(-1.5),
+    "add_scalar": lambda x: x + 1.5,
+    "sub_scalar": lambda x: x - 1.5,
+    "mul_scalar": lambda x: x * -2.5,
+    "div_scalar": lambda x: x / 3.0,
+    "rsub_scalar": lambda x: 2.0 - x,
+    "rdiv_scalar": lambda x: 2.0 / x,
+}
+POSITIVE = {"log", "sqrt", "powf", "powf_neg", "rdiv_scalar"}
+
+BINARY = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "maximum": lambda a, b: torch.maximum(a, b),
+    "minimum": lambda a, b: torch.minimum(a, b),
+}
+
+GATHER_INDEX = [[0, 2], [1, 1], [3, 0]]
+
+OTHER = {
+    "sum": (lambda x: x.sum(), [[3, 4]]),
+    "mean": (lambda x: x.mean(), [[3, 4]]),
+    "sum_dim0": (lambda x: x.sum(0), [[3, 4]]),
+    "sum_dim_last_keep": (lambda x: x.sum(-1, keepdim=True), [[2, 3, 4]]),
+    "mean_dim1": (lambda x: x.mean(1), [[3, 4]]),
+    "max_dim1": (lambda x: x.max(1).values, [[3, 4]]),
+    "min_dim0_keep": (lambda x: x.min(0, keepdim=True).values, [[3, 4]]),
+    "var_dim1_unbiased": (lambda x: x.var(1, unbiased=True), [[3, 4]]),
+    "var_dim0_biased_keep": (lambda x: x.var(0, unbiased=False, keepdim=True), [[3, 4]]),
+    "logsumexp1": (lambda x: x.logsumexp(1), [[3, 4]]),
+    "logsumexp0_keep": (lambda x: x.logsumexp(0, keepdim=True), [[2, 3, 4]]),
+    "softmax_last": (lambda x: x.softmax(-1), [[3, 4]]),
+    "softmax0": (lambda x: x.softmax(0), [[2, 3, 4]]),
+    "log_softmax_last": (lambda x: x.log_softmax(-1), [[3, 4]]),
+    "log_softmax1": (lambda x: x.log_softmax(1), [[2, 3, 4]]),
+    "matmul_2d": (lambda a, b: a @ b, [[3, 4], [4, 5]]),
+    "matmul_1d_1d": (lambda a, b: a @ b, [[4], [4]]),
+    "matmul_1d_2d": (lambda a, b: a @ b, [[4], [4, 5]]),
+    "matmul_2d_1d": (lambda a, b: a @ b, [[3, 4], [4]]),
+    "matmul_3d_2d": (lambda a, b: a @ b, [[2, 3, 4], [4, 5]]),
+    "matmul_2d_3d": (lambda a, b: a @ b, [[3, 4], [2, 4, 5]]),
+    "matmul_broadcast_batch": (lambda a, b: a @ b, [[2, 1, 3, 4], [5, 4, 2]]),
+    "matmul_t": (lambda a, b: a @ b.T, [[3, 4], [5, 4]]),
+    "reshape": (lambda x: x.reshape(3, -1), [[2, 6]]),
+    "flatten": (lambda x: x.flatten(1, -1), [[2, 3, 4]]),
+    "squeeze": (lambda x: x.squeeze(1), [[2, 1, 3]]),
+    "unsqueeze": (lambda x: x.unsqueeze(-1), [[2, 3]]),
+    "transpose": (lambda x: x.transpose(0, 2), [[2, 3, 4]]),
+    "t": (lambda x: x.t(), [[3, 4]]),
+    "permute": (lambda x: x.permute(2, 0, 1), [[2, 3, 4]]),
+    "broadcast_to": (lambda x: x.broadcast_to(2, 3, 4), [[3, 1]]),
+    "sum_to": (lambda x: x.sum_to_size(3, 1), [[2, 3, 4]]),
+    "cat0": (lambda a, b: torch.cat([a, b], 0), [[2, 3], [1, 3]]),
+    "cat_last": (lambda a, b: torch.cat([a, b], -1), [[2, 3], [2, 2]]),
+    "stack1": (lambda a, b: torch.stack([a, b], 1), [[2, 3], [2, 3]]),
+    "narrow": (lambda x: x.narrow(1, 1, 2), [[3, 4]]),
+    "index_select": (lambda x: x.index_select(0, torch.tensor([2, 0, 2])), [[3, 4]]),
+    "gather": (lambda x: x.gather(1, torch.tensor(GATHER_INDEX)), [[3, 4]]),
+    # Compositions: a small tanh network and a cube, for Hessian-vector products.
+    "cube_sum": (lambda x: x.pow(3.0).sum(), [[5]]),
+    "tanh_net": (lambda x, w1, w2: (x @ w1).tanh().matmul(w2).square().mean(), [[4, 3], [3, 5], [5, 2]]),
+    "softplus_big": (lambda x: torch.nn.functional.softplus(x), "big"),
+}
+
+UNARY_SHAPES = [[3, 4], [], [1], [2, 1, 3]]
+BINARY_SHAPES = [([3, 4], [3, 4]), ([3, 1, 4], [2, 4]), ([], [2, 3]), ([2, 3], [1]), ([5], [5]), ([1, 1], [3, 1])]
+
+
+def sample(shape, kind):
+    if kind == "positive":
+        return torch.rand(shape, generator=g) * 1.5 + 0.5
+    if kind == "big":
+        return torch.randn(shape, generator=g) * 30.0
+    return torch.randn(shape, generator=g)
+
+
+def record(name, op, fn, inputs):
+    xs = [x.clone().requires_grad_(True) for x in inputs]
+    y = fn(*xs)
+    u = torch.randn(y.shape, generator=g)
+    grads = torch.autograd.grad(y, xs, u, create_graph=True, allow_unused=True)
+    grads = [gr if gr is not None else torch.zeros_like(x) for gr, x in zip(grads, xs)]
+    ws = [torch.randn(x.shape, generator=g) for x in xs]
+    inner = sum((gr * w).sum() for gr, w in zip(grads, ws))
+    if inner.requires_grad:
+        second = torch.autograd.grad(inner, xs, allow_unused=True)
+        second = [s if s is not None else torch.zeros_like(x) for s, x in zip(second, xs)]
+    else:
+        second = [torch.zeros_like(x) for x in xs]
+    def flat(t):
+        t = t.detach()
+        if t._is_zerotensor():  # PyTorch's lazy zeros (e.g. second derivative of a linear op)
+            t = torch.zeros(t.shape)
+        return [float(v) for v in t.reshape(-1).tolist()]
+
+    return {
+        "name": name,
+        "op": op,
+        "inputs": [{"shape": list(x.shape), "data": flat(x)} for x in inputs],
+        "output": {"shape": list(y.shape), "data": flat(y)},
+        "upstream": flat(u),
+        "grads": [flat(gr) for gr in grads],
+        "weights": [flat(w) for w in ws],
+        "second": [flat(s) for s in second],
+    }
+
+
+def main():
+    cases = []
+    for op, fn in UNARY.items():
+        kind = "positive" if op in POSITIVE else "normal"
+        for shape in UNARY_SHAPES:
+            cases.append(record(f"{op}{shape}", op, fn, [sample(shape, kind)]))
+    for op, fn in BINARY.items():
+        for sa, sb in BINARY_SHAPES:
+            a = sample(sa, "normal")
+            b = sample(sb, "positive" if op == "div" else "normal")
+            cases.append(record(f"{op}{sa}{sb}", op, fn, [a, b]))
+    for op, (fn, shapes) in OTHER.items():
+        if shapes == "big":
+            cases.append(record(op, op, fn, [sample([4, 5], "big")]))
+            continue
+        cases.append(record(f"{op}{shapes}", op, fn, [sample(s, "normal") for s in shapes]))
+    meta = {"torch": torch.__version__, "generator": "scripts/gen_fixtures.py"}
+    path = os.path.join("tests", "fixtures", "ops.json")
+    with open(path, "w") as f:
+        json.dump({"meta": meta, "cases": cases}, f)
+    print(f"wrote {len(cases)} cases to {path}")
+
+
+if __name__ == "__main__":
+    main()

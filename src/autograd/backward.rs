@@ -1,0 +1,408 @@
+//! The reverse walk: from an output back through every recorded op, accumulating gradients.
+//!
+//! 1. Collect the graph behind the output by an explicit-stack depth-first search (no
+//!    recursion, so a chain of a million ops is fine).
+//! 2. Order the nodes by decreasing tape position: each node then comes after everything that
+//!    consumed it, so its gradient is complete when it is reached.
+//! 3. For each node, ask its op for the input gradients (only those some target needs) and
+//!    add them into the inputs' slots, in place where nobody else holds the buffer.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use super::tape::GradModeGuard;
+use crate::ops::Needs;
+use crate::{Error, Float, Tensor};
+
+static DETECT_ANOMALY: AtomicBool = AtomicBool::new(false);
+
+/// Turns anomaly detection on or off for every thread, as `torch.autograd.set_detect_anomaly`.
+///
+/// When on, backward checks each op's input gradients as they are made and stops at the first
+/// NaN or Inf, reporting the op and the source line where it was created. It costs a pass over
+/// every gradient, so leave it off when not debugging.
+///
+/// ```
+/// use tapegrad::Tensor;
+/// tapegrad::set_detect_anomaly(true);
+/// let x = Tensor::from_vec(vec![0.0f64], &[1]).requires_grad();
+/// let err = x.sqrt().sum().try_backward().unwrap_err();
+/// assert!(err.to_string().contains("sqrt"));
+/// tapegrad::set_detect_anomaly(false);
+/// ```
+pub fn set_detect_anomaly(enabled: bool) {
+    DETECT_ANOMALY.store(enabled, Ordering::Relaxed);
+}
+
+/// Whether anomaly detection is on.
+///
+/// ```
+/// assert!(!tapegrad::is_anomaly_enabled());
+/// ```
+pub fn is_anomaly_enabled() -> bool {
+    DETECT_ANOMALY.load(Ordering::Relaxed)
+}
+
+/// Hashes a node address; addresses are already well spread, so no mixing is needed.
+#[derive(Default)]
+struct PtrHasher(u64);
+
+impl Hasher for PtrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only pointers are hashed")
+    }
+    fn write_usize(&mut self, v: usize) {
+        // Drop the alignment bits and fold the high bits in.
+        self.0 = ((v >> 4) ^ (v >> 20)) as u64;
+    }
+}
+
+type PtrMap<V> = HashMap<usize, V, BuildHasherDefault<PtrHasher>>;
+
+fn key<T: Float>(t: &Tensor<T>) -> usize {
+    Arc::as_ptr(&t.0) as usize
+}
+
+/// The graph behind an output, in depth-first discovery order.
+struct Graph<T: Float> {
+    nodes: Vec<Tensor<T>>,
+    index: PtrMap<usize>,
+    /// `edges[edge_start[i]..edge_start[i + 1]]` are node i's inputs (`NONE` if no grad).
+    edges: Vec<usize>,
+    edge_start: Vec<usize>,
+}
+
+const NONE: usize = usize::MAX;
+
+impl<T: Float> Graph<T> {
+    fn collect(root: &Tensor<T>) -> Self {
+        let mut g = Graph {
+            nodes: vec![root.clone()],
+            index: PtrMap::default(),
+            edges: Vec::new(),
+            edge_start: Vec::new(),
+        };
+        g.index.insert(key(root), 0);
+        let mut inputs_of: Vec<Vec<usize>> = Vec::new();
+        let mut stack = vec![0];
+        while let Some(i) = stack.pop() {
+            let t = g.nodes[i].clone();
+            let mut mine = Vec::new();
+            if let Some(gf) = &t.0.grad_fn {
+                for input in gf.inputs.as_slice() {
+                    if !input.0.requires_grad {
+                        mine.push(NONE);
+                        continue;
+                    }
+                    let next = g.nodes.len();
+                    let j = *g.index.entry(key(input)).or_insert(next);
+                    if j == next {
+                        g.nodes.push(input.clone());
+                        stack.push(j);
+                    }
+                    mine.push(j);
+                }
+            }
+            if inputs_of.len() <= i {
+                inputs_of.resize_with(i + 1, Vec::new);
+            }
+            inputs_of[i] = mine;
+        }
+        inputs_of.resize_with(g.nodes.len(), Vec::new);
+        for mine in inputs_of {
+            g.edge_start.push(g.edges.len());
+            g.edges.extend(mine);
+        }
+        g.edge_start.push(g.edges.len());
+        g
+    }
+
+    fn inputs(&self, i: usize) -> &[usize] {
+        &self.edges[self.edge_start[i]..self.edge_start[i + 1]]
+    }
+}
+
+/// Where the walk puts its results.
+pub(crate) enum Sink<'a, T: Float> {
+    /// Accumulate into the `.grad` of every leaf that requires grad (`backward`).
+    Leaves,
+    /// Return the gradients of these tensors, touching no `.grad` (`grad`).
+    Targets(&'a [&'a Tensor<T>]),
+}
+
+/// Runs the reverse walk from `root` with upstream gradient `seed`.
+pub(crate) fn run<T: Float>(
+    root: &Tensor<T>,
+    seed: Tensor<T>,
+    sink: Sink<'_, T>,
+    create_graph: bool,
+) -> Result<Vec<Option<Tensor<T>>>, Error> {
+    let _mode = GradModeGuard::set(create_graph);
+    let graph = Graph::collect(root);
+    let n = graph.nodes.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_unstable_by_key(|&i| std::cmp::Reverse(graph.nodes[i].0.id));
+
+    // Which target (if any) each node is, and which nodes lead to a target at all.
+    let mut target_of = vec![NONE; n];
+    let mut needed = vec![true; n];
+    let mut results = Vec::new();
+    if let Sink::Targets(targets) = &sink {
+        results = vec![None; targets.len()];
+        for (k, t) in targets.iter().enumerate() {
+            if let Some(&i) = graph.index.get(&key(t)) {
+                target_of[i] = k;
+            }
+        }
+        for &i in order.iter().rev() {
+            needed[i] =
+                target_of[i] != NONE || graph.inputs(i).iter().any(|&j| j != NONE && needed[j]);
+        }
+    }
+
+    let anomaly = is_anomaly_enabled();
+    let mut grads: Vec<Option<Tensor<T>>> = vec![None; n];
+    grads[0] = Some(seed);
+    for &i in &order {
+        let Some(g) = grads[i].take() else { continue };
+        if !needed[i] {
+            continue;
+        }
+        let t = &graph.nodes[i];
+        if target_of[i] != NONE {
+            results[target_of[i]] = Some(g.clone());
+        }
+        let Some(gf) = &t.0.grad_fn else {
+            if matches!(sink, Sink::Leaves) {
+                accumulate_leaf(t, g, create_graph);
+            }
+            continue;
+        };
+        let edges = graph.inputs(i);
+        let mut bits = 0u64;
+        for (k, &j) in edges.iter().enumerate() {
+            if j != NONE && needed[j] && k < 64 {
+                bits |= 1 << k;
+            }
+        }
+        let wide = edges.len() > 64 && edges.iter().any(|&j| j != NONE && needed[j]);
+        if bits == 0 && !wide {
+            continue;
+        }
+        let inputs = gf.inputs.as_slice();
+        let input_grads = gf.op.backward(inputs, t, &g, Needs(bits));
+        for (k, gi) in input_grads.into_iter().enumerate() {
+            let j = edges[k];
+            let Some(gi) = gi else { continue };
+            if j == NONE || !needed[j] {
+                continue;
+            }
+            assert_eq!(
+                gi.shape(),
+                inputs[k].shape(),
+                "tapegrad: internal error: backward of {} gave a gradient of the wrong shape",
+                gf.op.name()
+            );
+            if anomaly && gi.data().iter().any(|v| !v.is_finite()) {
+                return Err(Error::Anomaly {
+                    op: gf.op.name(),
+                    location: gf.location.to_string(),
+                    input: k,
+                });
+            }
+            accumulate(&mut grads[j], gi, create_graph);
+        }
+    }
+    Ok(results)
+}
+
+/// Adds `g` into a pending gradient, in place when the buffer is ours alone.
+fn accumulate<T: Float>(slot: &mut Option<Tensor<T>>, g: Tensor<T>, create_graph: bool) {
+    match slot {
+        None => *slot = Some(g),
+        Some(acc) if !create_graph && acc.is_leaf() && Arc::strong_count(&acc.0) == 1 => {
+            *acc.data_mut() += &*g.data();
+        }
+        Some(acc) => *slot = Some(&*acc + &g),
+    }
+}
+
+/// Adds `g` into a leaf's `.grad`, as PyTorch's AccumulateGrad.
+fn accumulate_leaf<T: Float>(leaf: &Tensor<T>, g: Tensor<T>, create_graph: bool) {
+    let mut slot = leaf.grad_slot();
+    match slot.as_ref() {
+        None if create_graph || Arc::strong_count(&g.0) == 1 => *slot = Some(g),
+        // Someone else holds this buffer (an upstream passed through): keep our own copy.
+        None => *slot = Some(Tensor::leaf(g.to_array())),
+        Some(old) if !create_graph && old.is_leaf() && !old.is_requires_grad() => {
+            *old.data_mut() += &*g.data();
+        }
+        Some(old) => {
+            let sum = old + &g;
+            *slot = Some(sum);
+        }
+    }
+}
+
+#[track_caller]
+fn check_scalar<T: Float>(op: &str, y: &Tensor<T>) {
+    if y.numel() != 1 {
+        panic!(
+            "tapegrad: {op}: the output has shape {:?} ({} elements); gradients can be implicitly \
+             created only for one-element outputs, use {op}_with and an upstream gradient",
+            y.shape(),
+            y.numel()
+        );
+    }
+}
+
+#[track_caller]
+fn check_upstream<T: Float>(op: &str, y: &Tensor<T>, upstream: &Tensor<T>) {
+    if y.shape() != upstream.shape() {
+        panic!(
+            "tapegrad: {op}: upstream gradient of shape {:?} does not match output of shape {:?}",
+            upstream.shape(),
+            y.shape()
+        );
+    }
+}
+
+fn backward_from<T: Float>(y: &Tensor<T>, seed: Tensor<T>) -> Result<(), Error> {
+    if !y.is_requires_grad() {
+        return Err(Error::Backward(
+            "the tensor does not require grad and has no recorded op (was it made under \
+             no_grad, or from tensors that do not require grad?)"
+                .into(),
+        ));
+    }
+    run(y, seed, Sink::Leaves, false).map(|_| ())
+}
+
+impl<T: Float> Tensor<T> {
+    /// Computes the gradient of this one-element tensor with respect to every leaf that
+    /// requires grad, and adds it into their `.grad` (it accumulates, as in PyTorch).
+    ///
+    /// # Panics
+    /// If the tensor has more than one element, does not require grad, or anomaly detection
+    /// finds a NaN/Inf gradient. [`Tensor::try_backward`] returns these as errors instead.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x = Tensor::from_vec(vec![3.0f64], &[1]).requires_grad();
+    /// let y = (&x * &x).sum();
+    /// y.backward();
+    /// y.backward(); // accumulates: 6 + 6
+    /// assert_eq!(x.grad().unwrap().to_vec(), vec![12.0]);
+    /// ```
+    #[track_caller]
+    pub fn backward(&self) {
+        if let Err(e) = self.try_backward() {
+            panic!("{e}");
+        }
+    }
+
+    /// Like [`Tensor::backward`], but returns problems as an [`Error`].
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let c = Tensor::<f32>::ones(&[1]);
+    /// assert!(c.try_backward().is_err()); // nothing requires grad
+    /// ```
+    #[track_caller]
+    pub fn try_backward(&self) -> Result<(), Error> {
+        check_scalar("backward", self);
+        backward_from(self, Tensor::ones(self.shape()))
+    }
+
+    /// Backward from a non-scalar output: the vector–Jacobian product with `upstream`, which
+    /// has the output's shape.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).requires_grad();
+    /// let y = &x * 3.0;
+    /// y.backward_with(&Tensor::from_vec(vec![1.0, 10.0], &[2]));
+    /// assert_eq!(x.grad().unwrap().to_vec(), vec![3.0, 30.0]);
+    /// ```
+    #[track_caller]
+    pub fn backward_with(&self, upstream: &Tensor<T>) {
+        if let Err(e) = self.try_backward_with(upstream) {
+            panic!("{e}");
+        }
+    }
+
+    /// Like [`Tensor::backward_with`], but returns problems as an [`Error`].
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).requires_grad();
+    /// assert!((&x * 2.0).try_backward_with(&Tensor::ones(&[2])).is_ok());
+    /// ```
+    #[track_caller]
+    pub fn try_backward_with(&self, upstream: &Tensor<T>) -> Result<(), Error> {
+        check_upstream("backward_with", self, upstream);
+        backward_from(self, upstream.detach())
+    }
+}
+
+/// The gradients of the one-element `y` with respect to `inputs`, as `torch.autograd.grad`.
+///
+/// No `.grad` is touched. An input that `y` does not depend on gets zeros of its shape. With
+/// `create_graph` the backward pass is itself recorded, so the results can be differentiated
+/// again (Hessian–vector products, gradient penalties).
+///
+/// # Panics
+/// If `y` has more than one element, or anomaly detection finds a NaN/Inf gradient.
+///
+/// ```
+/// use tapegrad::Tensor;
+/// let x = Tensor::from_vec(vec![2.0f64], &[1]).requires_grad();
+/// let y = x.powf(3.0).sum();
+/// let dx = &tapegrad::grad(&y, &[&x], true)[0]; // 3x² = 12
+/// assert_eq!(dx.to_vec(), vec![12.0]);
+/// let d2x = &tapegrad::grad(&dx.sum(), &[&x], false)[0]; // 6x = 12
+/// assert_eq!(d2x.to_vec(), vec![12.0]);
+/// assert!(x.grad().is_none());
+/// ```
+#[track_caller]
+pub fn grad<T: Float>(y: &Tensor<T>, inputs: &[&Tensor<T>], create_graph: bool) -> Vec<Tensor<T>> {
+    check_scalar("grad", y);
+    grad_with(y, &Tensor::ones(y.shape()), inputs, create_graph)
+}
+
+/// [`grad`] for a non-scalar `y`: the vector–Jacobian product with `upstream` (`y`'s shape).
+///
+/// ```
+/// use tapegrad::Tensor;
+/// let x = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).requires_grad();
+/// let y = &x * &x;
+/// let g = tapegrad::grad_with(&y, &Tensor::from_vec(vec![1.0, 1.0], &[2]), &[&x], false);
+/// assert_eq!(g[0].to_vec(), vec![2.0, 4.0]);
+/// ```
+#[track_caller]
+pub fn grad_with<T: Float>(
+    y: &Tensor<T>,
+    upstream: &Tensor<T>,
+    inputs: &[&Tensor<T>],
+    create_graph: bool,
+) -> Vec<Tensor<T>> {
+    check_upstream("grad_with", y, upstream);
+    let results = if y.is_requires_grad() {
+        match run(y, upstream.clone(), Sink::Targets(inputs), create_graph) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        }
+    } else {
+        vec![None; inputs.len()]
+    };
+    results
+        .into_iter()
+        .zip(inputs)
+        .map(|(g, x)| g.unwrap_or_else(|| Tensor::zeros(x.shape())))
+        .collect()
+}

@@ -1,0 +1,221 @@
+//! Recording: the graph node behind every tensor, the op record, and grad mode.
+//!
+//! Every tensor is an `Arc<Node>`. A tensor made by an op whose inputs need gradients gets a
+//! [`GradFn`]: which op made it, the input tensors, and the user's source line. The inputs
+//! are held by `Arc`, so the recorded graph lives exactly as long as some tensor refers to it.
+//! Each node also gets a sequence number from one global counter: that number is the tape's
+//! order. An op's inputs always exist before the op runs, so walking nodes by decreasing
+//! sequence number visits every consumer before what it consumes, which is the reverse walk.
+
+use std::cell::Cell;
+use std::panic::Location;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use ndarray::{ArrayD, IxDyn};
+
+use crate::ops::Op;
+use crate::{Float, Tensor};
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
+}
+
+/// The storage and autograd record behind a [`Tensor`] handle.
+pub(crate) struct Node<T: Float> {
+    pub(crate) data: RwLock<ArrayD<T>>,
+    /// The shape of `data`, kept outside the lock so `shape()` can lend it out.
+    pub(crate) shape: IxDyn,
+    /// The accumulated gradient; only leaves that require grad ever fill it.
+    pub(crate) grad: Mutex<Option<Tensor<T>>>,
+    pub(crate) requires_grad: bool,
+    pub(crate) grad_fn: Option<GradFn<T>>,
+    /// Position on the tape (creation order).
+    pub(crate) id: u64,
+}
+
+/// How a non-leaf tensor was made.
+pub(crate) struct GradFn<T: Float> {
+    pub(crate) op: Op<T>,
+    pub(crate) inputs: Inputs<T>,
+    pub(crate) location: &'static Location<'static>,
+}
+
+/// The input tensors of a recorded op; one or two inline, so most records allocate nothing.
+pub(crate) enum Inputs<T: Float> {
+    One([Tensor<T>; 1]),
+    Two([Tensor<T>; 2]),
+    Many(Vec<Tensor<T>>),
+}
+
+impl<T: Float> Inputs<T> {
+    pub(crate) fn as_slice(&self) -> &[Tensor<T>] {
+        match self {
+            Inputs::One(a) => a,
+            Inputs::Two(a) => a,
+            Inputs::Many(v) => v,
+        }
+    }
+
+    fn move_into(self, stack: &mut Vec<Tensor<T>>) {
+        match self {
+            Inputs::One(a) => stack.extend(a),
+            Inputs::Two(a) => stack.extend(a),
+            Inputs::Many(v) => stack.extend(v),
+        }
+    }
+}
+
+impl<T: Float> From<&Tensor<T>> for Inputs<T> {
+    fn from(a: &Tensor<T>) -> Self {
+        Inputs::One([a.clone()])
+    }
+}
+
+impl<T: Float> From<(&Tensor<T>, &Tensor<T>)> for Inputs<T> {
+    fn from((a, b): (&Tensor<T>, &Tensor<T>)) -> Self {
+        Inputs::Two([a.clone(), b.clone()])
+    }
+}
+
+impl<T: Float> From<&[&Tensor<T>]> for Inputs<T> {
+    fn from(ts: &[&Tensor<T>]) -> Self {
+        Inputs::Many(ts.iter().map(|t| (*t).clone()).collect())
+    }
+}
+
+impl<T: Float> Node<T> {
+    pub(crate) fn new(data: ArrayD<T>, requires_grad: bool, grad_fn: Option<GradFn<T>>) -> Self {
+        LIVE.fetch_add(1, Ordering::Relaxed);
+        Node {
+            shape: data.raw_dim(),
+            data: RwLock::new(data),
+            grad: Mutex::new(None),
+            requires_grad,
+            grad_fn,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+}
+
+/// Dropping a long graph must not recurse once per node (a 1,000,000-op chain would overflow
+/// the stack), so a node hands its inputs to an explicit stack, and every input this node
+/// held the last reference to is taken apart the same way.
+impl<T: Float> Drop for Node<T> {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::Relaxed);
+        let Some(grad_fn) = self.grad_fn.take() else {
+            return;
+        };
+        let mut stack = Vec::new();
+        grad_fn.inputs.move_into(&mut stack);
+        while let Some(t) = stack.pop() {
+            if let Some(mut node) = Arc::into_inner(t.0) {
+                if let Some(gf) = node.grad_fn.take() {
+                    gf.inputs.move_into(&mut stack);
+                }
+            }
+        }
+    }
+}
+
+/// How many tensors (graph nodes, gradients included) are alive in the whole process.
+///
+/// For finding leaks: a training loop that keeps a graph alive by mistake shows a count that
+/// grows step after step.
+///
+/// ```
+/// use tapegrad::Tensor;
+/// let x = Tensor::<f32>::ones(&[3]).requires_grad();
+/// let y = x.exp().sum();
+/// assert!(tapegrad::live_tensors() >= 3);
+/// drop(y);
+/// ```
+pub fn live_tensors() -> usize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+/// Whether ops on this thread are being recorded.
+pub(crate) fn grad_enabled() -> bool {
+    GRAD_ENABLED.with(Cell::get)
+}
+
+/// Switches recording on or off for this thread until dropped, then restores what was.
+pub(crate) struct GradModeGuard {
+    previous: bool,
+}
+
+impl GradModeGuard {
+    pub(crate) fn set(enabled: bool) -> Self {
+        let previous = GRAD_ENABLED.with(|g| g.replace(enabled));
+        GradModeGuard { previous }
+    }
+}
+
+impl Drop for GradModeGuard {
+    fn drop(&mut self) {
+        GRAD_ENABLED.with(|g| g.set(self.previous));
+    }
+}
+
+/// Turns off recording while it lives, like PyTorch's `torch.no_grad()` context.
+///
+/// ```
+/// use tapegrad::{NoGradGuard, Tensor};
+/// let w = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad();
+/// let y = {
+///     let _guard = NoGradGuard::new();
+///     &w * 2.0
+/// };
+/// assert!(!y.is_requires_grad());
+/// assert!((&w * 2.0).is_requires_grad());
+/// ```
+pub struct NoGradGuard {
+    _mode: GradModeGuard,
+}
+
+impl NoGradGuard {
+    /// Stops recording on this thread until the guard is dropped.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        NoGradGuard {
+            _mode: GradModeGuard::set(false),
+        }
+    }
+}
+
+/// Runs `f` without recording any op, like `with torch.no_grad():`.
+///
+/// ```
+/// use tapegrad::{no_grad, Tensor};
+/// let w = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad();
+/// let y = no_grad(|| w.exp());
+/// assert!(!y.is_requires_grad());
+/// ```
+pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
+    let _guard = NoGradGuard::new();
+    f()
+}
+
+impl<T: Float> Tensor<T> {
+    /// Wraps an op's result, recording the op when grad mode is on and an input needs a grad.
+    #[track_caller]
+    pub(crate) fn from_op(data: ArrayD<T>, op: Op<T>, inputs: impl Into<Inputs<T>>) -> Self {
+        if !grad_enabled() {
+            return Tensor::from_node(Node::new(data, false, None));
+        }
+        let inputs = inputs.into();
+        if !inputs.as_slice().iter().any(|t| t.0.requires_grad) {
+            return Tensor::from_node(Node::new(data, false, None));
+        }
+        let grad_fn = GradFn {
+            op,
+            inputs,
+            location: Location::caller(),
+        };
+        Tensor::from_node(Node::new(data, true, Some(grad_fn)))
+    }
+}

@@ -1,0 +1,60 @@
+//! # tapegrad
+//!
+//! A small tensor and reverse-mode autograd library in pure Rust, with PyTorch's names and
+//! semantics. An ndarray-backed [`Tensor`] records the ops applied to it; [`Tensor::backward`]
+//! walks that record in reverse and accumulates gradients into the leaves.
+//!
+//! ```
+//! use tapegrad::prelude::*;
+//!
+//! let w = Tensor::from_vec(vec![0.5f32, -1.0], &[2]).requires_grad();
+//! let x = Tensor::from_vec(vec![2.0f32, 3.0], &[2]);
+//! let loss = (&w * &x).sum().square();   // (w·x)² = (1 - 3)² = 4
+//! loss.backward();
+//! assert_eq!(loss.item(), 4.0);
+//! assert_eq!(w.grad().unwrap().to_vec(), vec![-8.0, -12.0]); // 2(w·x)·x
+//! ```
+//!
+//! See `ARCHITECTURE.md` for how the pieces fit together.
+#![deny(missing_docs)]
+
+mod autograd;
+mod display;
+mod error;
+mod float;
+mod ops;
+mod tensor;
+
+pub use autograd::backward::{grad, grad_with, is_anomaly_enabled, set_detect_anomaly};
+pub use autograd::gradcheck::gradcheck;
+pub use autograd::tape::{live_tensors, no_grad, NoGradGuard};
+pub use error::{Error, Result};
+pub use float::Float;
+pub use tensor::{DataMut, Tensor};
+
+/// The ndarray version tapegrad is built on, so callers can pass arrays without matching
+/// versions by hand.
+pub use ndarray;
+/// The rand version tapegrad is built on, for rngs passed to constructors and layers.
+pub use rand;
+
+/// The names most programs need: `use tapegrad::prelude::*;`.
+pub mod prelude {
+    pub use crate::{no_grad, Float, NoGradGuard, Tensor};
+}
+
+#[cfg(test)]
+mod send_sync {
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn tensor_is_send_and_sync() {
+        assert_send_sync::<crate::Tensor<f32>>();
+        assert_send_sync::<crate::Tensor<f64>>();
+    }
+}
+
+/// The README's code blocks, run as doctests so the quick start stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

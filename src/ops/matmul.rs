@@ -1,0 +1,185 @@
+//! Matrix products with PyTorch's `matmul` semantics: 1-D operands are promoted to matrices,
+//! batch dims broadcast.
+//!
+//! The recorded op is `op(a) · op(b)`, where `op` optionally transposes the last two dims.
+//! Backward uses the same op with other flags, so transposed operands reach the GEMM as
+//! strides and are never copied.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array3, ArrayD, ArrayView3, Axis, IxDyn};
+
+use super::{broadcast_shape, Grads, Needs, Op};
+use crate::{Float, Tensor};
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MatMulOp {
+    /// Transpose the last two dims of the first operand.
+    ta: bool,
+    /// Transpose the last two dims of the second operand.
+    tb: bool,
+}
+
+impl MatMulOp {
+    pub(crate) fn name(self) -> &'static str {
+        "matmul"
+    }
+
+    pub(crate) fn backward<T: Float>(
+        self,
+        a: &Tensor<T>,
+        b: &Tensor<T>,
+        g: &Tensor<T>,
+        needs: Needs,
+    ) -> Grads<T> {
+        let MatMulOp { ta, tb } = self;
+        // C = op(A)·op(B)  ⇒  dop(A) = G·op(B)ᵀ and dop(B) = op(A)ᵀ·G, transposed back when
+        // A or B entered transposed.
+        let ga = needs.get(0).then(|| {
+            let ga = if ta {
+                mm(b, g, tb, true)
+            } else {
+                mm(g, b, false, !tb)
+            };
+            ga.sum_to(a.shape())
+        });
+        let gb = needs.get(1).then(|| {
+            let gb = if tb {
+                mm(g, a, true, ta)
+            } else {
+                mm(a, g, !ta, false)
+            };
+            gb.sum_to(b.shape())
+        });
+        vec![ga, gb]
+    }
+}
+
+/// The rows and columns of the last two dims of `shape`, swapped when `transposed`.
+fn matrix_dims(shape: &[usize], transposed: bool) -> (usize, usize) {
+    let (r, c) = (shape[shape.len() - 2], shape[shape.len() - 1]);
+    if transposed {
+        (c, r)
+    } else {
+        (r, c)
+    }
+}
+
+/// `op(a)·op(b)` for operands with at least 2 dims, recorded as one op.
+#[track_caller]
+pub(crate) fn mm<T: Float>(a: &Tensor<T>, b: &Tensor<T>, ta: bool, tb: bool) -> Tensor<T> {
+    let data = matmul_arrays(&a.data(), &b.data(), ta, tb);
+    Tensor::from_op(data, Op::MatMul(MatMulOp { ta, tb }), (a, b))
+}
+
+/// Maps a flat index over the broadcast batch dims to the flat batch index of one operand.
+fn batch_index(i: usize, out_batch: &[usize], own_batch: &[usize]) -> usize {
+    let lead = out_batch.len() - own_batch.len();
+    let (mut rest, mut index, mut stride) = (i, 0, 1);
+    for d in (0..out_batch.len()).rev() {
+        let pos = rest % out_batch[d];
+        rest /= out_batch[d];
+        if d >= lead {
+            let size = own_batch[d - lead];
+            if size != 1 {
+                index += pos * stride;
+            }
+            stride *= size;
+        }
+    }
+    index
+}
+
+/// The array viewed as a stack of matrices `[batch, rows, cols]`.
+fn as3<T: Float>(x: &ArrayD<T>) -> ArrayView3<'_, T> {
+    let s = x.shape();
+    let lead: usize = s[..s.len() - 2].iter().product();
+    x.view()
+        .into_shape_with_order((lead, s[s.len() - 2], s[s.len() - 1]))
+        .expect("standard layout")
+}
+
+fn matmul_arrays<T: Float>(a: &ArrayD<T>, b: &ArrayD<T>, ta: bool, tb: bool) -> ArrayD<T> {
+    let (m, _) = matrix_dims(a.shape(), ta);
+    let (_, n) = matrix_dims(b.shape(), tb);
+    let (batch_a, batch_b) = (&a.shape()[..a.ndim() - 2], &b.shape()[..b.ndim() - 2]);
+    let batch = broadcast_shape("matmul", batch_a, batch_b);
+    let count: usize = batch.iter().product();
+    let (a3, b3) = (as3(a), as3(b));
+    let mut out = Array3::<T>::zeros((count, m, n));
+    for (i, mut c) in out.axis_iter_mut(Axis(0)).enumerate() {
+        let x = a3.index_axis(Axis(0), batch_index(i, &batch, batch_a));
+        let y = b3.index_axis(Axis(0), batch_index(i, &batch, batch_b));
+        let x = if ta { x.reversed_axes() } else { x };
+        let y = if tb { y.reversed_axes() } else { y };
+        general_mat_mul(T::one(), &x, &y, T::zero(), &mut c);
+    }
+    let mut shape = batch;
+    shape.extend([m, n]);
+    out.into_shape_with_order(IxDyn(&shape))
+        .expect("standard layout")
+}
+
+impl<T: Float> Tensor<T> {
+    /// Matrix product with PyTorch's `matmul` rules: 1-D·1-D is a dot product, a 1-D operand
+    /// is treated as a row (left) or column (right) vector, and leading batch dims broadcast.
+    ///
+    /// # Panics
+    /// If the inner dims differ or the batch dims cannot broadcast, naming both shapes.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let a = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// let b = Tensor::from_vec(vec![1.0f32, 1.0], &[2]);
+    /// assert_eq!(a.matmul(&b).to_vec(), vec![3.0, 7.0]);
+    /// let batch = Tensor::<f32>::ones(&[5, 2, 3]);
+    /// assert_eq!(a.matmul(&batch).shape(), &[5, 2, 3]);
+    /// ```
+    #[track_caller]
+    pub fn matmul(&self, other: &Tensor<T>) -> Tensor<T> {
+        let (sa, sb) = (self.shape(), other.shape());
+        if sa.is_empty() || sb.is_empty() {
+            panic!("tapegrad: matmul: both arguments need at least 1 dim, got shapes {sa:?} and {sb:?}");
+        }
+        let ka = sa[sa.len() - 1];
+        let kb = if sb.len() == 1 {
+            sb[0]
+        } else {
+            sb[sb.len() - 2]
+        };
+        if ka != kb {
+            panic!("tapegrad: matmul: shapes {sa:?} and {sb:?} do not match ({ka} != {kb})");
+        }
+        if sa.len() > 2 || sb.len() > 2 {
+            let (ba, bb) = (
+                &sa[..sa.len().saturating_sub(2)],
+                &sb[..sb.len().saturating_sub(2)],
+            );
+            broadcast_shape("matmul", ba, bb);
+        }
+        match (sa.len(), sb.len()) {
+            (1, 1) => mm(&self.unsqueeze(0), &other.unsqueeze(1), false, false).reshape_to(&[]),
+            (1, _) => mm(&self.unsqueeze(0), other, false, false).squeeze(-2),
+            (_, 1) => mm(self, &other.unsqueeze(1), false, false).squeeze(-1),
+            _ => mm(self, other, false, false),
+        }
+    }
+
+    /// `self · otherᵀ` for matrices (or batches), without copying the transpose; this is what
+    /// a linear layer computes (`x · Wᵀ`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0], &[1, 2]);
+    /// let w = Tensor::from_vec(vec![1.0f32, 0.0, 0.0, 1.0, 1.0, 1.0], &[3, 2]);
+    /// assert_eq!(x.matmul_t(&w).to_vec(), vec![1.0, 2.0, 3.0]);
+    /// ```
+    #[track_caller]
+    pub fn matmul_t(&self, other: &Tensor<T>) -> Tensor<T> {
+        let (sa, sb) = (self.shape(), other.shape());
+        if sa.len() < 2 || sb.len() < 2 || sa[sa.len() - 1] != sb[sb.len() - 1] {
+            panic!("tapegrad: matmul_t: shapes {sa:?} and {sb:?} do not match (a · bᵀ needs equal last dims)");
+        }
+        broadcast_shape("matmul_t", &sa[..sa.len() - 2], &sb[..sb.len() - 2]);
+        mm(self, other, false, true)
+    }
+}

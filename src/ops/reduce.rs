@@ -1,0 +1,322 @@
+//! Reductions: `sum mean sum_dim mean_dim max_dim min_dim var_dim logsumexp`, and `argmax`.
+
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
+
+use super::{normalize_dim, Op};
+use crate::{Float, Tensor};
+
+#[derive(Clone, Debug)]
+pub(crate) enum ReduceOp {
+    Sum,
+    Mean,
+    SumDim {
+        dim: usize,
+        keepdim: bool,
+    },
+    MeanDim {
+        dim: usize,
+        keepdim: bool,
+    },
+    /// Max or min along a dim; `indices` are the positions picked (the gradient goes there).
+    Select {
+        dim: usize,
+        keepdim: bool,
+        max: bool,
+        indices: ArrayD<usize>,
+    },
+    VarDim {
+        dim: usize,
+        keepdim: bool,
+        unbiased: bool,
+    },
+    LogSumExp {
+        dim: usize,
+        keepdim: bool,
+    },
+}
+
+impl ReduceOp {
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            ReduceOp::Sum => "sum",
+            ReduceOp::Mean => "mean",
+            ReduceOp::SumDim { .. } => "sum_dim",
+            ReduceOp::MeanDim { .. } => "mean_dim",
+            ReduceOp::Select { max: true, .. } => "max_dim",
+            ReduceOp::Select { max: false, .. } => "min_dim",
+            ReduceOp::VarDim { .. } => "var_dim",
+            ReduceOp::LogSumExp { .. } => "logsumexp",
+        }
+    }
+
+    pub(crate) fn backward<T: Float>(
+        &self,
+        x: &Tensor<T>,
+        out: &Tensor<T>,
+        g: &Tensor<T>,
+    ) -> Tensor<T> {
+        let shape = x.shape();
+        let n = |dim: usize| T::from_usize(shape[dim]).unwrap();
+        match self {
+            ReduceOp::Sum => g.broadcast_to(shape),
+            ReduceOp::Mean => (g / T::from_usize(x.numel()).unwrap()).broadcast_to(shape),
+            ReduceOp::SumDim { dim, keepdim } => keep(g, *dim, *keepdim).broadcast_to(shape),
+            ReduceOp::MeanDim { dim, keepdim } => {
+                (keep(g, *dim, *keepdim) / n(*dim)).broadcast_to(shape)
+            }
+            ReduceOp::Select {
+                dim,
+                keepdim,
+                indices,
+                ..
+            } => {
+                let mut mask = ArrayD::<T>::zeros(IxDyn(shape));
+                for (mut lane, &i) in mask.lanes_mut(Axis(*dim)).into_iter().zip(indices.iter()) {
+                    lane[i] = T::one();
+                }
+                keep(g, *dim, *keepdim) * Tensor::leaf(mask)
+            }
+            ReduceOp::VarDim {
+                dim,
+                keepdim,
+                unbiased,
+            } => {
+                let dof = n(*dim) - if *unbiased { T::one() } else { T::zero() };
+                let centered = x - &x.mean_dim(*dim as isize, true);
+                keep(g, *dim, *keepdim) * (centered * (T::of_f64(2.0) / dof))
+            }
+            ReduceOp::LogSumExp { dim, keepdim } => {
+                keep(g, *dim, *keepdim) * (x - &keep(out, *dim, *keepdim)).exp()
+            }
+        }
+    }
+}
+
+/// `t` with the reduced `dim` put back (size 1) when the reduction dropped it.
+fn keep<T: Float>(t: &Tensor<T>, dim: usize, keepdim: bool) -> Tensor<T> {
+    if keepdim {
+        t.clone()
+    } else {
+        t.unsqueeze(dim as isize)
+    }
+}
+
+/// `a` with `dim` restored as size 1 when `keepdim` asks for it.
+fn shape_result<T: Float>(a: ArrayD<T>, dim: usize, keepdim: bool) -> ArrayD<T> {
+    if keepdim {
+        a.insert_axis(Axis(dim))
+    } else {
+        a
+    }
+}
+
+/// Index and value of the largest (or smallest) element of a lane; NaN wins, as in PyTorch.
+fn select<T: Float>(lane: ArrayViewD<'_, T>, max: bool) -> (usize, T) {
+    let mut best = (0, lane[0]);
+    for (i, &v) in lane.iter().enumerate().skip(1) {
+        if best.1.is_nan() {
+            break;
+        }
+        let better = if max { v > best.1 } else { v < best.1 };
+        if better || v.is_nan() {
+            best = (i, v);
+        }
+    }
+    best
+}
+
+impl<T: Float> Tensor<T> {
+    #[track_caller]
+    fn reduce_dim(&self, op: &str, dim: isize) -> usize {
+        let d = normalize_dim(op, dim, self.shape());
+        if self.shape()[d] == 0 {
+            panic!(
+                "tapegrad: {op}: cannot reduce an empty dim {dim} of shape {:?}",
+                self.shape()
+            );
+        }
+        d
+    }
+
+    /// The sum of all elements, as a 0-d tensor.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// assert_eq!(t.sum().item(), 10.0);
+    /// ```
+    #[track_caller]
+    pub fn sum(&self) -> Tensor<T> {
+        let s = self.data().sum();
+        Tensor::from_op(
+            ArrayD::from_elem(IxDyn(&[]), s),
+            Op::Reduce(ReduceOp::Sum),
+            self,
+        )
+    }
+
+    /// The mean of all elements, as a 0-d tensor.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// assert_eq!(t.mean().item(), 2.5);
+    /// ```
+    #[track_caller]
+    pub fn mean(&self) -> Tensor<T> {
+        let n = T::from_usize(self.numel()).unwrap();
+        let m = self.data().sum() / n;
+        Tensor::from_op(
+            ArrayD::from_elem(IxDyn(&[]), m),
+            Op::Reduce(ReduceOp::Mean),
+            self,
+        )
+    }
+
+    /// Sums along `dim`, keeping it as size 1 when `keepdim`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// assert_eq!(t.sum_dim(0, false).to_vec(), vec![4.0, 6.0]);
+    /// assert_eq!(t.sum_dim(-1, true).shape(), &[2, 1]);
+    /// ```
+    #[track_caller]
+    pub fn sum_dim(&self, dim: isize, keepdim: bool) -> Tensor<T> {
+        let d = normalize_dim("sum_dim", dim, self.shape());
+        let data = shape_result(self.data().sum_axis(Axis(d)), d, keepdim);
+        Tensor::from_op(data, Op::Reduce(ReduceOp::SumDim { dim: d, keepdim }), self)
+    }
+
+    /// Means along `dim`, keeping it as size 1 when `keepdim`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// assert_eq!(t.mean_dim(1, false).to_vec(), vec![1.5, 3.5]);
+    /// ```
+    #[track_caller]
+    pub fn mean_dim(&self, dim: isize, keepdim: bool) -> Tensor<T> {
+        let d = self.reduce_dim("mean_dim", dim);
+        let n = T::from_usize(self.shape()[d]).unwrap();
+        let data = shape_result(self.data().sum_axis(Axis(d)) / n, d, keepdim);
+        Tensor::from_op(
+            data,
+            Op::Reduce(ReduceOp::MeanDim { dim: d, keepdim }),
+            self,
+        )
+    }
+
+    #[track_caller]
+    fn select_dim(&self, op: &str, dim: isize, keepdim: bool, max: bool) -> Tensor<T> {
+        let d = self.reduce_dim(op, dim);
+        let picked = self
+            .data()
+            .map_axis(Axis(d), |lane| select(lane.into_dyn(), max));
+        let values = shape_result(picked.mapv(|(_, v)| v), d, keepdim);
+        let indices = picked.mapv(|(i, _)| i);
+        Tensor::from_op(
+            values,
+            Op::Reduce(ReduceOp::Select {
+                dim: d,
+                keepdim,
+                max,
+                indices,
+            }),
+            self,
+        )
+    }
+
+    /// The largest value along `dim`; the gradient goes to the first largest element.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 5.0, 3.0, 2.0], &[2, 2]);
+    /// assert_eq!(t.max_dim(1, false).to_vec(), vec![5.0, 3.0]);
+    /// ```
+    #[track_caller]
+    pub fn max_dim(&self, dim: isize, keepdim: bool) -> Tensor<T> {
+        self.select_dim("max_dim", dim, keepdim, true)
+    }
+
+    /// The smallest value along `dim`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 5.0, 3.0, 2.0], &[2, 2]);
+    /// assert_eq!(t.min_dim(0, true).to_vec(), vec![1.0, 2.0]);
+    /// ```
+    #[track_caller]
+    pub fn min_dim(&self, dim: isize, keepdim: bool) -> Tensor<T> {
+        self.select_dim("min_dim", dim, keepdim, false)
+    }
+
+    /// The index of the largest value along `dim` (first one on ties); not differentiable.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 5.0, 3.0, 2.0], &[2, 2]);
+    /// assert_eq!(t.argmax(1).into_raw_vec_and_offset().0, vec![1, 0]);
+    /// ```
+    #[track_caller]
+    pub fn argmax(&self, dim: isize) -> ArrayD<usize> {
+        let d = self.reduce_dim("argmax", dim);
+        self.data()
+            .map_axis(Axis(d), |lane| select(lane.into_dyn(), true).0)
+    }
+
+    /// The variance along `dim`, with Bessel's correction when `unbiased` (PyTorch's
+    /// `correction=1`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[4]);
+    /// assert!((t.var_dim(0, true, false).item() - 5.0 / 3.0).abs() < 1e-15);
+    /// assert_eq!(t.var_dim(0, false, false).item(), 1.25);
+    /// ```
+    #[track_caller]
+    pub fn var_dim(&self, dim: isize, unbiased: bool, keepdim: bool) -> Tensor<T> {
+        let d = self.reduce_dim("var_dim", dim);
+        let n = self.shape()[d];
+        let dof = T::from_usize(n).unwrap() - if unbiased { T::one() } else { T::zero() };
+        let data = self.data();
+        let mean = data.sum_axis(Axis(d)) / T::from_usize(n).unwrap();
+        let centered = &*data - &mean.insert_axis(Axis(d));
+        let var = centered.mapv(|v| v * v).sum_axis(Axis(d)) / dof;
+        drop(data);
+        let op = ReduceOp::VarDim {
+            dim: d,
+            keepdim,
+            unbiased,
+        };
+        Tensor::from_op(shape_result(var, d, keepdim), Op::Reduce(op), self)
+    }
+
+    /// `log(sum(exp(x)))` along `dim`, computed without overflow (the max is factored out).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1000.0f32, 1000.0], &[2]);
+    /// let y = t.logsumexp(0, false).item();
+    /// assert!((y - (1000.0 + 2f32.ln())).abs() < 1e-3);
+    /// ```
+    #[track_caller]
+    pub fn logsumexp(&self, dim: isize, keepdim: bool) -> Tensor<T> {
+        let d = self.reduce_dim("logsumexp", dim);
+        let data = self.data();
+        let out = data.map_axis(Axis(d), |lane| logsumexp_lane(lane.iter().copied()));
+        drop(data);
+        let op = ReduceOp::LogSumExp { dim: d, keepdim };
+        Tensor::from_op(shape_result(out, d, keepdim), Op::Reduce(op), self)
+    }
+}
+
+/// `log(sum(exp(v)))` of a lane, shifted by its max (an infinite max is not shifted by).
+pub(crate) fn logsumexp_lane<T: Float>(lane: impl Iterator<Item = T> + Clone) -> T {
+    let m = lane.clone().fold(
+        T::neg_infinity(),
+        |a, b| if b > a || b.is_nan() { b } else { a },
+    );
+    let shift = if m.is_infinite() { T::zero() } else { m };
+    lane.map(|v| (v - shift).exp()).sum::<T>().ln() + shift
+}

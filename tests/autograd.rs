@@ -1,0 +1,314 @@
+//! The engine's semantics, one test each: accumulation, backward_with, detach, no_grad,
+//! grad() with and without create_graph, DOT output, numerical stability, threads.
+
+mod common;
+
+use common::{apply, assert_close, load_cases};
+use tapegrad::rand::{rngs::StdRng, SeedableRng};
+use tapegrad::{grad, no_grad, NoGradGuard, Tensor};
+
+fn leaf(v: &[f64], shape: &[usize]) -> Tensor<f64> {
+    Tensor::from_vec(v.to_vec(), shape).requires_grad()
+}
+
+#[test]
+fn gradients_accumulate_until_zero_grad() {
+    let x = leaf(&[1.0, 2.0], &[2]);
+    let y = (&x * &x).sum();
+    y.backward();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![2.0, 4.0]);
+    y.backward(); // the same graph again
+    assert_eq!(x.grad().unwrap().to_vec(), vec![4.0, 8.0]);
+    (&x * 10.0).sum().backward(); // a new graph adds in too
+    assert_eq!(x.grad().unwrap().to_vec(), vec![14.0, 18.0]);
+    x.zero_grad();
+    assert!(x.grad().is_none());
+    y.backward();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![2.0, 4.0]);
+}
+
+#[test]
+fn a_shared_upstream_is_not_aliased_between_leaves() {
+    // add passes one gradient buffer to both inputs; accumulating into one must not
+    // change the other.
+    let a = leaf(&[1.0], &[1]);
+    let b = leaf(&[2.0], &[1]);
+    (&a + &b).sum().backward();
+    (&a * 3.0).sum().backward();
+    assert_eq!(a.grad().unwrap().to_vec(), vec![4.0]);
+    assert_eq!(b.grad().unwrap().to_vec(), vec![1.0]);
+}
+
+#[test]
+fn backward_with_is_a_vector_jacobian_product() {
+    let x = leaf(&[1.0, 2.0, 3.0], &[3]);
+    let y = x.square();
+    let u = Tensor::from_vec(vec![1.0, 0.5, -1.0], &[3]);
+    y.backward_with(&u);
+    assert_eq!(x.grad().unwrap().to_vec(), vec![2.0, 2.0, -6.0]);
+    assert_eq!(
+        u.to_vec(),
+        vec![1.0, 0.5, -1.0],
+        "the upstream is not modified"
+    );
+}
+
+#[test]
+#[should_panic(expected = "backward: the output has shape [3]")]
+fn backward_of_a_non_scalar_panics() {
+    leaf(&[1.0, 2.0, 3.0], &[3]).exp().backward();
+}
+
+#[test]
+#[should_panic(expected = "upstream gradient of shape [2] does not match output of shape [3]")]
+fn backward_with_a_misshapen_upstream_panics() {
+    leaf(&[1.0, 2.0, 3.0], &[3])
+        .exp()
+        .backward_with(&Tensor::ones(&[2]));
+}
+
+#[test]
+fn backward_of_a_constant_is_an_error() {
+    let err = Tensor::<f64>::ones(&[1]).exp().try_backward().unwrap_err();
+    assert!(err.to_string().contains("does not require grad"), "{err}");
+}
+
+#[test]
+fn detach_cuts_the_graph() {
+    let x = leaf(&[3.0], &[1]);
+    let y = (&x * &x.detach()).sum(); // d/dx = x.detach() = 3, not 2x
+    y.backward();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![3.0]);
+    assert!(!x.detach().is_requires_grad());
+}
+
+#[test]
+fn no_grad_records_nothing_and_restores_the_mode() {
+    let x = leaf(&[1.0], &[1]);
+    let inside = no_grad(|| {
+        let nested = no_grad(|| x.exp());
+        assert!(!nested.is_requires_grad());
+        x.exp() // still off after the nested block ends
+    });
+    assert!(!inside.is_requires_grad());
+    {
+        let _g = NoGradGuard::new();
+        assert!(!(&x * 2.0).is_requires_grad());
+    }
+    assert!((&x * 2.0).is_requires_grad());
+}
+
+#[test]
+fn grad_leaves_dot_grad_alone_and_gives_zeros_for_unused_inputs() {
+    let x = leaf(&[1.0, 2.0], &[2]);
+    let unused = leaf(&[5.0, 6.0, 7.0], &[3]);
+    let y = x.exp().sum();
+    let g = grad(&y, &[&x, &unused], false);
+    assert_close("dy/dx", &g[0].to_vec(), &[1f64.exp(), 2f64.exp()], 1e-15);
+    assert_eq!(g[1].shape(), &[3]);
+    assert_eq!(g[1].to_vec(), vec![0.0; 3]);
+    assert!(x.grad().is_none() && unused.grad().is_none());
+    assert!(
+        !g[0].is_requires_grad(),
+        "without create_graph nothing is recorded"
+    );
+}
+
+#[test]
+fn grad_with_respect_to_an_intermediate_tensor() {
+    let x = leaf(&[2.0], &[1]);
+    let h = x.square(); // 4
+    let y = h.exp().sum();
+    let g = grad(&y, &[&h, &x], false);
+    assert_close("dy/dh", &g[0].to_vec(), &[4f64.exp()], 1e-15);
+    assert_close("dy/dx", &g[1].to_vec(), &[4f64.exp() * 4.0], 1e-15);
+}
+
+/// The Hessian–vector product `∇(∇f · v)` of a fixture case, by double backward.
+fn hvp_from_fixture(case_name: &str) {
+    let case = load_cases()
+        .into_iter()
+        .find(|c| c.name.starts_with(case_name))
+        .unwrap();
+    let xs: Vec<Tensor<f64>> = case
+        .inputs
+        .iter()
+        .map(|x| x.detach().requires_grad())
+        .collect();
+    let refs: Vec<&Tensor<f64>> = xs.iter().collect();
+    let y = apply(&case.op, &xs);
+    let g = tapegrad::grad_with(&y, &case.upstream, &refs, true);
+    assert!(g[0].is_requires_grad(), "create_graph records the backward");
+    let gv = g
+        .iter()
+        .zip(&case.weights)
+        .fold(Tensor::scalar(0.0), |acc, (g, v)| acc + (g * v).sum());
+    let hv = grad(&gv, &refs, false);
+    for (k, h) in hv.iter().enumerate() {
+        assert_close(
+            &format!("{case_name} Hv input {k}"),
+            &h.to_vec(),
+            &case.second[k],
+            1e-10,
+        );
+    }
+}
+
+#[test]
+fn hessian_vector_product_of_sum_of_cubes_matches_pytorch() {
+    hvp_from_fixture("cube_sum");
+    // And in closed form: H = diag(6x).
+    let x = leaf(&[1.0, -2.0, 0.5], &[3]);
+    let v = Tensor::from_vec(vec![1.0, 1.0, 2.0], &[3]);
+    let g = &grad(&x.powf(3.0).sum(), &[&x], true)[0];
+    let hv = &grad(&(g * &v).sum(), &[&x], false)[0];
+    assert_eq!(hv.to_vec(), vec![6.0, -12.0, 6.0]);
+}
+
+#[test]
+fn hessian_vector_product_of_a_tanh_network_matches_pytorch() {
+    hvp_from_fixture("tanh_net");
+}
+
+#[test]
+fn third_derivative_through_three_create_graph_passes() {
+    let x = leaf(&[0.7], &[1]);
+    let d1 = &grad(&x.powf(4.0).sum(), &[&x], true)[0];
+    let d2 = &grad(&d1.sum(), &[&x], true)[0];
+    let d3 = &grad(&d2.sum(), &[&x], false)[0];
+    // f = x⁴ ⇒ f''' = 24x
+    assert!((d3.item() - 24.0 * 0.7).abs() < 1e-12, "{}", d3.item());
+}
+
+#[test]
+fn to_dot_lists_ops_shapes_and_source_lines() {
+    let w = leaf(&[1.0, 2.0, 3.0, 4.0], &[2, 2]);
+    let line = line!() + 1;
+    let y = w.matmul(&w).tanh().sum();
+    let dot = y.to_dot();
+    assert!(dot.starts_with("digraph tapegrad {"), "{dot}");
+    for needle in ["matmul", "tanh", "sum", "[2, 2]", "leaf (requires grad)"] {
+        assert!(dot.contains(needle), "missing {needle} in {dot}");
+    }
+    assert!(dot.contains(&format!("tests/autograd.rs:{line}")), "{dot}");
+    assert_eq!(
+        dot.matches("->").count(),
+        4,
+        "w feeds matmul twice, then tanh, then sum: {dot}"
+    );
+}
+
+#[test]
+fn display_looks_like_pytorch() {
+    let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    assert_eq!(
+        t.to_string(),
+        "tensor([[1.0000, 2.0000],\n        [3.0000, 4.0000]])"
+    );
+    let w = Tensor::from_vec(vec![1.0f32, 2.0], &[1, 2]).requires_grad();
+    assert_eq!(
+        w.to_string(),
+        "tensor([[1.0000, 2.0000]], requires_grad=true)"
+    );
+    assert_eq!(
+        (&w * 2.0).sum().to_string(),
+        "tensor(6.0000, grad_fn=<sum>)"
+    );
+    assert_eq!(
+        Tensor::scalar(0.5f64).to_string(),
+        "tensor(0.5000, dtype=f64)"
+    );
+    let big = Tensor::<f32>::zeros(&[2000]);
+    assert_eq!(
+        big.to_string(),
+        "tensor([0.0000, 0.0000, 0.0000, ..., 0.0000, 0.0000, 0.0000])"
+    );
+}
+
+#[test]
+#[should_panic(expected = "only leaf tensors can be marked")]
+fn requires_grad_on_a_recorded_tensor_panics() {
+    let _ = leaf(&[1.0], &[1]).exp().requires_grad();
+}
+
+#[test]
+fn stable_ops_give_finite_values_and_gradients_at_1000() {
+    let x = leaf(&[1000.0, -1000.0, 0.0, 999.0], &[2, 2]);
+    let outputs = [
+        x.softmax(-1),
+        x.log_softmax(-1),
+        x.logsumexp(-1, false),
+        x.sigmoid(),
+        x.softplus(),
+        x.silu(),
+    ];
+    for y in &outputs {
+        assert!(y.to_vec().iter().all(|v| v.is_finite()), "{y}");
+        x.zero_grad();
+        y.backward_with(&Tensor::ones(y.shape()));
+        assert!(
+            x.grad().unwrap().to_vec().iter().all(|v| v.is_finite()),
+            "grad of {y}"
+        );
+    }
+    assert_close(
+        "log_softmax",
+        &outputs[1].to_vec(),
+        &[0.0, -2000.0, -999.0, 0.0],
+        1e-12,
+    );
+}
+
+fn train_linear(seed: u64) -> Vec<f32> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let x = Tensor::<f32>::randn(&[64, 3], &mut rng);
+    let true_w = Tensor::from_vec(vec![1.5f32, -2.0, 0.5], &[3, 1]);
+    let y = x.matmul(&true_w) + 0.3;
+    let w = Tensor::<f32>::randn(&[3, 1], &mut rng).requires_grad();
+    let b = Tensor::<f32>::zeros(&[1]).requires_grad();
+    for _ in 0..200 {
+        let loss = (&x.matmul(&w) + &b - &y).square().mean();
+        loss.backward();
+        for p in [&w, &b] {
+            let g = p.grad().unwrap();
+            *p.data_mut() -= &(&*g.data() * 0.05f32);
+            p.zero_grad();
+        }
+    }
+    let mut out = w.to_vec();
+    out.extend(b.to_vec());
+    out
+}
+
+#[test]
+fn two_threads_train_two_models_bit_identically_to_sequential_runs() {
+    let sequential = (train_linear(1), train_linear(2));
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| train_linear(1));
+        let b = s.spawn(|| train_linear(2));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    assert_eq!(a, sequential.0);
+    assert_eq!(b, sequential.1);
+    assert!(
+        (a[0] - 1.5).abs() < 1e-2 && (a[3] - 0.3).abs() < 1e-2,
+        "it learned: {a:?}"
+    );
+}
+
+#[test]
+fn tensors_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Tensor<f32>>();
+    check::<Tensor<f64>>();
+    // And they can move between threads with their graph.
+    let x = leaf(&[2.0], &[1]);
+    let y = std::thread::spawn({
+        let x = x.clone();
+        move || x.square().sum()
+    })
+    .join()
+    .unwrap();
+    y.backward();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![4.0]);
+}

@@ -1,0 +1,176 @@
+//! Shared by the integration tests: the op table (the same names as
+//! scripts/gen_fixtures.py) and the PyTorch fixture reader.
+#![allow(dead_code)]
+
+use tapegrad::ndarray::{arr2, ArrayD};
+use tapegrad::Tensor;
+
+pub type T64 = Tensor<f64>;
+
+/// The op a fixture case names, applied to its inputs.
+pub fn apply(op: &str, x: &[T64]) -> T64 {
+    let a = &x[0];
+    let b = || &x[1];
+    match op {
+        "exp" => a.exp(),
+        "log" => a.log(),
+        "sqrt" => a.sqrt(),
+        "abs" => a.abs(),
+        "square" => a.square(),
+        "neg" => -a,
+        "relu" => a.relu(),
+        "leaky_relu" => a.leaky_relu(0.1),
+        "sigmoid" => a.sigmoid(),
+        "tanh" => a.tanh(),
+        "gelu" => a.gelu(),
+        "gelu_tanh" => a.gelu_tanh(),
+        "silu" => a.silu(),
+        "softplus" | "softplus_big" => a.softplus(),
+        "erf" => a.erf(),
+        "clamp" => a.clamp(-0.5, 0.5),
+        "powf" => a.powf(2.5),
+        "powf_neg" => a.powf(-1.5),
+        "add_scalar" => a + 1.5,
+        "sub_scalar" => a - 1.5,
+        "mul_scalar" => a * -2.5,
+        "div_scalar" => a / 3.0,
+        "rsub_scalar" => 2.0 - a,
+        "rdiv_scalar" => 2.0 / a,
+        "add" => a + b(),
+        "sub" => a - b(),
+        "mul" => a * b(),
+        "div" => a / b(),
+        "maximum" => a.maximum(b()),
+        "minimum" => a.minimum(b()),
+        "sum" => a.sum(),
+        "mean" => a.mean(),
+        "sum_dim0" => a.sum_dim(0, false),
+        "sum_dim_last_keep" => a.sum_dim(-1, true),
+        "mean_dim1" => a.mean_dim(1, false),
+        "max_dim1" => a.max_dim(1, false),
+        "min_dim0_keep" => a.min_dim(0, true),
+        "var_dim1_unbiased" => a.var_dim(1, true, false),
+        "var_dim0_biased_keep" => a.var_dim(0, false, true),
+        "logsumexp1" => a.logsumexp(1, false),
+        "logsumexp0_keep" => a.logsumexp(0, true),
+        "softmax_last" => a.softmax(-1),
+        "softmax0" => a.softmax(0),
+        "log_softmax_last" => a.log_softmax(-1),
+        "log_softmax1" => a.log_softmax(1),
+        "matmul_2d"
+        | "matmul_1d_1d"
+        | "matmul_1d_2d"
+        | "matmul_2d_1d"
+        | "matmul_3d_2d"
+        | "matmul_2d_3d"
+        | "matmul_broadcast_batch" => a.matmul(b()),
+        "matmul_t" => a.matmul_t(b()),
+        "reshape" => a.reshape(&[3, -1]),
+        "flatten" => a.flatten(1, -1),
+        "squeeze" => a.squeeze(1),
+        "unsqueeze" => a.unsqueeze(-1),
+        "transpose" => a.transpose(0, 2),
+        "t" => a.t(),
+        "permute" => a.permute(&[2, 0, 1]),
+        "broadcast_to" => a.broadcast_to(&[2, 3, 4]),
+        "sum_to" => a.sum_to(&[3, 1]),
+        "cat0" => Tensor::cat(&[a, b()], 0),
+        "cat_last" => Tensor::cat(&[a, b()], -1),
+        "stack1" => Tensor::stack(&[a, b()], 1),
+        "narrow" => a.narrow(1, 1, 2),
+        "index_select" => a.index_select(0, &[2, 0, 2]),
+        "gather" => a.gather(1, &gather_index()),
+        "cube_sum" => a.powf(3.0).sum(),
+        "tanh_net" => a.matmul(b()).tanh().matmul(&x[2]).square().mean(),
+        other => panic!("no op named {other} in the test table"),
+    }
+}
+
+pub fn gather_index() -> ArrayD<usize> {
+    arr2(&[[0usize, 2], [1, 1], [3, 0]]).into_dyn()
+}
+
+/// One case of tests/fixtures/ops.json.
+pub struct Case {
+    pub name: String,
+    pub op: String,
+    pub inputs: Vec<T64>,
+    pub output: T64,
+    pub upstream: T64,
+    pub grads: Vec<Vec<f64>>,
+    pub weights: Vec<T64>,
+    pub second: Vec<Vec<f64>>,
+}
+
+fn floats(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+fn shape(v: &serde_json::Value) -> Vec<usize> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as usize)
+        .collect()
+}
+
+pub fn load_cases() -> Vec<Case> {
+    let text = include_str!("../fixtures/ops.json");
+    let json: serde_json::Value = serde_json::from_str(text).unwrap();
+    json["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let inputs: Vec<T64> = c["inputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| Tensor::from_vec(floats(&i["data"]), &shape(&i["shape"])))
+                .collect();
+            let out_shape = shape(&c["output"]["shape"]);
+            let weights = c["weights"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(&inputs)
+                .map(|(w, x)| Tensor::from_vec(floats(w), x.shape()))
+                .collect();
+            Case {
+                name: c["name"].as_str().unwrap().to_string(),
+                op: c["op"].as_str().unwrap().to_string(),
+                output: Tensor::from_vec(floats(&c["output"]["data"]), &out_shape),
+                upstream: Tensor::from_vec(floats(&c["upstream"]), &out_shape),
+                grads: c["grads"].as_array().unwrap().iter().map(floats).collect(),
+                second: c["second"].as_array().unwrap().iter().map(floats).collect(),
+                weights,
+                inputs,
+            }
+        })
+        .collect()
+}
+
+/// Asserts `got` equals `want` to a relative error of `rel` (with a floor of `rel` times
+/// 1e-3 of the largest reference value, for entries that cancel to near zero).
+pub fn assert_close(what: &str, got: &[f64], want: &[f64], rel: f64) {
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "{what}: length {} != {}",
+        got.len(),
+        want.len()
+    );
+    let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let tol = rel * w.abs() + rel * 1e-3 * scale + 1e-300;
+        assert!(
+            (g - w).abs() <= tol,
+            "{what}[{i}]: got {g:e}, PyTorch {w:e} (diff {:e})",
+            (g - w).abs()
+        );
+    }
+}

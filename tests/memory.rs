@@ -1,0 +1,53 @@
+//! Graph lifetime: long chains backward and drop without recursion, and a training loop
+//! leaves no graph behind. These count live tensors process-wide, so they run in one test
+//! binary of their own, one after the other.
+
+use tapegrad::Tensor;
+
+/// A chain of a million recorded ops, run on a thread with the default 2 MiB stack.
+fn long_chain() {
+    let x = Tensor::from_vec(vec![1.0f32], &[1]).requires_grad();
+    let mut y = x.clone();
+    for _ in 0..1_000_000 {
+        y = &y * 1.0;
+    }
+    y.sum().backward();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![1.0]);
+    drop(y); // drops the whole chain: must not recurse
+}
+
+fn training_steps(steps: usize) {
+    let w = Tensor::<f32>::ones(&[4, 4]).requires_grad();
+    let x = Tensor::<f32>::ones(&[8, 4]);
+    for _ in 0..steps {
+        let loss = x.matmul(&w).tanh().square().mean();
+        loss.backward();
+        w.zero_grad();
+    }
+}
+
+#[test]
+fn graphs_are_freed_and_long_chains_do_not_overflow_the_stack() {
+    let before = tapegrad::live_tensors();
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(long_chain)
+        .unwrap()
+        .join()
+        .expect("a million-op chain backward and drop on a 2 MiB stack");
+    assert_eq!(
+        tapegrad::live_tensors(),
+        before,
+        "the chain's nodes were all freed"
+    );
+
+    training_steps(10);
+    let after_warmup = tapegrad::live_tensors();
+    training_steps(10_000);
+    assert_eq!(
+        tapegrad::live_tensors(),
+        after_warmup,
+        "10,000 steps leave nothing behind"
+    );
+    assert_eq!(after_warmup, before);
+}

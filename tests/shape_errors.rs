@@ -1,0 +1,140 @@
+//! Shape mistakes panic with the op's name and both shapes, one test per op family, and the
+//! panic points at the caller's line.
+
+use tapegrad::ndarray::{arr2, ArrayD};
+use tapegrad::Tensor;
+
+fn t(shape: &[usize]) -> Tensor<f32> {
+    Tensor::zeros(shape)
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: matmul: shapes [2, 3] and [4, 5] do not match (3 != 4)")]
+fn matmul_inner_dims() {
+    t(&[2, 3]).matmul(&t(&[4, 5]));
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: matmul: shapes [2] and [3] cannot be broadcast together")]
+fn matmul_batch_dims() {
+    t(&[2, 3, 4]).matmul(&t(&[3, 4, 5]));
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: add: shapes [2, 3] and [4] cannot be broadcast together")]
+fn elementwise_broadcast() {
+    let _ = &t(&[2, 3]) + &t(&[4]);
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: maximum: shapes [3] and [2] cannot be broadcast together")]
+fn maximum_broadcast() {
+    t(&[3]).maximum(&t(&[2]));
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: sum_dim: dim 2 is out of range for shape [2, 3]")]
+fn reduce_dim_out_of_range() {
+    t(&[2, 3]).sum_dim(2, false);
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: softmax: dim -3 is out of range for shape [2, 3]")]
+fn softmax_dim_out_of_range() {
+    t(&[2, 3]).softmax(-3);
+}
+
+#[test]
+#[should_panic(
+    expected = "tapegrad: reshape: cannot reshape tensor of shape [2, 3] (6 elements) to [4, -1]"
+)]
+fn reshape_count() {
+    t(&[2, 3]).reshape(&[4, -1]);
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: broadcast_to: shape [2, 3] cannot be broadcast to [3, 3]")]
+fn broadcast_to_shape() {
+    t(&[2, 3]).broadcast_to(&[3, 3]);
+}
+
+#[test]
+#[should_panic(
+    expected = "tapegrad: permute: [0, 0] is not a permutation of the dims of shape [2, 3]"
+)]
+fn permute_not_a_permutation() {
+    t(&[2, 3]).permute(&[0, 0]);
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: cat: shapes [2, 3] and [2, 4] differ outside dim 0")]
+fn cat_shapes() {
+    Tensor::cat(&[&t(&[2, 3]), &t(&[2, 4])], 0);
+}
+
+#[test]
+#[should_panic(
+    expected = "tapegrad: narrow: range 2..5 is out of bounds for dim 1 of shape [2, 3]"
+)]
+fn narrow_range() {
+    t(&[2, 3]).narrow(1, 2, 3);
+}
+
+#[test]
+#[should_panic(
+    expected = "tapegrad: index_select: index 3 is out of range for dim 0 of shape [3, 2]"
+)]
+fn index_select_range() {
+    t(&[3, 2]).index_select(0, &[0, 3]);
+}
+
+#[test]
+#[should_panic(
+    expected = "tapegrad: gather: index of shape [3, 1] does not fit tensor of shape [2, 2] along dim 1"
+)]
+fn gather_shape() {
+    let index: ArrayD<usize> = arr2(&[[0usize], [1], [0]]).into_dyn();
+    t(&[2, 2]).gather(1, &index);
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: from_vec: 5 values do not fill shape [2, 3] (6 elements)")]
+fn from_vec_count() {
+    Tensor::from_vec(vec![0.0f32; 5], &[2, 3]);
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: item: tensor of shape [2] has 2 elements, not 1")]
+fn item_of_many() {
+    t(&[2]).item();
+}
+
+#[test]
+fn the_panic_points_at_the_callers_line() {
+    // The hook is process-wide and other tests panic too, so collect every location.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let hook_seen = seen.clone();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let loc = info.location().unwrap();
+        hook_seen
+            .lock()
+            .unwrap()
+            .push((loc.file().to_string(), loc.line()));
+    }));
+    let (a, b) = (t(&[2, 3]), t(&[4, 5]));
+    let method_line = line!() + 1;
+    let r1 = std::panic::catch_unwind(|| a.matmul(&b));
+    let operator_line = line!() + 1;
+    let r2 = std::panic::catch_unwind(|| &a * &b);
+    std::panic::set_hook(previous);
+    assert!(r1.is_err() && r2.is_err());
+    let seen = seen.lock().unwrap();
+    for line in [method_line, operator_line] {
+        assert!(
+            seen.iter()
+                .any(|(f, l)| f.ends_with("shape_errors.rs") && *l == line),
+            "no panic reported at line {line}: {seen:?}"
+        );
+    }
+}
