@@ -19,10 +19,15 @@
 #![deny(missing_docs)]
 
 mod autograd;
+pub mod data;
 mod display;
 mod error;
 mod float;
+mod io;
+pub mod loss;
+pub mod nn;
 mod ops;
+pub mod optim;
 mod tensor;
 
 pub use autograd::backward::{grad, grad_with, is_anomaly_enabled, set_detect_anomaly};
@@ -40,7 +45,9 @@ pub use rand;
 
 /// The names most programs need: `use tapegrad::prelude::*;`.
 pub mod prelude {
-    pub use crate::{no_grad, Float, NoGradGuard, Tensor};
+    pub use crate::nn::{self, Module};
+    pub use crate::optim::{self, Optimizer};
+    pub use crate::{loss, no_grad, Float, NoGradGuard, Tensor};
 }
 
 #[cfg(test)]

@@ -6,19 +6,20 @@ use tapegrad::Tensor;
 
 /// A shape and another that broadcasts with it (some dims set to 1, some leading dims dropped).
 fn broadcast_pair() -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
-    prop::collection::vec(1usize..4, 1..4).prop_flat_map(|full| {
-        let n = full.len();
-        (Just(full), prop::collection::vec(any::<bool>(), n), 0..n)
-    })
-    .prop_map(|(full, ones, drop)| {
-        let small: Vec<usize> = full
-            .iter()
-            .zip(&ones)
-            .skip(drop)
-            .map(|(&d, &one)| if one { 1 } else { d })
-            .collect();
-        (full, small)
-    })
+    prop::collection::vec(1usize..4, 1..4)
+        .prop_flat_map(|full| {
+            let n = full.len();
+            (Just(full), prop::collection::vec(any::<bool>(), n), 0..n)
+        })
+        .prop_map(|(full, ones, drop)| {
+            let small: Vec<usize> = full
+                .iter()
+                .zip(&ones)
+                .skip(drop)
+                .map(|(&d, &one)| if one { 1 } else { d })
+                .collect();
+            (full, small)
+        })
 }
 
 proptest! {

@@ -1,0 +1,136 @@
+"""Generates the fixtures for losses, layers, optimizers and checkpoints, with PyTorch.
+
+Run from the repository root:  python scripts/gen_nn_fixtures.py
+Writes tests/fixtures/nn.json and tests/fixtures/mlp.safetensors.
+"""
+import json
+import os
+
+import torch
+from safetensors.torch import save_file
+
+torch.set_default_dtype(torch.float64)
+g = torch.Generator().manual_seed(99)
+F = torch.nn.functional
+
+
+def flat(t):
+    return [float(v) for v in t.detach().reshape(-1).tolist()]
+
+
+def tensor(t):
+    return {"shape": list(t.shape), "data": flat(t)}
+
+
+def losses():
+    out = []
+    pred = torch.randn(4, 3, generator=g)
+    target = torch.randn(4, 3, generator=g)
+    probs = torch.rand(4, 3, generator=g)
+    cases = {
+        "mse": (lambda p, t: F.mse_loss(p, t), target),
+        "l1": (lambda p, t: F.l1_loss(p, t), target),
+        "huber": (lambda p, t: F.huber_loss(p, t, delta=0.7), target),
+        "bce_with_logits": (lambda p, t: F.binary_cross_entropy_with_logits(p, t), probs),
+    }
+    for name, (fn, t) in cases.items():
+        p = (pred * 2.0).clone().requires_grad_(True)
+        tt = t.clone().requires_grad_(name != "bce_with_logits")
+        loss = fn(p, tt)
+        loss.backward()
+        out.append({
+            "name": name, "pred": tensor(p), "target": tensor(t), "value": float(loss),
+            "grad_pred": flat(p.grad),
+            "grad_target": flat(tt.grad) if tt.grad is not None else None,
+        })
+    logits = (torch.randn(5, 4, generator=g) * 3).requires_grad_(True)
+    classes = [0, 3, 1, 1, 2]
+    loss = F.cross_entropy(logits, torch.tensor(classes))
+    loss.backward()
+    out.append({"name": "cross_entropy", "pred": tensor(logits), "classes": classes,
+                "value": float(loss), "grad_pred": flat(logits.grad)})
+    lp = torch.randn(5, 4, generator=g).log_softmax(-1).requires_grad_(True)
+    loss = F.nll_loss(lp, torch.tensor(classes))
+    loss.backward()
+    out.append({"name": "nll", "pred": tensor(lp), "classes": classes,
+                "value": float(loss), "grad_pred": flat(lp.grad)})
+    return out
+
+
+def layers():
+    x = torch.randn(3, 5, generator=g).requires_grad_(True)
+    ln = torch.nn.LayerNorm(5)
+    with torch.no_grad():
+        ln.weight.copy_(torch.randn(5, generator=g))
+        ln.bias.copy_(torch.randn(5, generator=g))
+    y = ln(x)
+    u = torch.randn(3, 5, generator=g)
+    y.backward(u)
+    layer_norm = {"x": tensor(x), "weight": flat(ln.weight), "bias": flat(ln.bias), "output": flat(y),
+                  "upstream": flat(u), "grad_x": flat(x.grad), "grad_weight": flat(ln.weight.grad),
+                  "grad_bias": flat(ln.bias.grad)}
+    emb = torch.nn.Embedding(6, 3)
+    idx = torch.tensor([[1, 4], [4, 0]])
+    y = emb(idx)
+    u = torch.randn(2, 2, 3, generator=g)
+    y.backward(u)
+    embedding = {"weight": tensor(emb.weight), "indices": [1, 4, 4, 0], "output": flat(y),
+                 "upstream": flat(u), "grad_weight": flat(emb.weight.grad)}
+    return {"layer_norm": layer_norm, "embedding": embedding}
+
+
+OPTIMIZERS = {
+    "sgd": lambda p: (torch.optim.SGD(p, lr=0.1), None),
+    "sgd_momentum": lambda p: (torch.optim.SGD(p, lr=0.05, momentum=0.9), None),
+    "sgd_nesterov_wd": lambda p: (torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01), None),
+    "adam": lambda p: (torch.optim.Adam(p, lr=0.01), None),
+    "adam_custom": lambda p: (torch.optim.Adam(p, lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1), None),
+    "adamw": lambda p: (torch.optim.AdamW(p, lr=0.01, weight_decay=0.1), None),
+    "rmsprop": lambda p: (torch.optim.RMSprop(p, lr=0.01), None),
+    "rmsprop_momentum_wd": lambda p: (torch.optim.RMSprop(p, lr=0.01, momentum=0.9, weight_decay=0.01), None),
+    "sgd_steplr": lambda p: (lambda o: (o, torch.optim.lr_scheduler.StepLR(o, step_size=5, gamma=0.5)))(torch.optim.SGD(p, lr=0.1)),
+    "adam_exponentiallr": lambda p: (lambda o: (o, torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.9)))(torch.optim.Adam(p, lr=0.05)),
+    "sgd_cosine": lambda p: (lambda o: (o, torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10, eta_min=0.01)))(torch.optim.SGD(p, lr=0.2, momentum=0.5)),
+}
+
+
+def optimizers():
+    w0 = torch.randn(3, 4, generator=g)
+    b0 = torch.randn(3, generator=g)
+    x = torch.randn(6, 4, generator=g)
+    y = torch.randn(6, 3, generator=g)
+    out = {"w0": flat(w0), "b0": flat(b0), "x": flat(x), "y": flat(y), "steps": 20, "runs": {}}
+    for name, make in OPTIMIZERS.items():
+        w = w0.clone().requires_grad_(True)
+        b = b0.clone().requires_grad_(True)
+        opt, sched = make([w, b])
+        for _ in range(20):
+            opt.zero_grad()
+            loss = F.mse_loss(torch.tanh(x @ w.T + b), y)
+            loss.backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+        out["runs"][name] = {"w": flat(w), "b": flat(b)}
+    return out
+
+
+def checkpoint():
+    torch.manual_seed(5)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3)).float()
+    x = torch.randn(2, 4, dtype=torch.float32)
+    y = model(x)
+    save_file(model.state_dict(), os.path.join("tests", "fixtures", "mlp.safetensors"))
+    return {"x": flat(x), "y": flat(y)}
+
+
+def main():
+    data = {"meta": {"torch": torch.__version__, "generator": "scripts/gen_nn_fixtures.py"},
+            "losses": losses(), "layers": layers(), "optimizers": optimizers(), "checkpoint": checkpoint()}
+    with open(os.path.join("tests", "fixtures", "nn.json"), "w") as f:
+        json.dump(data, f)
+    print("wrote tests/fixtures/nn.json and tests/fixtures/mlp.safetensors")
+
+
+if __name__ == "__main__":
+    main()

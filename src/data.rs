@@ -1,0 +1,177 @@
+//! Feeding data: a [`DataLoader`] over `(x, y)` tensors and [`load_csv`] for small numeric
+//! data sets.
+
+use std::path::Path;
+
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+use crate::{no_grad, Error, Float, Tensor};
+
+/// Mini-batches of `(x, y)` along dim 0, as `torch.utils.data.DataLoader` over a
+/// `TensorDataset`: a batch size, optional shuffling from a seeded rng (a new order each
+/// epoch), and `drop_last`.
+///
+/// ```
+/// use tapegrad::{data::DataLoader, Tensor};
+/// let x = Tensor::<f32>::zeros(&[10, 3]);
+/// let y = Tensor::<f32>::zeros(&[10]);
+/// let mut loader = DataLoader::new(x, y, 4).shuffle(42);
+/// let sizes: Vec<usize> = loader.iter().map(|(xb, _)| xb.shape()[0]).collect();
+/// assert_eq!(sizes, vec![4, 4, 2]);
+/// assert_eq!(loader.drop_last(true).iter().count(), 2);
+/// ```
+pub struct DataLoader<T: Float = f32> {
+    x: Tensor<T>,
+    y: Tensor<T>,
+    batch_size: usize,
+    rng: Option<StdRng>,
+    drop_last: bool,
+}
+
+impl<T: Float> DataLoader<T> {
+    /// Batches of `batch_size` rows in order.
+    ///
+    /// # Panics
+    /// If `x` and `y` have different lengths along dim 0, or `batch_size` is 0.
+    #[track_caller]
+    pub fn new(x: Tensor<T>, y: Tensor<T>, batch_size: usize) -> Self {
+        let (nx, ny) = (x.shape().first().copied(), y.shape().first().copied());
+        if nx != ny {
+            panic!(
+                "tapegrad: DataLoader: x of shape {:?} and y of shape {:?} differ in length",
+                x.shape(),
+                y.shape()
+            );
+        }
+        assert!(
+            batch_size > 0,
+            "tapegrad: DataLoader: batch_size must be positive"
+        );
+        DataLoader {
+            x,
+            y,
+            batch_size,
+            rng: None,
+            drop_last: false,
+        }
+    }
+
+    /// Shuffles the rows every epoch, from an rng seeded with `seed`.
+    pub fn shuffle(mut self, seed: u64) -> Self {
+        self.rng = Some(StdRng::seed_from_u64(seed));
+        self
+    }
+
+    /// Leaves out a last, smaller batch.
+    pub fn drop_last(mut self, drop: bool) -> Self {
+        self.drop_last = drop;
+        self
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.x.shape().first().copied().unwrap_or(0)
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The number of batches in one epoch.
+    pub fn num_batches(&self) -> usize {
+        if self.drop_last {
+            self.len() / self.batch_size
+        } else {
+            self.len().div_ceil(self.batch_size)
+        }
+    }
+
+    /// One epoch of batches (reshuffled each call when shuffling is on).
+    pub fn iter(&mut self) -> impl Iterator<Item = (Tensor<T>, Tensor<T>)> + '_ {
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        if let Some(rng) = &mut self.rng {
+            order.shuffle(rng);
+        }
+        let (batch, n) = (self.batch_size, self.num_batches());
+        let (x, y) = (&self.x, &self.y);
+        (0..n).map(move |b| {
+            let rows = &order[b * batch..((b + 1) * batch).min(order.len())];
+            no_grad(|| (x.index_select(0, rows), y.index_select(0, rows)))
+        })
+    }
+}
+
+/// A numeric CSV file read into a `[rows, columns]` tensor.
+pub struct Csv<T: Float = f32> {
+    /// The header's column names (empty when the file has no header).
+    pub columns: Vec<String>,
+    /// The values, one row per line.
+    pub data: Tensor<T>,
+}
+
+/// Reads a comma-separated file of numbers (optionally with a header line).
+///
+/// Every problem is an [`Error`], never a panic: a missing file, a value that is not a
+/// number (with its line and column), or a row with the wrong number of fields.
+///
+/// ```
+/// let path = std::env::temp_dir().join("tapegrad_doc.csv");
+/// std::fs::write(&path, "a,b\n1,2\n3,4.5\n").unwrap();
+/// let csv = tapegrad::data::load_csv::<f32>(&path, true).unwrap();
+/// assert_eq!(csv.columns, ["a", "b"]);
+/// assert_eq!(csv.data.to_vec(), vec![1.0, 2.0, 3.0, 4.5]);
+/// std::fs::write(&path, "1,2\n3,x\n").unwrap();
+/// let err = tapegrad::data::load_csv::<f32>(&path, false).unwrap_err();
+/// assert!(err.to_string().contains("line 2, column 2"));
+/// ```
+pub fn load_csv<T: Float>(path: impl AsRef<Path>, has_header: bool) -> Result<Csv<T>, Error> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path)?;
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let mut columns = Vec::new();
+    if has_header {
+        if let Some((_, header)) = lines.next() {
+            columns = header.split(',').map(|c| c.trim().to_string()).collect();
+        }
+    }
+    let mut values = Vec::new();
+    let mut width = if has_header {
+        Some(columns.len())
+    } else {
+        None
+    };
+    let mut rows = 0;
+    for (i, line) in lines {
+        let fields: Vec<&str> = line.split(',').collect();
+        let expected = *width.get_or_insert(fields.len());
+        if fields.len() != expected {
+            return Err(Error::Format(format!(
+                "{}: line {}: {} fields, expected {expected}",
+                path.display(),
+                i + 1,
+                fields.len()
+            )));
+        }
+        for (j, field) in fields.iter().enumerate() {
+            let v: f64 = field.trim().parse().map_err(|_| {
+                Error::Format(format!(
+                    "{}: line {}, column {}: {:?} is not a number",
+                    path.display(),
+                    i + 1,
+                    j + 1,
+                    field.trim()
+                ))
+            })?;
+            values.push(T::of_f64(v));
+        }
+        rows += 1;
+    }
+    let data = Tensor::try_from_vec(values, &[rows, width.unwrap_or(0)])?;
+    Ok(Csv { columns, data })
+}

@@ -1,0 +1,69 @@
+use rand::Rng;
+
+use super::Module;
+use crate::{Float, Tensor};
+
+/// A lookup table of `n` vectors of size `dim`, as `torch.nn.Embedding` (initialised N(0, 1)).
+///
+/// `forward` takes a tensor of indices stored as floats (any shape) and returns its shape plus
+/// `[dim]`; [`Embedding::lookup`] takes `usize` indices directly.
+///
+/// ```
+/// use tapegrad::prelude::*;
+/// use tapegrad::rand::{rngs::StdRng, SeedableRng};
+/// let emb = nn::Embedding::<f32>::new(10, 4, &mut StdRng::seed_from_u64(0));
+/// let ids = Tensor::from_vec(vec![1.0, 7.0, 7.0], &[3]);
+/// assert_eq!(emb.forward(&ids).shape(), &[3, 4]);
+/// assert_eq!(emb.lookup(&[1, 2], &[2]).shape(), &[2, 4]);
+/// ```
+pub struct Embedding<T: Float = f32> {
+    /// `[n, dim]`.
+    pub weight: Tensor<T>,
+}
+
+impl<T: Float> Embedding<T> {
+    /// A table of `n` embeddings of size `dim`.
+    pub fn new<R: Rng + ?Sized>(n: usize, dim: usize, rng: &mut R) -> Self {
+        Embedding {
+            weight: Tensor::randn(&[n, dim], rng).requires_grad(),
+        }
+    }
+
+    /// The rows at `indices`, arranged in `shape` (whose element count is `indices.len()`).
+    ///
+    /// # Panics
+    /// If an index is out of range or `shape` does not hold the indices.
+    #[track_caller]
+    pub fn lookup(&self, indices: &[usize], shape: &[usize]) -> Tensor<T> {
+        if shape.iter().product::<usize>() != indices.len() {
+            panic!(
+                "tapegrad: Embedding: {} indices do not fill shape {shape:?}",
+                indices.len()
+            );
+        }
+        let dim = self.weight.shape()[1];
+        let mut out: Vec<isize> = shape.iter().map(|&d| d as isize).collect();
+        out.push(dim as isize);
+        self.weight.index_select(0, indices).reshape(&out)
+    }
+}
+
+impl<T: Float> Module<T> for Embedding<T> {
+    #[track_caller]
+    fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
+        let n = self.weight.shape()[0];
+        let indices: Vec<usize> = x
+            .to_vec()
+            .iter()
+            .map(|&v| match v.to_usize() {
+                Some(i) if T::from_usize(i) == Some(v) && i < n => i,
+                _ => panic!("tapegrad: Embedding: {v} is not an index below {n}"),
+            })
+            .collect();
+        self.lookup(&indices, x.shape())
+    }
+
+    fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
+        vec![("weight".into(), self.weight.clone())]
+    }
+}

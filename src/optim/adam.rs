@@ -1,0 +1,150 @@
+use ndarray::{ArrayD, Zip};
+
+use super::{Optimizer, Params};
+use crate::{Float, Tensor};
+
+/// The first and second moment estimates of one parameter.
+struct Moments<T: Float> {
+    m: ArrayD<T>,
+    v: ArrayD<T>,
+}
+
+/// The Adam update shared by [`Adam`] (L2 weight decay added to the gradient) and [`AdamW`]
+/// (decoupled weight decay applied to the parameter), as PyTorch's single-tensor Adam.
+struct AdamCore<T: Float> {
+    params: Params<T>,
+    lr: f64,
+    betas: (f64, f64),
+    eps: f64,
+    weight_decay: f64,
+    decoupled: bool,
+    step: i32,
+    state: Vec<Option<Moments<T>>>,
+}
+
+impl<T: Float> AdamCore<T> {
+    fn new(params: Vec<Tensor<T>>, lr: f64, weight_decay: f64, decoupled: bool) -> Self {
+        let n = params.len();
+        AdamCore {
+            params: Params::new(params),
+            lr,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay,
+            decoupled,
+            step: 0,
+            state: (0..n).map(|_| None).collect(),
+        }
+    }
+
+    fn step(&mut self) {
+        self.step += 1;
+        let (b1, b2) = self.betas;
+        let bias1 = 1.0 - b1.powi(self.step);
+        let bias2_sqrt = (1.0 - b2.powi(self.step)).sqrt();
+        let c = T::of_f64;
+        let (one_minus_b1, b2t, one_minus_b2) = (c(1.0 - b1), c(b2), c(1.0 - b2));
+        let (step_size, bias2_sqrt, eps) = (c(self.lr / bias1), c(bias2_sqrt), c(self.eps));
+        let (wd, decay) = (c(self.weight_decay), c(1.0 - self.lr * self.weight_decay));
+        for (p, state) in self.params.tensors.iter().zip(&mut self.state) {
+            let Some(grad) = p.grad() else { continue };
+            let grad = grad.data();
+            let mut param = p.data_mut();
+            let s = state.get_or_insert_with(|| Moments {
+                m: ArrayD::zeros(param.raw_dim()),
+                v: ArrayD::zeros(param.raw_dim()),
+            });
+            let (decoupled, l2) = (self.decoupled, !self.decoupled && self.weight_decay != 0.0);
+            Zip::from(&mut *param)
+                .and(&*grad)
+                .and(&mut s.m)
+                .and(&mut s.v)
+                .for_each(|w, &g, m, v| {
+                    if decoupled {
+                        *w *= decay;
+                    }
+                    let g = if l2 { g + wd * *w } else { g };
+                    *m += one_minus_b1 * (g - *m);
+                    *v = *v * b2t + one_minus_b2 * g * g;
+                    let denom = v.sqrt() / bias2_sqrt + eps;
+                    *w += -step_size * *m / denom;
+                });
+        }
+    }
+}
+
+macro_rules! adam_like {
+    ($(#[$doc:meta])* $name:ident, decoupled = $decoupled:expr, default_wd = $wd:expr) => {
+        $(#[$doc])*
+        pub struct $name<T: Float = f32>(AdamCore<T>);
+
+        impl<T: Float> $name<T> {
+            /// With PyTorch's defaults: betas (0.9, 0.999), eps 1e-8.
+            pub fn new(params: Vec<Tensor<T>>, lr: f64) -> Self {
+                $name(AdamCore::new(params, lr, $wd, $decoupled))
+            }
+
+            /// The moment decay rates (default 0.9, 0.999).
+            pub fn betas(mut self, b1: f64, b2: f64) -> Self {
+                self.0.betas = (b1, b2);
+                self
+            }
+
+            /// Added to the denominator for stability (default 1e-8).
+            pub fn eps(mut self, eps: f64) -> Self {
+                self.0.eps = eps;
+                self
+            }
+
+            /// Weight decay.
+            pub fn weight_decay(mut self, w: f64) -> Self {
+                self.0.weight_decay = w;
+                self
+            }
+        }
+
+        impl<T: Float> Optimizer for $name<T> {
+            fn step(&mut self) {
+                self.0.step();
+            }
+            fn zero_grad(&mut self) {
+                self.0.params.zero_grad();
+            }
+            fn lr(&self) -> f64 {
+                self.0.lr
+            }
+            fn set_lr(&mut self, lr: f64) {
+                self.0.lr = lr;
+            }
+        }
+    };
+}
+
+adam_like!(
+    /// Adam, as `torch.optim.Adam` (weight decay is an L2 term added to the gradient; default 0).
+    ///
+    /// ```
+    /// use tapegrad::prelude::*;
+    /// let w = Tensor::from_vec(vec![1.0f32], &[1]).requires_grad();
+    /// let mut opt = optim::Adam::new(vec![w.clone()], 0.1);
+    /// w.square().sum().backward();
+    /// opt.step();
+    /// assert!((w.item() - 0.9).abs() < 1e-6); // the first step moves by lr
+    /// ```
+    Adam, decoupled = false, default_wd = 0.0
+);
+
+adam_like!(
+    /// AdamW, as `torch.optim.AdamW`: decoupled weight decay (default 0.01) shrinks the
+    /// parameter by `lr·wd` before the Adam step.
+    ///
+    /// ```
+    /// use tapegrad::prelude::*;
+    /// let w = Tensor::from_vec(vec![1.0f32], &[1]).requires_grad();
+    /// let mut opt = optim::AdamW::new(vec![w.clone()], 0.1).weight_decay(0.5);
+    /// (&w * 0.0).sum().backward(); // zero gradient: only the decay acts
+    /// opt.step();
+    /// assert!((w.item() - 0.95).abs() < 1e-6);
+    /// ```
+    AdamW, decoupled = true, default_wd = 0.01
+);

@@ -1,0 +1,83 @@
+//! Optimizers with PyTorch's update rules (same parameters after N steps, to rounding),
+//! learning-rate schedulers, and gradient clipping. Updates happen in place and record nothing.
+
+mod adam;
+mod rmsprop;
+mod scheduler;
+mod sgd;
+
+pub use adam::{Adam, AdamW};
+pub use rmsprop::RmsProp;
+pub use scheduler::{CosineAnnealingLr, ExponentialLr, LrScheduler, StepLr};
+pub use sgd::Sgd;
+
+use crate::{Float, Tensor};
+
+/// What every optimizer does; object-safe, so `Box<dyn Optimizer>` works.
+///
+/// ```
+/// use tapegrad::prelude::*;
+/// let w = Tensor::from_vec(vec![1.0f32], &[1]).requires_grad();
+/// let mut opt: Box<dyn Optimizer> = Box::new(optim::Sgd::new(vec![w.clone()], 0.1));
+/// (&w * 2.0).sum().backward();
+/// opt.step();
+/// opt.zero_grad();
+/// assert_eq!(w.to_vec(), vec![0.8]);
+/// assert!(w.grad().is_none());
+/// ```
+pub trait Optimizer {
+    /// Updates every parameter that has a gradient.
+    fn step(&mut self);
+    /// Clears every parameter's gradient.
+    fn zero_grad(&mut self);
+    /// The current learning rate.
+    fn lr(&self) -> f64;
+    /// Sets the learning rate (schedulers call this).
+    fn set_lr(&mut self, lr: f64);
+}
+
+/// Parameters and the per-parameter state buffers of one optimizer.
+pub(crate) struct Params<T: Float> {
+    pub(crate) tensors: Vec<Tensor<T>>,
+}
+
+impl<T: Float> Params<T> {
+    pub(crate) fn new(tensors: Vec<Tensor<T>>) -> Self {
+        Params { tensors }
+    }
+
+    pub(crate) fn zero_grad(&self) {
+        for p in &self.tensors {
+            p.zero_grad();
+        }
+    }
+}
+
+/// Scales all gradients together so that their joint L2 norm is at most `max_norm`, as
+/// `torch.nn.utils.clip_grad_norm_`; returns the norm before clipping.
+///
+/// ```
+/// use tapegrad::prelude::*;
+/// let w = Tensor::from_vec(vec![0.0f64, 0.0], &[2]).requires_grad();
+/// (&w * &Tensor::from_vec(vec![3.0, 4.0], &[2])).sum().backward();
+/// let norm = optim::clip_grad_norm(&[w.clone()], 1.0);
+/// assert_eq!(norm, 5.0);
+/// let g = w.grad().unwrap().to_vec();
+/// assert!((g[0] - 0.6).abs() < 1e-6 && (g[1] - 0.8).abs() < 1e-6);
+/// ```
+pub fn clip_grad_norm<T: Float>(params: &[Tensor<T>], max_norm: T) -> T {
+    let grads: Vec<Tensor<T>> = params.iter().filter_map(|p| p.grad()).collect();
+    let total = grads
+        .iter()
+        .map(|g| {
+            let n = g.data().iter().map(|&v| v * v).sum::<T>().sqrt();
+            n * n
+        })
+        .sum::<T>()
+        .sqrt();
+    let coef = (max_norm / (total + T::of_f64(1e-6))).min(T::one());
+    for g in &grads {
+        g.data_mut().mapv_inplace(|v| v * coef);
+    }
+    total
+}

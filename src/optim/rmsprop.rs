@@ -1,0 +1,121 @@
+use ndarray::{ArrayD, Zip};
+
+use super::{Optimizer, Params};
+use crate::{Float, Tensor};
+
+/// RMSprop, as `torch.optim.RMSprop` (alpha 0.99, eps 1e-8, not centered), with optional
+/// momentum and weight decay.
+///
+/// ```
+/// use tapegrad::prelude::*;
+/// let w = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad();
+/// let mut opt = optim::RmsProp::new(vec![w.clone()], 0.01);
+/// w.square().sum().backward();
+/// opt.step();
+/// assert!((w.item() - (1.0 - 0.01 * 2.0 / (0.01f64 * 4.0).sqrt())).abs() < 1e-6);
+/// ```
+pub struct RmsProp<T: Float = f32> {
+    params: Params<T>,
+    lr: f64,
+    alpha: f64,
+    eps: f64,
+    weight_decay: f64,
+    momentum: f64,
+    square_avg: Vec<Option<ArrayD<T>>>,
+    buffers: Vec<Option<ArrayD<T>>>,
+}
+
+impl<T: Float> RmsProp<T> {
+    /// With PyTorch's defaults.
+    pub fn new(params: Vec<Tensor<T>>, lr: f64) -> Self {
+        let n = params.len();
+        RmsProp {
+            params: Params::new(params),
+            lr,
+            alpha: 0.99,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            momentum: 0.0,
+            square_avg: vec![None; n],
+            buffers: vec![None; n],
+        }
+    }
+
+    /// Smoothing constant of the squared-gradient average (default 0.99).
+    pub fn alpha(mut self, a: f64) -> Self {
+        self.alpha = a;
+        self
+    }
+
+    /// Added to the denominator (default 1e-8).
+    pub fn eps(mut self, e: f64) -> Self {
+        self.eps = e;
+        self
+    }
+
+    /// L2 penalty added to the gradient (default 0).
+    pub fn weight_decay(mut self, w: f64) -> Self {
+        self.weight_decay = w;
+        self
+    }
+
+    /// Momentum factor (default 0).
+    pub fn momentum(mut self, m: f64) -> Self {
+        self.momentum = m;
+        self
+    }
+}
+
+impl<T: Float> Optimizer for RmsProp<T> {
+    fn step(&mut self) {
+        let c = T::of_f64;
+        let (lr, alpha, one_minus_alpha, eps) =
+            (c(self.lr), c(self.alpha), c(1.0 - self.alpha), c(self.eps));
+        let (wd, mom) = (c(self.weight_decay), c(self.momentum));
+        let tensors = &self.params.tensors;
+        for ((p, sq), buf) in tensors
+            .iter()
+            .zip(&mut self.square_avg)
+            .zip(&mut self.buffers)
+        {
+            let Some(grad) = p.grad() else { continue };
+            let grad = grad.data();
+            let mut param = p.data_mut();
+            let sq = sq.get_or_insert_with(|| ArrayD::zeros(param.raw_dim()));
+            if self.momentum > 0.0 {
+                let buf = buf.get_or_insert_with(|| ArrayD::zeros(param.raw_dim()));
+                Zip::from(&mut *param)
+                    .and(&*grad)
+                    .and(sq)
+                    .and(buf)
+                    .for_each(|w, &g, s, b| {
+                        let g = g + wd * *w;
+                        *s = *s * alpha + one_minus_alpha * g * g;
+                        *b = *b * mom + g / (s.sqrt() + eps);
+                        *w += -lr * *b;
+                    });
+            } else {
+                Zip::from(&mut *param)
+                    .and(&*grad)
+                    .and(sq)
+                    .for_each(|w, &g, s| {
+                        let g = g + wd * *w;
+                        *s = *s * alpha + one_minus_alpha * g * g;
+                        *w += -lr * g / (s.sqrt() + eps);
+                    });
+            }
+        }
+    }
+
+    fn zero_grad(&mut self) {
+        self.params.zero_grad();
+    }
+
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+}

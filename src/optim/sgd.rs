@@ -1,0 +1,111 @@
+use ndarray::{ArrayD, Zip};
+
+use super::{Optimizer, Params};
+use crate::{Float, Tensor};
+
+/// Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay,
+/// exactly as `torch.optim.SGD` (dampening 0).
+///
+/// ```
+/// use tapegrad::prelude::*;
+/// let w = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad();
+/// let mut opt = optim::Sgd::new(vec![w.clone()], 0.1).momentum(0.9).nesterov(true);
+/// for _ in 0..3 {
+///     opt.zero_grad();
+///     w.square().sum().backward();
+///     opt.step();
+/// }
+/// assert!(w.item() < 0.5);
+/// ```
+pub struct Sgd<T: Float = f32> {
+    params: Params<T>,
+    lr: f64,
+    momentum: f64,
+    nesterov: bool,
+    weight_decay: f64,
+    buffers: Vec<Option<ArrayD<T>>>,
+}
+
+impl<T: Float> Sgd<T> {
+    /// Plain SGD with learning rate `lr`.
+    pub fn new(params: Vec<Tensor<T>>, lr: f64) -> Self {
+        let n = params.len();
+        Sgd {
+            params: Params::new(params),
+            lr,
+            momentum: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+            buffers: vec![None; n],
+        }
+    }
+
+    /// Momentum factor (default 0).
+    pub fn momentum(mut self, m: f64) -> Self {
+        self.momentum = m;
+        self
+    }
+
+    /// Nesterov momentum (default off; needs momentum > 0).
+    pub fn nesterov(mut self, on: bool) -> Self {
+        self.nesterov = on;
+        self
+    }
+
+    /// L2 penalty added to the gradient (default 0).
+    pub fn weight_decay(mut self, w: f64) -> Self {
+        self.weight_decay = w;
+        self
+    }
+}
+
+impl<T: Float> Optimizer for Sgd<T> {
+    fn step(&mut self) {
+        let (lr, mom, wd) = (
+            T::of_f64(self.lr),
+            T::of_f64(self.momentum),
+            T::of_f64(self.weight_decay),
+        );
+        for (p, buf) in self.params.tensors.iter().zip(&mut self.buffers) {
+            let Some(grad) = p.grad() else { continue };
+            let mut param = p.data_mut();
+            let mut d = grad.to_array();
+            if self.weight_decay != 0.0 {
+                Zip::from(&mut d)
+                    .and(&*param)
+                    .for_each(|d, &w| *d += wd * w);
+            }
+            if self.momentum != 0.0 {
+                let b = match buf {
+                    None => buf.insert(d.clone()),
+                    Some(b) => {
+                        Zip::from(&mut *b)
+                            .and(&d)
+                            .for_each(|b, &g| *b = *b * mom + g);
+                        b
+                    }
+                };
+                if self.nesterov {
+                    Zip::from(&mut d).and(&*b).for_each(|d, &b| *d += mom * b);
+                } else {
+                    d.assign(b);
+                }
+            }
+            Zip::from(&mut *param)
+                .and(&d)
+                .for_each(|w, &d| *w += -lr * d);
+        }
+    }
+
+    fn zero_grad(&mut self) {
+        self.params.zero_grad();
+    }
+
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+}

@@ -1,0 +1,382 @@
+//! Losses, layers, optimizers and checkpoints against PyTorch (fixtures made by
+//! scripts/gen_nn_fixtures.py), and checkpoint failure cases.
+
+mod common;
+
+use common::assert_close;
+use serde_json::Value;
+use tapegrad::optim::LrScheduler;
+use tapegrad::prelude::*;
+use tapegrad::rand::{rngs::StdRng, SeedableRng};
+
+fn fixture() -> Value {
+    serde_json::from_str(include_str!("fixtures/nn.json")).unwrap()
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+fn tensor(v: &Value) -> Tensor<f64> {
+    let shape: Vec<usize> = v["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect();
+    Tensor::from_vec(floats(&v["data"]), &shape)
+}
+
+fn classes(v: &Value) -> Vec<usize> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_u64().unwrap() as usize)
+        .collect()
+}
+
+#[test]
+fn losses_match_pytorch_in_value_and_gradient() {
+    let f = fixture();
+    for case in f["losses"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let pred = tensor(&case["pred"]).requires_grad();
+        let (loss, target) = match name {
+            "cross_entropy" => (loss::cross_entropy(&pred, &classes(&case["classes"])), None),
+            "nll" => (loss::nll(&pred, &classes(&case["classes"])), None),
+            _ => {
+                let target = tensor(&case["target"]).requires_grad();
+                let l = match name {
+                    "mse" => loss::mse(&pred, &target),
+                    "l1" => loss::l1(&pred, &target),
+                    "huber" => loss::huber(&pred, &target, 0.7),
+                    "bce_with_logits" => loss::bce_with_logits(&pred, &target),
+                    other => panic!("unknown loss {other}"),
+                };
+                (l, Some(target))
+            }
+        };
+        assert_close(
+            &format!("{name} value"),
+            &[loss.item()],
+            &[case["value"].as_f64().unwrap()],
+            1e-12,
+        );
+        loss.backward();
+        assert_close(
+            &format!("{name} grad"),
+            &pred.grad().unwrap().to_vec(),
+            &floats(&case["grad_pred"]),
+            1e-10,
+        );
+        if let (Some(t), Some(want)) = (target, case["grad_target"].as_array()) {
+            let want: Vec<f64> = want.iter().map(|x| x.as_f64().unwrap()).collect();
+            assert_close(
+                &format!("{name} target grad"),
+                &t.grad().unwrap().to_vec(),
+                &want,
+                1e-10,
+            );
+        }
+    }
+}
+
+#[test]
+fn layer_norm_matches_pytorch() {
+    let f = fixture();
+    let c = &f["layers"]["layer_norm"];
+    let ln = nn::LayerNorm::<f64>::new(5);
+    ln.weight
+        .data_mut()
+        .assign(&tapegrad::ndarray::arr1(&floats(&c["weight"])).into_dyn());
+    ln.bias
+        .data_mut()
+        .assign(&tapegrad::ndarray::arr1(&floats(&c["bias"])).into_dyn());
+    let x = tensor(&c["x"]).requires_grad();
+    let y = ln.forward(&x);
+    assert_close(
+        "layer_norm output",
+        &y.to_vec(),
+        &floats(&c["output"]),
+        1e-10,
+    );
+    y.backward_with(&Tensor::from_vec(floats(&c["upstream"]), &[3, 5]));
+    assert_close(
+        "layer_norm grad x",
+        &x.grad().unwrap().to_vec(),
+        &floats(&c["grad_x"]),
+        1e-10,
+    );
+    assert_close(
+        "layer_norm grad weight",
+        &ln.weight.grad().unwrap().to_vec(),
+        &floats(&c["grad_weight"]),
+        1e-10,
+    );
+    assert_close(
+        "layer_norm grad bias",
+        &ln.bias.grad().unwrap().to_vec(),
+        &floats(&c["grad_bias"]),
+        1e-10,
+    );
+}
+
+#[test]
+fn embedding_matches_pytorch() {
+    let f = fixture();
+    let c = &f["layers"]["embedding"];
+    let emb = nn::Embedding {
+        weight: tensor(&c["weight"]).requires_grad(),
+    };
+    let ids = Tensor::from_vec(vec![1.0, 4.0, 4.0, 0.0], &[2, 2]);
+    let y = emb.forward(&ids);
+    assert_eq!(y.shape(), &[2, 2, 3]);
+    assert_close(
+        "embedding output",
+        &y.to_vec(),
+        &floats(&c["output"]),
+        1e-15,
+    );
+    y.backward_with(&Tensor::from_vec(floats(&c["upstream"]), &[2, 2, 3]));
+    assert_close(
+        "embedding grad",
+        &emb.weight.grad().unwrap().to_vec(),
+        &floats(&c["grad_weight"]),
+        1e-12,
+    );
+}
+
+fn make_optimizer(
+    name: &str,
+    params: Vec<Tensor<f64>>,
+) -> (Box<dyn Optimizer>, Option<Box<dyn LrScheduler>>) {
+    use tapegrad::optim::*;
+    let opt: Box<dyn Optimizer> = match name {
+        "sgd" | "sgd_steplr" => Box::new(Sgd::new(params, 0.1)),
+        "sgd_momentum" => Box::new(Sgd::new(params, 0.05).momentum(0.9)),
+        "sgd_nesterov_wd" => Box::new(
+            Sgd::new(params, 0.05)
+                .momentum(0.9)
+                .nesterov(true)
+                .weight_decay(0.01),
+        ),
+        "adam" => Box::new(Adam::new(params, 0.01)),
+        "adam_custom" => Box::new(
+            Adam::new(params, 0.02)
+                .betas(0.8, 0.99)
+                .eps(1e-6)
+                .weight_decay(0.1),
+        ),
+        "adamw" => Box::new(AdamW::new(params, 0.01).weight_decay(0.1)),
+        "rmsprop" => Box::new(RmsProp::new(params, 0.01)),
+        "rmsprop_momentum_wd" => {
+            Box::new(RmsProp::new(params, 0.01).momentum(0.9).weight_decay(0.01))
+        }
+        "adam_exponentiallr" => Box::new(Adam::new(params, 0.05)),
+        "sgd_cosine" => Box::new(Sgd::new(params, 0.2).momentum(0.5)),
+        other => panic!("unknown optimizer {other}"),
+    };
+    let sched: Option<Box<dyn LrScheduler>> = match name {
+        "sgd_steplr" => Some(Box::new(StepLr::new(opt.as_ref(), 5, 0.5))),
+        "adam_exponentiallr" => Some(Box::new(ExponentialLr::new(opt.as_ref(), 0.9))),
+        "sgd_cosine" => Some(Box::new(CosineAnnealingLr::new(opt.as_ref(), 10, 0.01))),
+        _ => None,
+    };
+    (opt, sched)
+}
+
+#[test]
+fn optimizers_and_schedulers_match_pytorch_after_20_steps() {
+    let f = fixture();
+    let o = &f["optimizers"];
+    let x = Tensor::from_vec(floats(&o["x"]), &[6, 4]);
+    let y = Tensor::from_vec(floats(&o["y"]), &[6, 3]);
+    let runs = o["runs"].as_object().unwrap();
+    assert_eq!(runs.len(), 11);
+    for (name, want) in runs {
+        let w = Tensor::from_vec(floats(&o["w0"]), &[3, 4]).requires_grad();
+        let b = Tensor::from_vec(floats(&o["b0"]), &[3]).requires_grad();
+        let (mut opt, mut sched) = make_optimizer(name, vec![w.clone(), b.clone()]);
+        for _ in 0..20 {
+            opt.zero_grad();
+            let loss = loss::mse(&(x.matmul_t(&w) + &b).tanh(), &y);
+            loss.backward();
+            opt.step();
+            if let Some(s) = &mut sched {
+                s.step(opt.as_mut());
+            }
+        }
+        assert_close(&format!("{name} w"), &w.to_vec(), &floats(&want["w"]), 1e-9);
+        assert_close(&format!("{name} b"), &b.to_vec(), &floats(&want["b"]), 1e-9);
+    }
+}
+
+fn mlp(rng: &mut StdRng) -> nn::Sequential<f32> {
+    nn::Sequential::new()
+        .add(nn::Linear::new(4, 8, rng))
+        .add(nn::ReLU)
+        .add(nn::Linear::new(8, 3, rng))
+}
+
+#[test]
+fn a_pytorch_checkpoint_loads_and_gives_pytorchs_outputs() {
+    let f = fixture();
+    let c = &f["checkpoint"];
+    let model = mlp(&mut StdRng::seed_from_u64(0));
+    model
+        .load_safetensors("tests/fixtures/mlp.safetensors")
+        .unwrap();
+    let x: Vec<f32> = floats(&c["x"]).iter().map(|&v| v as f32).collect();
+    let y = model.forward(&Tensor::from_vec(x, &[2, 4]));
+    let want: Vec<f64> = floats(&c["y"]);
+    let got: Vec<f64> = y.to_vec().iter().map(|&v| v as f64).collect();
+    assert_close("mlp output", &got, &want, 1e-5);
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("tapegrad-test-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn checkpoints_round_trip() {
+    let a = mlp(&mut StdRng::seed_from_u64(1));
+    let b = mlp(&mut StdRng::seed_from_u64(2));
+    let path = temp("roundtrip.safetensors");
+    a.save_safetensors(&path).unwrap();
+    b.load_safetensors(&path).unwrap();
+    for ((na, pa), (nb, pb)) in a.named_parameters().iter().zip(b.named_parameters()) {
+        assert_eq!(na, &nb);
+        assert_eq!(pa.to_vec(), pb.to_vec());
+    }
+    std::fs::remove_file(path).ok();
+}
+
+/// Loads `bytes` as a checkpoint into a fresh model; returns the error and asserts the
+/// parameters did not change.
+fn failed_load(name: &str, bytes: &[u8]) -> tapegrad::Error {
+    let model = mlp(&mut StdRng::seed_from_u64(3));
+    let before: Vec<Vec<f32>> = model.parameters().iter().map(|p| p.to_vec()).collect();
+    let path = temp(name);
+    std::fs::write(&path, bytes).unwrap();
+    let err = model.load_safetensors(&path).unwrap_err();
+    std::fs::remove_file(&path).ok();
+    let after: Vec<Vec<f32>> = model.parameters().iter().map(|p| p.to_vec()).collect();
+    assert_eq!(
+        before, after,
+        "{name}: a failed load changed the parameters"
+    );
+    err
+}
+
+/// A checkpoint of `model` with one change, written by tapegrad itself.
+fn saved<M: Module<T>, T: tapegrad::Float>(model: &M) -> Vec<u8> {
+    let path = temp("source.safetensors");
+    model.save_safetensors(&path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    bytes
+}
+
+#[test]
+fn a_wrong_name_is_an_error() {
+    let other = nn::Sequential::new()
+        .add(nn::Linear::<f32>::new(4, 8, &mut StdRng::seed_from_u64(0)))
+        .add(nn::Linear::new(8, 3, &mut StdRng::seed_from_u64(0))); // "1.weight", not "2.weight"
+    let err = failed_load("name.safetensors", &saved(&other));
+    assert!(err.to_string().contains("\"2.weight\" is missing"), "{err}");
+}
+
+#[test]
+fn a_wrong_shape_is_an_error() {
+    let mut rng = StdRng::seed_from_u64(0);
+    let other = nn::Sequential::new()
+        .add(nn::Linear::<f32>::new(4, 8, &mut rng))
+        .add(nn::ReLU)
+        .add(nn::Linear::new(8, 5, &mut rng));
+    let err = failed_load("shape.safetensors", &saved(&other));
+    assert!(
+        err.to_string()
+            .contains("\"2.weight\" has shape [5, 8] in the file but [3, 8]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_wrong_dtype_is_an_error() {
+    let mut rng = StdRng::seed_from_u64(0);
+    let other = nn::Sequential::new()
+        .add(nn::Linear::<f64>::new(4, 8, &mut rng))
+        .add(nn::ReLU)
+        .add(nn::Linear::new(8, 3, &mut rng));
+    let err = failed_load("dtype.safetensors", &saved(&other));
+    assert!(err.to_string().contains("F64 in the file but F32"), "{err}");
+}
+
+#[test]
+fn an_extra_tensor_is_an_error() {
+    let mut rng = StdRng::seed_from_u64(0);
+    let bigger = nn::Sequential::new()
+        .add(nn::Linear::<f32>::new(4, 8, &mut rng))
+        .add(nn::ReLU)
+        .add(nn::Linear::new(8, 3, &mut rng))
+        .add(nn::Linear::new(3, 3, &mut rng));
+    let err = failed_load("extra.safetensors", &saved(&bigger));
+    assert!(
+        err.to_string()
+            .contains("\"3.bias\", which the model does not"),
+        "{err}"
+    );
+}
+
+#[test]
+fn truncated_and_garbage_files_are_errors_not_panics() {
+    let good = saved(&mlp(&mut StdRng::seed_from_u64(4)));
+    for cut in [0, 4, 8, 20, good.len() / 2, good.len() - 1] {
+        let err = failed_load("truncated.safetensors", &good[..cut]);
+        assert!(
+            matches!(err, tapegrad::Error::Format(_)),
+            "cut at {cut}: {err}"
+        );
+    }
+    let mut rng = StdRng::seed_from_u64(9);
+    for len in [1usize, 8, 64, 1000] {
+        let garbage: Vec<u8> = (0..len)
+            .map(|_| tapegrad::rand::Rng::random::<u8>(&mut rng))
+            .collect();
+        failed_load("garbage.safetensors", &garbage);
+    }
+    // A header that claims an enormous length.
+    let mut huge = u64::MAX.to_le_bytes().to_vec();
+    huge.extend_from_slice(b"{}");
+    failed_load("huge.safetensors", &huge);
+    let missing = mlp(&mut StdRng::seed_from_u64(4)).load_safetensors(temp("does-not-exist"));
+    assert!(matches!(missing, Err(tapegrad::Error::Io(_))));
+}
+
+#[test]
+fn dropout_is_inactive_in_eval_mode_and_scales_in_training() {
+    let mut model = nn::Sequential::<f64>::new().add(nn::Dropout::with_seed(0.25, 1));
+    let x = Tensor::ones(&[10_000]);
+    let y = model.forward(&x).to_vec();
+    let kept = y.iter().filter(|&&v| v != 0.0).count() as f64 / 1e4;
+    assert!((kept - 0.75).abs() < 0.02, "kept {kept}");
+    assert!(y
+        .iter()
+        .all(|&v| v == 0.0 || (v - 1.0 / 0.75).abs() < 1e-12));
+    model.train(false);
+    assert_eq!(model.forward(&x).to_vec(), x.to_vec());
+}
+
+#[test]
+fn linear_uses_pytorchs_default_init_bounds() {
+    let layer = nn::Linear::<f64>::new(16, 300, &mut StdRng::seed_from_u64(0));
+    let w = layer.weight.to_vec();
+    let bound = 0.25; // 1/sqrt(16)
+    assert!(w.iter().all(|v| v.abs() <= bound));
+    let max = w.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    assert!(max > 0.24, "samples fill the range: {max}");
+}
