@@ -1,12 +1,21 @@
-//! Fits y = 3x − 2 (plus noise) with raw tensors and a hand-written SGD loop, then prints the
-//! learned parameters and the loss curve.
+//! Linear regression twice:
+//! 1. y = 3x − 2 plus noise, with raw tensors and a hand-written SGD loop; prints the learned
+//!    w and b and the loss curve.
+//! 2. Three features, with `nn::Linear` and `optim::Sgd`; checks the result against the
+//!    closed-form least-squares solution.
 //!
 //!     cargo run --release --example linear_regression
 
+use tapegrad::prelude::*;
 use tapegrad::rand::{rngs::StdRng, SeedableRng};
-use tapegrad::{no_grad, Tensor};
 
 fn main() {
+    raw_tensors();
+    println!();
+    with_nn();
+}
+
+fn raw_tensors() {
     let mut rng = StdRng::seed_from_u64(42);
     let n = 200;
     let x = Tensor::<f32>::rand(&[n, 1], &mut rng) * 4.0 - 2.0; // x in [-2, 2)
@@ -62,4 +71,74 @@ fn print_curve(losses: &[f32]) {
         println!("{label:>9.4} |{}", row.iter().collect::<String>());
     }
     println!("          +{}", "-".repeat(cols));
+}
+
+fn with_nn() {
+    let mut rng = StdRng::seed_from_u64(7);
+    let (n, d) = (500, 3);
+    let x = Tensor::<f64>::randn(&[n, d], &mut rng);
+    let true_w = Tensor::from_vec(vec![0.5, -1.5, 2.0], &[1, d]);
+    let y = x.matmul_t(&true_w) + 0.7 + Tensor::randn(&[n, 1], &mut rng) * 0.2;
+
+    let layer = nn::Linear::<f64>::new(d, 1, &mut rng);
+    let mut opt = optim::Sgd::new(layer.parameters(), 0.1);
+    for _ in 0..300 {
+        opt.zero_grad();
+        let loss = loss::mse(&layer.forward(&x), &y);
+        loss.backward();
+        opt.step();
+    }
+    let learned: Vec<f64> = layer
+        .weight
+        .to_vec()
+        .into_iter()
+        .chain(layer.bias.as_ref().unwrap().to_vec())
+        .collect();
+    let exact = least_squares(&x, &y);
+    println!("nn::Linear + SGD on {n} samples, {d} features:");
+    println!("  SGD          w = {:?}", rounded(&learned));
+    println!("  closed form  w = {:?}", rounded(&exact));
+    let gap = learned
+        .iter()
+        .zip(&exact)
+        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    println!("  largest difference {gap:.2e}");
+    assert!(gap < 1e-6, "SGD did not reach the least-squares solution");
+}
+
+fn rounded(v: &[f64]) -> Vec<f64> {
+    v.iter().map(|x| (x * 1e4).round() / 1e4).collect()
+}
+
+/// Solves the normal equations [X 1]ᵀ[X 1] w = [X 1]ᵀ y by Gaussian elimination.
+fn least_squares(x: &Tensor<f64>, y: &Tensor<f64>) -> Vec<f64> {
+    let xa = Tensor::cat(&[x, &Tensor::ones(&[x.shape()[0], 1])], 1);
+    let a = xa.t().matmul(&xa).to_vec();
+    let b = xa.t().matmul(y).to_vec();
+    let k = b.len();
+    let mut m: Vec<Vec<f64>> = (0..k)
+        .map(|i| {
+            a[i * k..(i + 1) * k]
+                .iter()
+                .copied()
+                .chain([b[i]])
+                .collect()
+        })
+        .collect();
+    for col in 0..k {
+        let pivot = (col..k)
+            .max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))
+            .unwrap();
+        m.swap(col, pivot);
+        for row in 0..k {
+            if row != col {
+                let f = m[row][col] / m[col][col];
+                let pivot_row = m[col].clone();
+                for (v, p) in m[row].iter_mut().zip(&pivot_row) {
+                    *v -= f * p;
+                }
+            }
+        }
+    }
+    (0..k).map(|i| m[i][k] / m[i][i]).collect()
 }

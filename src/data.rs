@@ -105,6 +105,7 @@ impl<T: Float> DataLoader<T> {
 }
 
 /// A numeric CSV file read into a `[rows, columns]` tensor.
+#[derive(Debug)]
 pub struct Csv<T: Float = f32> {
     /// The header's column names (empty when the file has no header).
     pub columns: Vec<String>,
@@ -174,4 +175,52 @@ pub fn load_csv<T: Float>(path: impl AsRef<Path>, has_header: bool) -> Result<Cs
     }
     let data = Tensor::try_from_vec(values, &[rows, width.unwrap_or(0)])?;
     Ok(Csv { columns, data })
+}
+
+/// The fraction of rows of `scores` (`[N, C]`) whose largest entry is at the label's index.
+///
+/// # Panics
+/// If `scores` is not `[N, C]` with `N = labels.len()`.
+///
+/// ```
+/// use tapegrad::{data::accuracy, Tensor};
+/// let scores = Tensor::from_vec(vec![0.1f32, 0.9, 0.8, 0.2], &[2, 2]);
+/// assert_eq!(accuracy(&scores, &[1, 1]), 0.5);
+/// ```
+#[track_caller]
+pub fn accuracy<T: Float>(scores: &Tensor<T>, labels: &[usize]) -> f64 {
+    let s = scores.shape();
+    if s.len() != 2 || s[0] != labels.len() {
+        panic!(
+            "tapegrad: accuracy: scores of shape {s:?} do not fit {} labels",
+            labels.len()
+        );
+    }
+    let predicted = scores.argmax(1);
+    let hits = predicted.iter().zip(labels).filter(|(p, l)| p == l).count();
+    hits as f64 / labels.len().max(1) as f64
+}
+
+/// The labels in a column of floats (as CSV files store them), as class indices.
+///
+/// # Errors
+/// If a value is negative or not a whole number.
+///
+/// ```
+/// use tapegrad::{data::labels, Tensor};
+/// assert_eq!(labels(&Tensor::from_vec(vec![2.0f32, 0.0], &[2])).unwrap(), vec![2, 0]);
+/// assert!(labels(&Tensor::from_vec(vec![1.5f32], &[1])).is_err());
+/// ```
+pub fn labels<T: Float>(column: &Tensor<T>) -> Result<Vec<usize>, Error> {
+    column
+        .to_vec()
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| match v.to_usize() {
+            Some(c) if T::from_usize(c) == Some(v) => Ok(c),
+            _ => Err(Error::Format(format!(
+                "row {i}: label {v} is not a class index"
+            ))),
+        })
+        .collect()
 }

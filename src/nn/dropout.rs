@@ -51,6 +51,12 @@ impl Dropout {
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
         }
     }
+
+    /// Training mode (masks drawn) or eval mode (the identity); the same as
+    /// [`Module::train`], callable without naming the element type.
+    pub fn train(&mut self, mode: bool) {
+        self.training = mode;
+    }
 }
 
 impl<T: Float> Module<T> for Dropout {
@@ -76,6 +82,6 @@ impl<T: Float> Module<T> for Dropout {
     }
 
     fn train(&mut self, mode: bool) {
-        self.training = mode;
+        Dropout::train(self, mode);
     }
 }

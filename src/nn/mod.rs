@@ -26,7 +26,7 @@ use crate::{Error, Float, Tensor};
 /// use tapegrad::rand::{rngs::StdRng, SeedableRng};
 ///
 /// let mut rng = StdRng::seed_from_u64(0);
-/// let model = nn::Sequential::new()
+/// let model = nn::Sequential::<f32>::new()
 ///     .add(nn::Linear::new(2, 8, &mut rng))
 ///     .add(nn::ReLU)
 ///     .add(nn::Linear::new(8, 1, &mut rng));

@@ -8,7 +8,7 @@ use crate::{Float, Tensor};
 /// use tapegrad::prelude::*;
 /// use tapegrad::rand::{rngs::StdRng, SeedableRng};
 /// let mut rng = StdRng::seed_from_u64(0);
-/// let mlp = nn::Sequential::new()
+/// let mlp = nn::Sequential::<f32>::new()
 ///     .add(nn::Linear::new(4, 16, &mut rng))
 ///     .add(nn::Tanh)
 ///     .add(nn::Linear::new(16, 3, &mut rng));

@@ -1,0 +1,36 @@
+//! What the digits examples share: loading the fixed train/test split.
+#![allow(dead_code)] // each example and test uses a different part
+
+use tapegrad::data::{labels, load_csv};
+use tapegrad::Tensor;
+
+/// Rows 0..1437 train, the last 360 test (data/DATA.md); pixels scaled to [0, 1].
+pub const TRAIN_ROWS: usize = 1437;
+
+pub struct Digits {
+    pub x_train: Tensor<f32>,
+    pub y_train: Vec<usize>,
+    pub x_test: Tensor<f32>,
+    pub y_test: Vec<usize>,
+}
+
+pub fn load_digits() -> Result<Digits, tapegrad::Error> {
+    let csv = load_csv::<f32>(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv"),
+        true,
+    )?;
+    let (rows, cols) = (csv.data.shape()[0], csv.data.shape()[1]);
+    let x = csv.data.narrow(1, 0, cols - 1) / 16.0;
+    let y = labels(&csv.data.narrow(1, cols - 1, 1))?;
+    Ok(Digits {
+        x_train: x.narrow(0, 0, TRAIN_ROWS),
+        x_test: x.narrow(0, TRAIN_ROWS, rows - TRAIN_ROWS),
+        y_train: y[..TRAIN_ROWS].to_vec(),
+        y_test: y[TRAIN_ROWS..].to_vec(),
+    })
+}
+
+/// Class indices as a float column, the form a `DataLoader` carries them in.
+pub fn label_column(y: &[usize]) -> Tensor<f32> {
+    Tensor::from_vec(y.iter().map(|&c| c as f32).collect(), &[y.len()])
+}
