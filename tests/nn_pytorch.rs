@@ -237,8 +237,11 @@ fn a_pytorch_checkpoint_loads_and_gives_pytorchs_outputs() {
     assert_close("mlp output", &got, &want, 1e-5);
 }
 
+/// A temporary path no other test (tests run in parallel) uses.
 fn temp(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("tapegrad-test-{}-{name}", std::process::id()))
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("tapegrad-test-{}-{n}-{name}", std::process::id()))
 }
 
 #[test]
