@@ -24,7 +24,10 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let name = args.get(1).map(String::as_str).unwrap_or("W3_mnist");
     let steps: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1000);
-    let mut w = workloads::all().into_iter().find(|w| w.name == name).expect("W1_xor … W5_linreg");
+    let mut w = workloads::all()
+        .into_iter()
+        .find(|w| w.name == name)
+        .expect("W1_xor … W5_linreg");
     let param_bytes: usize = w.model.parameters().iter().map(|p| p.numel() * 4).sum();
     let start = std::time::Instant::now();
     let (mut rss_100, mut loss) = (0, 0.0);
@@ -37,11 +40,19 @@ fn main() {
     let per_step = start.elapsed().as_secs_f64() / steps as f64;
     let (rss_end, peak) = (status_kib("VmRSS:"), status_kib("VmHWM:"));
     let mib = |kib: u64| kib as f64 / 1024.0;
-    println!("{name}: {steps} steps, {:.1} µs/step, final loss {loss:.4}", per_step * 1e6);
+    println!(
+        "{name}: {steps} steps, {:.1} µs/step, final loss {loss:.4}",
+        per_step * 1e6
+    );
     println!(
         "parameters {:.2} MiB; + gradients + Adam moments = {:.2} MiB",
         param_bytes as f64 / 1048576.0,
         4.0 * param_bytes as f64 / 1048576.0
     );
-    println!("RSS at step 100 {:.1} MiB, at step {steps} {:.1} MiB, peak {:.1} MiB", mib(rss_100), mib(rss_end), mib(peak));
+    println!(
+        "RSS at step 100 {:.1} MiB, at step {steps} {:.1} MiB, peak {:.1} MiB",
+        mib(rss_100),
+        mib(rss_end),
+        mib(peak)
+    );
 }

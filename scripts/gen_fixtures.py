@@ -54,6 +54,7 @@ BINARY = {
 }
 
 GATHER_INDEX = [[0, 2], [1, 1], [3, 0]]
+CE_TARGETS = [2, 0, 1, 2]
 
 OTHER = {
     "sum": (lambda x: x.sum(), [[3, 4]]),
@@ -98,6 +99,7 @@ OTHER = {
     "cube_sum": (lambda x: x.pow(3.0).sum(), [[5]]),
     "tanh_net": (lambda x, w1, w2: (x @ w1).tanh().matmul(w2).square().mean(), [[4, 3], [3, 5], [5, 2]]),
     "softplus_big": (lambda x: torch.nn.functional.softplus(x), "big"),
+    "cross_entropy": (lambda x: torch.nn.functional.cross_entropy(x, torch.tensor(CE_TARGETS)), [[4, 3]]),
 }
 
 UNARY_SHAPES = [[3, 4], [], [1], [2, 1, 3]]

@@ -28,6 +28,7 @@ pub mod loss;
 pub mod nn;
 mod ops;
 pub mod optim;
+mod parallel;
 mod tensor;
 
 pub use autograd::backward::{grad, grad_with, is_anomaly_enabled, set_detect_anomaly};
@@ -35,6 +36,7 @@ pub use autograd::gradcheck::gradcheck;
 pub use autograd::tape::{live_tensors, no_grad, NoGradGuard};
 pub use error::{Error, Result};
 pub use float::Float;
+pub use parallel::{num_threads, set_num_threads};
 pub use tensor::{DataMut, Tensor};
 
 /// The ndarray version tapegrad is built on, so callers can pass arrays without matching

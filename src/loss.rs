@@ -89,7 +89,7 @@ pub fn bce_with_logits<T: Float>(logits: &Tensor<T>, target: &Tensor<T>) -> Tens
 #[track_caller]
 pub fn cross_entropy<T: Float>(logits: &Tensor<T>, targets: &[usize]) -> Tensor<T> {
     check_classes("cross_entropy", logits, targets);
-    nll(&logits.log_softmax(-1), targets)
+    logits.cross_entropy_fused(targets)
 }
 
 /// Negative log-likelihood of log-probabilities `[N, C]` at class indices, as `F.nll_loss`.

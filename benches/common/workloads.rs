@@ -21,7 +21,11 @@ pub struct Workload {
     pub sigmoid_out: bool,
 }
 
-fn mlp(sizes: &[usize], hidden: fn() -> Box<dyn Module<f32>>, rng: &mut StdRng) -> nn::Sequential<f32> {
+fn mlp(
+    sizes: &[usize],
+    hidden: fn() -> Box<dyn Module<f32>>,
+    rng: &mut StdRng,
+) -> nn::Sequential<f32> {
     let mut m = nn::Sequential::new();
     for (i, w) in sizes.windows(2).enumerate() {
         m.push(Box::new(nn::Linear::new(w[0], w[1], rng)));
@@ -47,7 +51,14 @@ fn classifier(name: &'static str, sizes: &[usize], batch: usize) -> Workload {
     let classes = *sizes.last().unwrap();
     let x = Tensor::randn(&[batch, sizes[0]], &mut rng);
     let target = Target::Classes((0..batch).map(|_| rng.random_range(0..classes)).collect());
-    Workload { name, model, opt, x, target, sigmoid_out: false }
+    Workload {
+        name,
+        model,
+        opt,
+        x,
+        target,
+        sigmoid_out: false,
+    }
 }
 
 pub fn w1_xor() -> Workload {
@@ -56,7 +67,14 @@ pub fn w1_xor() -> Workload {
     let opt: Box<dyn Optimizer> = Box::new(optim::Sgd::new(model.parameters(), 0.5));
     let x = Tensor::from_vec(vec![0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0], &[4, 2]);
     let y = Tensor::from_vec(vec![0.0, 1.0, 1.0, 0.0], &[4, 1]);
-    Workload { name: "W1_xor", model, opt, x, target: Target::Values(y), sigmoid_out: true }
+    Workload {
+        name: "W1_xor",
+        model,
+        opt,
+        x,
+        target: Target::Values(y),
+        sigmoid_out: true,
+    }
 }
 
 pub fn w2_digits() -> Workload {
@@ -77,7 +95,14 @@ pub fn w5_linreg() -> Workload {
     let opt: Box<dyn Optimizer> = Box::new(optim::Sgd::new(model.parameters(), 0.01));
     let x = Tensor::randn(&[32, 13], &mut rng);
     let y = Tensor::randn(&[32, 1], &mut rng);
-    Workload { name: "W5_linreg", model, opt, x, target: Target::Values(y), sigmoid_out: false }
+    Workload {
+        name: "W5_linreg",
+        model,
+        opt,
+        x,
+        target: Target::Values(y),
+        sigmoid_out: false,
+    }
 }
 
 pub fn all() -> Vec<Workload> {

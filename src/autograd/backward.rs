@@ -72,9 +72,9 @@ fn key<T: Float>(t: &Tensor<T>) -> usize {
 struct Graph<T: Float> {
     nodes: Vec<Tensor<T>>,
     index: PtrMap<usize>,
-    /// `edges[edge_start[i]..edge_start[i + 1]]` are node i's inputs (`NONE` if no grad).
+    /// `edges[spans[i].0..spans[i].1]` are node i's inputs (`NONE` where no grad flows).
     edges: Vec<usize>,
-    edge_start: Vec<usize>,
+    spans: Vec<(usize, usize)>,
 }
 
 const NONE: usize = usize::MAX;
@@ -83,47 +83,39 @@ impl<T: Float> Graph<T> {
     fn collect(root: &Tensor<T>) -> Self {
         let mut g = Graph {
             nodes: vec![root.clone()],
-            index: PtrMap::default(),
+            index: PtrMap::with_capacity_and_hasher(64, Default::default()),
             edges: Vec::new(),
-            edge_start: Vec::new(),
+            spans: vec![(0, 0)],
         };
         g.index.insert(key(root), 0);
-        let mut inputs_of: Vec<Vec<usize>> = Vec::new();
         let mut stack = vec![0];
         while let Some(i) = stack.pop() {
             let t = g.nodes[i].clone();
-            let mut mine = Vec::new();
+            let start = g.edges.len();
             if let Some(gf) = &t.0.grad_fn {
                 for input in gf.inputs.as_slice() {
                     if !input.0.requires_grad {
-                        mine.push(NONE);
+                        g.edges.push(NONE);
                         continue;
                     }
                     let next = g.nodes.len();
                     let j = *g.index.entry(key(input)).or_insert(next);
                     if j == next {
                         g.nodes.push(input.clone());
+                        g.spans.push((0, 0));
                         stack.push(j);
                     }
-                    mine.push(j);
+                    g.edges.push(j);
                 }
             }
-            if inputs_of.len() <= i {
-                inputs_of.resize_with(i + 1, Vec::new);
-            }
-            inputs_of[i] = mine;
+            g.spans[i] = (start, g.edges.len());
         }
-        inputs_of.resize_with(g.nodes.len(), Vec::new);
-        for mine in inputs_of {
-            g.edge_start.push(g.edges.len());
-            g.edges.extend(mine);
-        }
-        g.edge_start.push(g.edges.len());
         g
     }
 
     fn inputs(&self, i: usize) -> &[usize] {
-        &self.edges[self.edge_start[i]..self.edge_start[i + 1]]
+        let (start, end) = self.spans[i];
+        &self.edges[start..end]
     }
 }
 
@@ -195,27 +187,32 @@ pub(crate) fn run<T: Float>(
             continue;
         }
         let inputs = gf.inputs.as_slice();
-        let input_grads = gf.op.backward(inputs, t, &g, Needs(bits));
-        for (k, gi) in input_grads.into_iter().enumerate() {
-            let j = edges[k];
-            let Some(gi) = gi else { continue };
-            if j == NONE || !needed[j] {
-                continue;
-            }
-            assert_eq!(
-                gi.shape(),
-                inputs[k].shape(),
-                "tapegrad: internal error: backward of {} gave a gradient of the wrong shape",
-                gf.op.name()
-            );
-            if anomaly && gi.data().iter().any(|v| !v.is_finite()) {
-                return Err(Error::Anomaly {
-                    op: gf.op.name(),
-                    location: gf.location.to_string(),
-                    input: k,
-                });
-            }
-            accumulate(&mut grads[j], gi, create_graph);
+        let mut failure = None;
+        gf.op
+            .backward(inputs, t, &g, Needs(bits))
+            .for_each(|k, gi| {
+                let j = edges[k];
+                if j == NONE || !needed[j] || failure.is_some() {
+                    return;
+                }
+                assert_eq!(
+                    gi.shape(),
+                    inputs[k].shape(),
+                    "tapegrad: internal error: backward of {} gave a gradient of the wrong shape",
+                    gf.op.name()
+                );
+                if anomaly && gi.data().iter().any(|v| !v.is_finite()) {
+                    failure = Some(Error::Anomaly {
+                        op: gf.op.name(),
+                        location: gf.location.to_string(),
+                        input: k,
+                    });
+                    return;
+                }
+                accumulate(&mut grads[j], gi, create_graph);
+            });
+        if let Some(e) = failure {
+            return Err(e);
         }
     }
     Ok(results)

@@ -16,6 +16,12 @@ pub(crate) enum BinaryOp {
     Div,
     Maximum,
     Minimum,
+    /// `a` where `b > 0`, else 0: relu's backward (`a` the gradient, `b` relu's input).
+    ReluBackward,
+    /// `a·(1 − b²)`: tanh's backward (`b` tanh's output).
+    TanhBackward,
+    /// `a·(1 − b)·b`: sigmoid's backward (`b` sigmoid's output).
+    SigmoidBackward,
 }
 
 impl BinaryOp {
@@ -27,9 +33,13 @@ impl BinaryOp {
             BinaryOp::Div => "div",
             BinaryOp::Maximum => "maximum",
             BinaryOp::Minimum => "minimum",
+            BinaryOp::ReluBackward => "relu_backward",
+            BinaryOp::TanhBackward => "tanh_backward",
+            BinaryOp::SigmoidBackward => "sigmoid_backward",
         }
     }
 
+    #[inline(always)]
     fn apply<T: Float>(self, x: T, y: T) -> T {
         match self {
             BinaryOp::Add => x + y,
@@ -41,6 +51,15 @@ impl BinaryOp {
             BinaryOp::Minimum if x.is_nan() || y.is_nan() => T::nan(),
             BinaryOp::Maximum => x.max(y),
             BinaryOp::Minimum => x.min(y),
+            BinaryOp::ReluBackward => {
+                if y > T::zero() {
+                    x
+                } else {
+                    T::zero()
+                }
+            }
+            BinaryOp::TanhBackward => x * (T::one() - y * y),
+            BinaryOp::SigmoidBackward => x * (T::one() - y) * y,
         }
     }
 
@@ -52,6 +71,18 @@ impl BinaryOp {
         needs: Needs,
     ) -> Grads<T> {
         let (ga, gb) = match self {
+            // The fused backward ops are linear in `a`; `b`'s mask is piecewise constant.
+            BinaryOp::ReluBackward => (needs.get(0).then(|| g.binary(b, self)), None),
+            BinaryOp::TanhBackward => (
+                needs.get(0).then(|| g.binary(b, self)),
+                needs.get(1).then(|| (g * a * b) * T::of_f64(-2.0)),
+            ),
+            BinaryOp::SigmoidBackward => (
+                needs.get(0).then(|| g.binary(b, self)),
+                needs
+                    .get(1)
+                    .then(|| g * a * (b * T::of_f64(-2.0)).add_scalar(T::one())),
+            ),
             BinaryOp::Add => (
                 needs.get(0).then(|| g.clone()),
                 needs.get(1).then(|| g.clone()),
@@ -84,10 +115,10 @@ impl BinaryOp {
                 (needs.get(0).then(|| g * &wa), needs.get(1).then(|| g * &wb))
             }
         };
-        vec![
+        Grads::Fixed([
             ga.map(|t| t.sum_to(a.shape())),
             gb.map(|t| t.sum_to(b.shape())),
-        ]
+        ])
     }
 }
 
@@ -114,6 +145,25 @@ pub(crate) fn zip_broadcast<T: Float>(
         let x = *a.iter().next().unwrap();
         return b.mapv(|y| f(x, y));
     }
+    // A bias: b's shape is a's trailing dims (e.g. [N, C] + [C]), so b repeats along rows.
+    if b.ndim() <= a.ndim() && a.shape()[a.ndim() - b.ndim()..] == *b.shape() && !b.is_empty() {
+        if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
+            let mut out = Vec::with_capacity(x.len());
+            for row in x.chunks_exact(y.len()) {
+                out.extend(row.iter().zip(y).map(|(&x, &y)| f(x, y)));
+            }
+            return ArrayD::from_shape_vec(a.raw_dim(), out).expect("same shape as a");
+        }
+    }
+    if a.ndim() < b.ndim() && b.shape()[b.ndim() - a.ndim()..] == *a.shape() && !a.is_empty() {
+        if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
+            let mut out = Vec::with_capacity(y.len());
+            for row in y.chunks_exact(x.len()) {
+                out.extend(x.iter().zip(row).map(|(&x, &y)| f(x, y)));
+            }
+            return ArrayD::from_shape_vec(b.raw_dim(), out).expect("same shape as b");
+        }
+    }
     let shape = IxDyn(&broadcast_shape(op, a.shape(), b.shape()));
     let av = a.broadcast(shape.clone()).expect("broadcastable");
     let bv = b.broadcast(shape).expect("broadcastable");
@@ -122,10 +172,30 @@ pub(crate) fn zip_broadcast<T: Float>(
 
 impl<T: Float> Tensor<T> {
     #[track_caller]
-    fn binary(&self, other: &Tensor<T>, op: BinaryOp) -> Tensor<T> {
-        let data = zip_broadcast(op.name(), &self.data(), &other.data(), |x, y| {
-            op.apply(x, y)
-        });
+    pub(crate) fn binary(&self, other: &Tensor<T>, op: BinaryOp) -> Tensor<T> {
+        let (a, b) = (self.data(), other.data());
+        let name = op.name();
+        // One match per call with the op a constant in each arm, so `apply` folds to one
+        // expression and each loop is specialised and vectorised (not a jump per element).
+        macro_rules! each {
+            ($($v:ident),*) => {
+                match op {
+                    $(BinaryOp::$v => zip_broadcast(name, &a, &b, |x, y| BinaryOp::$v.apply(x, y)),)*
+                }
+            };
+        }
+        let data = each!(
+            Add,
+            Sub,
+            Mul,
+            Div,
+            Maximum,
+            Minimum,
+            ReluBackward,
+            TanhBackward,
+            SigmoidBackward
+        );
+        drop((a, b));
         Tensor::from_op(data, Op::Binary(op), (self, other))
     }
 

@@ -65,28 +65,30 @@ impl IndexOp {
         match self {
             IndexOp::Cat { dim } => {
                 let mut offset = 0;
-                inputs
-                    .iter()
-                    .enumerate()
-                    .map(|(i, t)| {
-                        let len = t.shape()[*dim];
-                        offset += len;
-                        needs.get(i).then(|| g.narrow_at(*dim, offset - len, len))
-                    })
-                    .collect()
+                Grads::Many(
+                    inputs
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| {
+                            let len = t.shape()[*dim];
+                            offset += len;
+                            needs.get(i).then(|| g.narrow_at(*dim, offset - len, len))
+                        })
+                        .collect(),
+                )
             }
-            IndexOp::Narrow { dim, start } => vec![Some(g.embed(*dim, *start, x.shape()[*dim]))],
+            IndexOp::Narrow { dim, start } => Grads::one(g.embed(*dim, *start, x.shape()[*dim])),
             IndexOp::Embed { dim, start, .. } => {
-                vec![Some(g.narrow_at(*dim, *start, x.shape()[*dim]))]
+                Grads::one(g.narrow_at(*dim, *start, x.shape()[*dim]))
             }
             IndexOp::IndexSelect { dim, index } => {
-                vec![Some(g.index_add(*dim, index.clone(), x.shape()[*dim]))]
+                Grads::one(g.index_add(*dim, index.clone(), x.shape()[*dim]))
             }
-            IndexOp::IndexAdd { dim, index, .. } => vec![Some(g.select_at(*dim, index.clone()))],
+            IndexOp::IndexAdd { dim, index, .. } => Grads::one(g.select_at(*dim, index.clone())),
             IndexOp::Gather { dim, index } => {
-                vec![Some(g.scatter_add(*dim, index.clone(), x.shape().to_vec()))]
+                Grads::one(g.scatter_add(*dim, index.clone(), x.shape().to_vec()))
             }
-            IndexOp::ScatterAdd { dim, index, .. } => vec![Some(g.gather_at(*dim, index.clone()))],
+            IndexOp::ScatterAdd { dim, index, .. } => Grads::one(g.gather_at(*dim, index.clone())),
         }
     }
 }

@@ -6,10 +6,10 @@
 //! strides and are never copied.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array3, ArrayD, ArrayView3, Axis, IxDyn};
+use ndarray::{s, Array2, Array3, ArrayD, ArrayView2, ArrayView3, ArrayViewMut2, Axis, Ix2, IxDyn};
 
 use super::{broadcast_shape, Grads, Needs, Op};
-use crate::{Float, Tensor};
+use crate::{parallel, Float, Tensor};
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct MatMulOp {
@@ -50,7 +50,7 @@ impl MatMulOp {
             };
             gb.sum_to(b.shape())
         });
-        vec![ga, gb]
+        Grads::Fixed([ga, gb])
     }
 }
 
@@ -98,20 +98,75 @@ fn as3<T: Float>(x: &ArrayD<T>) -> ArrayView3<'_, T> {
         .expect("standard layout")
 }
 
+/// Products up to this many multiply–adds skip the blocked GEMM (a 16×16×16 product).
+const SMALL_GEMM_MACS: usize = 4096;
+
+/// `c = x·y`, split by rows (or columns) across threads when the product is large.
+fn gemm<T: Float>(x: ArrayView2<'_, T>, y: ArrayView2<'_, T>, mut c: ArrayViewMut2<'_, T>) {
+    let (m, k, n) = (x.nrows(), x.ncols(), y.ncols());
+    if m * k * n <= SMALL_GEMM_MACS {
+        // Packing panels for the blocked kernel costs more than the product itself here.
+        for ((i, j), out) in c.indexed_iter_mut() {
+            *out = (0..k).fold(T::zero(), |acc, p| acc + x[[i, p]] * y[[p, j]]);
+        }
+        return;
+    }
+    let threads = parallel::threads_for(m * k * n);
+    if threads <= 1 {
+        general_mat_mul(T::one(), &x, &y, T::zero(), &mut c);
+        return;
+    }
+    // Split the longer side of C; chunks are multiples of 16 to keep the kernel's tiles whole.
+    let by_rows = m >= n;
+    let extent = if by_rows { m } else { n };
+    let chunk = extent.div_ceil(threads).div_ceil(16) * 16;
+    let axis = Axis(if by_rows { 0 } else { 1 });
+    std::thread::scope(|s| {
+        let mut parts = c.axis_chunks_iter_mut(axis, chunk).enumerate();
+        let (_, mut first) = parts.next().expect("at least one chunk");
+        for (i, mut part) in parts {
+            let range = i * chunk..i * chunk + part.len_of(axis);
+            let (xs, ys) = if by_rows {
+                (x.slice(s![range, ..]), y.view())
+            } else {
+                (x.view(), y.slice(s![.., range]))
+            };
+            s.spawn(move || general_mat_mul(T::one(), &xs, &ys, T::zero(), &mut part));
+        }
+        let len = first.len_of(axis);
+        let (xs, ys) = if by_rows {
+            (x.slice(s![..len, ..]), y.view())
+        } else {
+            (x.view(), y.slice(s![.., ..len]))
+        };
+        general_mat_mul(T::one(), &xs, &ys, T::zero(), &mut first);
+    });
+}
+
 fn matmul_arrays<T: Float>(a: &ArrayD<T>, b: &ArrayD<T>, ta: bool, tb: bool) -> ArrayD<T> {
     let (m, _) = matrix_dims(a.shape(), ta);
     let (_, n) = matrix_dims(b.shape(), tb);
+    if a.ndim() == 2 && b.ndim() == 2 {
+        // The common case, without the batch machinery.
+        let x = a.view().into_dimensionality::<Ix2>().expect("2-d");
+        let y = b.view().into_dimensionality::<Ix2>().expect("2-d");
+        let x = if ta { x.reversed_axes() } else { x };
+        let y = if tb { y.reversed_axes() } else { y };
+        let mut out = Array2::<T>::zeros((m, n));
+        gemm(x, y, out.view_mut());
+        return out.into_dyn();
+    }
     let (batch_a, batch_b) = (&a.shape()[..a.ndim() - 2], &b.shape()[..b.ndim() - 2]);
     let batch = broadcast_shape("matmul", batch_a, batch_b);
     let count: usize = batch.iter().product();
     let (a3, b3) = (as3(a), as3(b));
     let mut out = Array3::<T>::zeros((count, m, n));
-    for (i, mut c) in out.axis_iter_mut(Axis(0)).enumerate() {
+    for (i, c) in out.axis_iter_mut(Axis(0)).enumerate() {
         let x = a3.index_axis(Axis(0), batch_index(i, &batch, batch_a));
         let y = b3.index_axis(Axis(0), batch_index(i, &batch, batch_b));
         let x = if ta { x.reversed_axes() } else { x };
         let y = if tb { y.reversed_axes() } else { y };
-        general_mat_mul(T::one(), &x, &y, T::zero(), &mut c);
+        gemm(x, y, c);
     }
     let mut shape = batch;
     shape.extend([m, n]);

@@ -25,6 +25,7 @@ pub(crate) enum Op<T: Float> {
     Binary(elementwise::BinaryOp),
     Reduce(reduce::ReduceOp),
     Softmax(softmax::SoftmaxOp),
+    CrossEntropy(softmax::CrossEntropyOp),
     MatMul(matmul::MatMulOp),
     Shape(shape::ShapeOp),
     Index(index::IndexOp),
@@ -41,9 +42,33 @@ impl Needs {
     }
 }
 
-/// The gradient of each input (None where not needed), in input order.
-pub(crate) type Grads<T> = Vec<Option<Tensor<T>>>;
+/// The gradient of each input (None where not needed), in input order; one or two inline,
+/// so the backward of most ops allocates nothing for the list.
+pub(crate) enum Grads<T: Float> {
+    Fixed([Option<Tensor<T>>; 2]),
+    Many(Vec<Option<Tensor<T>>>),
+}
 
+impl<T: Float> Grads<T> {
+    pub(crate) fn one(g: Tensor<T>) -> Self {
+        Grads::Fixed([Some(g), None])
+    }
+}
+
+impl<T: Float> Grads<T> {
+    /// Calls `f(input index, gradient)` for every input that got a gradient.
+    pub(crate) fn for_each(self, mut f: impl FnMut(usize, Tensor<T>)) {
+        let mut each = |(k, g): (usize, Option<Tensor<T>>)| {
+            if let Some(g) = g {
+                f(k, g)
+            }
+        };
+        match self {
+            Grads::Fixed(a) => a.into_iter().enumerate().for_each(&mut each),
+            Grads::Many(v) => v.into_iter().enumerate().for_each(&mut each),
+        }
+    }
+}
 impl<T: Float> Op<T> {
     /// The op's name as users know it (used in DOT graphs and anomaly reports).
     pub(crate) fn name(&self) -> &'static str {
@@ -52,6 +77,7 @@ impl<T: Float> Op<T> {
             Op::Binary(op) => op.name(),
             Op::Reduce(op) => op.name(),
             Op::Softmax(op) => op.name(),
+            Op::CrossEntropy(op) => op.name(),
             Op::MatMul(op) => op.name(),
             Op::Shape(op) => op.name(),
             Op::Index(op) => op.name(),
@@ -67,12 +93,13 @@ impl<T: Float> Op<T> {
         needs: Needs,
     ) -> Grads<T> {
         match self {
-            Op::Unary(op) => vec![Some(op.backward(&inputs[0], out, grad))],
+            Op::Unary(op) => Grads::one(op.backward(&inputs[0], out, grad)),
             Op::Binary(op) => op.backward(&inputs[0], &inputs[1], grad, needs),
-            Op::Reduce(op) => vec![Some(op.backward(&inputs[0], out, grad))],
-            Op::Softmax(op) => vec![Some(op.backward(out, grad))],
+            Op::Reduce(op) => Grads::one(op.backward(&inputs[0], out, grad)),
+            Op::Softmax(op) => Grads::one(op.backward(out, grad)),
+            Op::CrossEntropy(op) => Grads::one(op.backward(&inputs[0], grad)),
             Op::MatMul(op) => op.backward(&inputs[0], &inputs[1], grad, needs),
-            Op::Shape(op) => vec![Some(op.backward(&inputs[0], grad))],
+            Op::Shape(op) => Grads::one(op.backward(&inputs[0], grad)),
             Op::Index(op) => op.backward(inputs, grad, needs),
         }
     }

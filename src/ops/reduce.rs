@@ -22,7 +22,7 @@ pub(crate) enum ReduceOp {
         dim: usize,
         keepdim: bool,
         max: bool,
-        indices: ArrayD<usize>,
+        indices: Box<ArrayD<usize>>,
     },
     VarDim {
         dim: usize,
@@ -214,7 +214,7 @@ impl<T: Float> Tensor<T> {
             .data()
             .map_axis(Axis(d), |lane| select(lane.into_dyn(), max));
         let values = shape_result(picked.mapv(|(_, v)| v), d, keepdim);
-        let indices = picked.mapv(|(i, _)| i);
+        let indices = Box::new(picked.mapv(|(i, _)| i));
         Tensor::from_op(
             values,
             Op::Reduce(ReduceOp::Select {

@@ -243,6 +243,11 @@ impl<T: Float> Tensor<T> {
         if self.shape() == shape {
             return self.clone();
         }
+        if self.numel() == 1 {
+            let v = *self.data().iter().next().expect("one element");
+            let data = ArrayD::from_elem(IxDyn(shape), v);
+            return Tensor::from_op(data, Op::Shape(ShapeOp::BroadcastTo), self);
+        }
         let data = match self.data().broadcast(IxDyn(shape)) {
             Some(view) => view.to_owned(),
             None => panic!(
@@ -286,6 +291,23 @@ impl<T: Float> Tensor<T> {
 
 /// Sums `a` down to `shape` (which `a`'s shape must broadcast from).
 fn sum_to_array<T: Float>(a: &ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
+    // Fast paths on the flat data: everything to one value, or rows summed into a trailing
+    // block (a bias gradient: [N, C] to [C] or [1, C]).
+    let block: usize = shape.iter().product();
+    if let Some(x) = a.as_slice() {
+        if block == 1 {
+            return ArrayD::from_elem(IxDyn(shape), x.iter().copied().sum());
+        }
+        let tail = &a.shape()[a.ndim() - shape.len()..];
+        let leading_ones = shape.iter().take_while(|&&d| d == 1).count();
+        if shape[leading_ones..] == tail[leading_ones..] {
+            let mut out = x[..block].to_vec();
+            for row in x[block..].chunks_exact(block) {
+                out.iter_mut().zip(row).for_each(|(o, &v)| *o += v);
+            }
+            return ArrayD::from_shape_vec(IxDyn(shape), out).expect("block size");
+        }
+    }
     let lead = a.ndim() - shape.len();
     let mut out = if lead > 0 {
         a.sum_axis(Axis(0))

@@ -6,6 +6,9 @@
 
 use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI, SQRT_2};
 
+use ndarray::ArrayD;
+
+use super::elementwise::BinaryOp;
 use super::{map_const, Op};
 use crate::{Float, Tensor};
 
@@ -94,59 +97,49 @@ impl<T: Float> UnaryOp<T> {
         }
     }
 
-    fn apply(&self, x: T) -> T {
+    /// The op applied to every element; one `match` per call, so each arm's loop is a
+    /// separate, vectorisable function.
+    fn forward(&self, a: &ArrayD<T>) -> ArrayD<T> {
         match *self {
-            UnaryOp::Neg => -x,
-            UnaryOp::Exp => x.exp(),
-            UnaryOp::Log => x.ln(),
-            UnaryOp::Sqrt => x.sqrt(),
-            UnaryOp::Abs => x.abs(),
-            UnaryOp::Square => x * x,
-            UnaryOp::Relu => {
+            UnaryOp::Neg => a.mapv(|x| -x),
+            UnaryOp::Exp => a.mapv(|x| x.exp()),
+            UnaryOp::Log => a.mapv(|x| x.ln()),
+            UnaryOp::Sqrt => a.mapv(|x| x.sqrt()),
+            UnaryOp::Abs => a.mapv(|x| x.abs()),
+            UnaryOp::Square => a.mapv(|x| x * x),
+            UnaryOp::Relu => a.mapv(|x| {
                 // NaN stays NaN, as in PyTorch.
                 if x > T::zero() || x.is_nan() {
                     x
                 } else {
                     T::zero()
                 }
-            }
-            UnaryOp::LeakyRelu(s) => {
-                if x > T::zero() {
-                    x
-                } else {
-                    x * s
-                }
-            }
-            UnaryOp::Sigmoid => sigmoid(x),
-            UnaryOp::Tanh => x.tanh(),
-            UnaryOp::Gelu => x * c(0.5) * (T::one() + (x * c(FRAC_1_SQRT_2)).erf()),
-            UnaryOp::GeluTanh => {
+            }),
+            UnaryOp::LeakyRelu(s) => a.mapv(|x| if x > T::zero() { x } else { x * s }),
+            UnaryOp::Sigmoid => a.mapv(|x| sigmoid(x)),
+            UnaryOp::Tanh => a.mapv(|x| x.tanh()),
+            UnaryOp::Gelu => a.mapv(|x| x * c(0.5) * (T::one() + (x * c(FRAC_1_SQRT_2)).erf())),
+            UnaryOp::GeluTanh => a.mapv(|x| {
                 let inner = c::<T>(SQRT_2 * FRAC_2_SQRT_PI * 0.5)
                     * (x + c::<T>(GELU_TANH_KAPPA) * x * x * x);
                 c::<T>(0.5) * x * (T::one() + inner.tanh())
-            }
-            UnaryOp::Silu => x * sigmoid(x),
-            UnaryOp::Softplus => {
+            }),
+            UnaryOp::Silu => a.mapv(|x| x * sigmoid(x)),
+            UnaryOp::Softplus => a.mapv(|x| {
                 if x > c(SOFTPLUS_THRESHOLD) {
                     x
                 } else {
                     x.exp().ln_1p()
                 }
-            }
-            UnaryOp::Erf => x.erf(),
-            UnaryOp::Clamp(lo, hi) => {
-                if x.is_nan() {
-                    x
-                } else {
-                    x.max(lo).min(hi)
-                }
-            }
-            UnaryOp::Powf(e) => x.powf(e),
-            UnaryOp::AddScalar(s) => x + s,
-            UnaryOp::MulScalar(s) => x * s,
-            UnaryOp::DivScalar(s) => x / s,
-            UnaryOp::RDivScalar(s) => s / x,
-            UnaryOp::RSubScalar(s) => s - x,
+            }),
+            UnaryOp::Erf => a.mapv(|x| x.erf()),
+            UnaryOp::Clamp(lo, hi) => a.mapv(|x| if x.is_nan() { x } else { x.max(lo).min(hi) }),
+            UnaryOp::Powf(e) => a.mapv(|x| x.powf(e)),
+            UnaryOp::AddScalar(s) => a.mapv(|x| x + s),
+            UnaryOp::MulScalar(s) => a.mapv(|x| x * s),
+            UnaryOp::DivScalar(s) => a.mapv(|x| x / s),
+            UnaryOp::RDivScalar(s) => a.mapv(|x| s / x),
+            UnaryOp::RSubScalar(s) => a.mapv(|x| s - x),
         }
     }
 
@@ -159,14 +152,12 @@ impl<T: Float> UnaryOp<T> {
             UnaryOp::Sqrt => g / &(y * c::<T>(2.0)),
             UnaryOp::Abs => g * &map_const(x, sign),
             UnaryOp::Square => g * &(x * c::<T>(2.0)),
-            UnaryOp::Relu => {
-                g * &map_const(x, |v| if v > T::zero() { T::one() } else { T::zero() })
-            }
+            UnaryOp::Relu => g.binary(x, BinaryOp::ReluBackward),
             UnaryOp::LeakyRelu(s) => {
                 g * &map_const(x, |v| if v > T::zero() { T::one() } else { s })
             }
-            UnaryOp::Sigmoid => &(g * &y.rsub_scalar(T::one())) * y,
-            UnaryOp::Tanh => g * &(y * y).rsub_scalar(T::one()),
+            UnaryOp::Sigmoid => g.binary(y, BinaryOp::SigmoidBackward),
+            UnaryOp::Tanh => g.binary(y, BinaryOp::TanhBackward),
             UnaryOp::Gelu => {
                 let cdf = ((x * c::<T>(FRAC_1_SQRT_2)).erf() + c::<T>(1.0)) * c::<T>(0.5);
                 let pdf =
@@ -230,7 +221,7 @@ impl<T: Float> UnaryOp<T> {
 impl<T: Float> Tensor<T> {
     #[track_caller]
     pub(crate) fn unary(&self, op: UnaryOp<T>) -> Tensor<T> {
-        let data = self.data().mapv(|v| op.apply(v));
+        let data = op.forward(&self.data());
         Tensor::from_op(data, Op::Unary(op), self)
     }
 
