@@ -56,6 +56,13 @@ fn elementwise(c: &mut Criterion) {
 
 fn matmul(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(0);
+    // Forward only, the figure compared with PyTorch's `a @ b` GFLOP/s.
+    let mut group = c.benchmark_group("matmul_forward");
+    let (a, b) = (Tensor::<f32>::randn(&[1024, 1024], &mut rng), Tensor::<f32>::randn(&[1024, 1024], &mut rng));
+    group.throughput(Throughput::Elements(2 * 1024 * 1024 * 1024));
+    group.bench_function("1024", |bch| bch.iter(|| black_box(a.matmul(&b))));
+    group.finish();
+
     let mut group = c.benchmark_group("matmul_forward_backward");
     for n in [256usize, 512, 1024] {
         let a = Tensor::<f32>::randn(&[n, n], &mut rng).requires_grad();

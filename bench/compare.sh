@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Runs tapegrad's criterion benchmarks and the same workloads in PyTorch on this machine, at 1
+# and 2 threads, and writes the comparison table into BENCHMARKS.md (between the
+# "compare:begin" and "compare:end" markers). Installs PyTorch in a local virtualenv if absent.
+# CI does not run this.
+#
+#     bench/compare.sh            # about 6 minutes on 2 cores
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=$(scripts/torch-venv.sh)
+out=target/compare
+mkdir -p "$out"
+
+for t in 1 2; do
+  echo "== PyTorch, $t thread(s)"
+  "$PY" bench/pytorch/train_step.py --threads "$t" --out "$out/pytorch-$t.json"
+  echo "== tapegrad, $t thread(s)"
+  TAPEGRAD_NUM_THREADS=$t cargo bench --bench train_step -- --noplot >"$out/tapegrad-train-$t.log" 2>&1
+  TAPEGRAD_NUM_THREADS=$t cargo bench --bench ops -- --noplot 'matmul_forward|tape/' >"$out/tapegrad-ops-$t.log" 2>&1
+  # Keep criterion's estimates of this thread count before the next run overwrites them.
+  "$PY" - "$t" <<'PY'
+import json, sys, pathlib
+t = sys.argv[1]
+root = pathlib.Path("target/criterion")
+est = lambda p: json.loads((root / p / "new" / "estimates.json").read_text())["median"]["point_estimate"]
+names = ["W1_xor", "W2_digits", "W3_mnist", "W4_wide", "W5_linreg"]
+res = {n: est(f"train_step/{n}") / 1000.0 for n in names}
+res["matmul_1024_gflops"] = 2 * 1024**3 / est("matmul_forward/1024")
+res["tiny_op_ns"] = est("tape/tiny_op_forward_backward") / 100
+pathlib.Path(f"target/compare/tapegrad-{t}.json").write_text(json.dumps(res))
+print(res)
+PY
+done
+
+"$PY" - <<'PY'
+import json, pathlib, platform, subprocess, datetime
+load = lambda p: json.loads(pathlib.Path(p).read_text())
+rows = []
+targets = {"W1_xor": 0.05, "W2_digits": 0.25, "W3_mnist": 0.8, "W4_wide": 1.0, "W5_linreg": 0.05}
+for name, target in targets.items():
+    cells = [name]
+    for t in (1, 2):
+        tg, pt = load(f"target/compare/tapegrad-{t}.json")[name], load(f"target/compare/pytorch-{t}.json")["median_us"][name]
+        ratio = tg / pt
+        cells += [f"{tg:,.1f}", f"{pt:,.1f}", f"**{ratio:.3f}** {'✓' if ratio <= target else '✗'}"]
+    cells.append(f"≤ {target}")
+    rows.append("| " + " | ".join(cells) + " |")
+mm = []
+for t in (1, 2):
+    tg, pt = load(f"target/compare/tapegrad-{t}.json"), load(f"target/compare/pytorch-{t}.json")
+    r = tg["matmul_1024_gflops"] / pt["matmul_1024_gflops"]
+    mm.append(f"| matmul 1024³ f32, {t} thread(s) | {tg['matmul_1024_gflops']:.1f} GFLOP/s | {pt['matmul_1024_gflops']:.1f} GFLOP/s | **{r:.2f}×** {'✓' if r >= 0.9 else '✗'} (≥ 0.9×) |")
+tiny = load("target/compare/tapegrad-1.json")["tiny_op_ns"]
+cpu = subprocess.run(["sh", "-c", "lscpu | grep 'Model name' | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
+rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+torch_v = load("target/compare/pytorch-1.json")["torch"]
+table = f"""Measured by `bench/compare.sh` on {datetime.date.today()}: {cpu}, {platform.machine()}, 2 cores; {rustc}; PyTorch {torch_v} (CPU wheel). Median µs per full training step; ratio = tapegrad / PyTorch in the same run.
+
+| workload | tapegrad 1T | PyTorch 1T | ratio 1T | tapegrad 2T | PyTorch 2T | ratio 2T | target |
+|---|---|---|---|---|---|---|---|
+""" + "\n".join(rows) + f"""
+
+| other target | tapegrad | PyTorch | ratio |
+|---|---|---|---|
+""" + "\n".join(mm) + f"""
+| one tiny op recorded, forward + backward | {tiny:.0f} ns | | target ≤ 200 ns {'✓' if tiny <= 200 else '✗'} |
+"""
+path = pathlib.Path("BENCHMARKS.md")
+text = path.read_text()
+begin, end = "<!-- compare:begin -->", "<!-- compare:end -->"
+head, rest = text.split(begin)
+_, tail = rest.split(end)
+path.write_text(head + begin + "\n" + table + end + tail)
+print(table)
+PY
