@@ -58,7 +58,10 @@ fn matmul(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(0);
     // Forward only, the figure compared with PyTorch's `a @ b` GFLOP/s.
     let mut group = c.benchmark_group("matmul_forward");
-    let (a, b) = (Tensor::<f32>::randn(&[1024, 1024], &mut rng), Tensor::<f32>::randn(&[1024, 1024], &mut rng));
+    let (a, b) = (
+        Tensor::<f32>::randn(&[1024, 1024], &mut rng),
+        Tensor::<f32>::randn(&[1024, 1024], &mut rng),
+    );
     group.throughput(Throughput::Elements(2 * 1024 * 1024 * 1024));
     group.bench_function("1024", |bch| bch.iter(|| black_box(a.matmul(&b))));
     group.finish();

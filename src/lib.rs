@@ -29,6 +29,7 @@ pub mod nn;
 mod ops;
 pub mod optim;
 mod parallel;
+mod pool;
 mod tensor;
 
 pub use autograd::backward::{grad, grad_with, is_anomaly_enabled, set_detect_anomaly};

@@ -6,7 +6,10 @@ use tapegrad::Tensor;
 
 fn close(a: &[f32], b: &[f32]) {
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "element {i}: {x} vs {y}");
+        assert!(
+            (x - y).abs() <= 1e-4 * (1.0 + y.abs()),
+            "element {i}: {x} vs {y}"
+        );
     }
 }
 
@@ -24,7 +27,11 @@ fn threaded_matmul_matches_one_thread() {
             b.zero_grad();
             let y = a.matmul(&b);
             y.square().sum().backward();
-            results.push((y.to_vec(), a.grad().unwrap().to_vec(), b.grad().unwrap().to_vec()));
+            results.push((
+                y.to_vec(),
+                a.grad().unwrap().to_vec(),
+                b.grad().unwrap().to_vec(),
+            ));
         }
         close(&results[1].0, &results[0].0);
         close(&results[1].1, &results[0].1);
@@ -32,6 +39,10 @@ fn threaded_matmul_matches_one_thread() {
         // And the product itself is right: one entry against a plain dot product in f64.
         let (av, bv) = (a.to_vec(), b.to_vec());
         let want: f64 = (0..k).map(|p| av[p] as f64 * bv[p * n] as f64).sum();
-        assert!((results[1].0[0] as f64 - want).abs() < 1e-3, "{} vs {want}", results[1].0[0]);
+        assert!(
+            (results[1].0[0] as f64 - want).abs() < 1e-3,
+            "{} vs {want}",
+            results[1].0[0]
+        );
     }
 }

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use ndarray::{ArrayD, IxDyn};
 
 use crate::ops::Op;
+use crate::pool;
 use crate::{Float, Tensor};
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -107,6 +108,7 @@ impl<T: Float> Node<T> {
 impl<T: Float> Drop for Node<T> {
     fn drop(&mut self) {
         LIVE.fetch_sub(1, Ordering::Relaxed);
+        recycle(self.data.get_mut().unwrap_or_else(|e| e.into_inner()));
         let Some(grad_fn) = self.grad_fn.take() else {
             return;
         };
@@ -136,6 +138,15 @@ impl<T: Float> Drop for Node<T> {
 /// ```
 pub fn live_tensors() -> usize {
     LIVE.load(Ordering::Relaxed)
+}
+
+/// Hands a large array's buffer to the pool (see `pool.rs`) instead of freeing it.
+fn recycle<T: Float>(data: &mut ArrayD<T>) {
+    if data.len() >= pool::MIN_POOLED {
+        let empty = ArrayD::from_shape_vec(IxDyn(&[0]), Vec::new()).expect("empty");
+        let (buffer, _) = std::mem::replace(data, empty).into_raw_vec_and_offset();
+        pool::give(buffer);
+    }
 }
 
 /// Whether ops on this thread are being recorded.

@@ -132,23 +132,24 @@ pub(crate) fn zip_broadcast<T: Float>(
 ) -> ArrayD<T> {
     if a.shape() == b.shape() {
         if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
-            let v = x.iter().zip(y).map(|(&x, &y)| f(x, y)).collect();
+            let mut v = crate::pool::take(x.len());
+            v.extend(x.iter().zip(y).map(|(&x, &y)| f(x, y)));
             return ArrayD::from_shape_vec(a.raw_dim(), v).expect("same shape");
         }
         return Zip::from(a).and(b).map_collect(|&x, &y| f(x, y));
     }
     if b.len() == 1 && b.ndim() <= a.ndim() {
         let y = *b.iter().next().unwrap();
-        return a.mapv(|x| f(x, y));
+        return super::map(a, |x| f(x, y));
     }
     if a.len() == 1 && a.ndim() <= b.ndim() {
         let x = *a.iter().next().unwrap();
-        return b.mapv(|y| f(x, y));
+        return super::map(b, |y| f(x, y));
     }
     // A bias: b's shape is a's trailing dims (e.g. [N, C] + [C]), so b repeats along rows.
     if b.ndim() <= a.ndim() && a.shape()[a.ndim() - b.ndim()..] == *b.shape() && !b.is_empty() {
         if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
-            let mut out = Vec::with_capacity(x.len());
+            let mut out = crate::pool::take(x.len());
             for row in x.chunks_exact(y.len()) {
                 out.extend(row.iter().zip(y).map(|(&x, &y)| f(x, y)));
             }
@@ -157,7 +158,7 @@ pub(crate) fn zip_broadcast<T: Float>(
     }
     if a.ndim() < b.ndim() && b.shape()[b.ndim() - a.ndim()..] == *a.shape() && !a.is_empty() {
         if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
-            let mut out = Vec::with_capacity(y.len());
+            let mut out = crate::pool::take(y.len());
             for row in y.chunks_exact(x.len()) {
                 out.extend(x.iter().zip(row).map(|(&x, &y)| f(x, y)));
             }

@@ -6,7 +6,7 @@
 //! strides and are never copied.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{s, Array2, Array3, ArrayD, ArrayView2, ArrayView3, ArrayViewMut2, Axis, Ix2, IxDyn};
+use ndarray::{s, Array3, ArrayD, ArrayView2, ArrayView3, ArrayViewMut2, Axis, Ix2, IxDyn};
 
 use super::{broadcast_shape, Grads, Needs, Op};
 use crate::{parallel, Float, Tensor};
@@ -152,9 +152,10 @@ fn matmul_arrays<T: Float>(a: &ArrayD<T>, b: &ArrayD<T>, ta: bool, tb: bool) -> 
         let y = b.view().into_dimensionality::<Ix2>().expect("2-d");
         let x = if ta { x.reversed_axes() } else { x };
         let y = if tb { y.reversed_axes() } else { y };
-        let mut out = Array2::<T>::zeros((m, n));
-        gemm(x, y, out.view_mut());
-        return out.into_dyn();
+        let mut out = super::zeros(&[m, n]);
+        let c = out.view_mut().into_dimensionality::<Ix2>().expect("2-d");
+        gemm(x, y, c);
+        return out;
     }
     let (batch_a, batch_b) = (&a.shape()[..a.ndim() - 2], &b.shape()[..b.ndim() - 2]);
     let batch = broadcast_shape("matmul", batch_a, batch_b);

@@ -15,7 +15,7 @@ pub(crate) mod shape;
 pub(crate) mod softmax;
 pub(crate) mod unary;
 
-use ndarray::ArrayD;
+use ndarray::{ArrayD, IxDyn};
 
 use crate::{Float, Tensor};
 
@@ -162,5 +162,25 @@ pub(crate) fn broadcast_shape(op: &str, a: &[usize], b: &[usize]) -> Vec<usize> 
 
 /// A constant (no gradient) tensor of the same shape as `x`, from `f` of each element.
 pub(crate) fn map_const<T: Float>(x: &Tensor<T>, f: impl Fn(T) -> T) -> Tensor<T> {
-    Tensor::leaf(x.data().mapv(f))
+    Tensor::leaf(map(&x.data(), f))
+}
+
+/// `f` of each element, into a buffer from the pool when the array is large.
+pub(crate) fn map<T: Float>(a: &ArrayD<T>, f: impl Fn(T) -> T) -> ArrayD<T> {
+    match a.as_slice() {
+        Some(x) if x.len() >= crate::pool::MIN_POOLED => {
+            let mut out = crate::pool::take(x.len());
+            out.extend(x.iter().map(|&v| f(v)));
+            ArrayD::from_shape_vec(a.raw_dim(), out).expect("same shape")
+        }
+        _ => a.mapv(f),
+    }
+}
+
+/// A zero-filled array of `shape`, in a buffer from the pool when it is large.
+pub(crate) fn zeros<T: Float>(shape: &[usize]) -> ArrayD<T> {
+    let n = shape.iter().product();
+    let mut out = crate::pool::take(n);
+    out.resize(n, T::zero());
+    ArrayD::from_shape_vec(IxDyn(shape), out).expect("element count")
 }

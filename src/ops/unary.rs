@@ -9,7 +9,7 @@ use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI, SQRT_2};
 use ndarray::ArrayD;
 
 use super::elementwise::BinaryOp;
-use super::{map_const, Op};
+use super::{map, map_const, Op};
 use crate::{Float, Tensor};
 
 /// PyTorch's softplus switches to the identity above this (for beta = 1).
@@ -101,13 +101,13 @@ impl<T: Float> UnaryOp<T> {
     /// separate, vectorisable function.
     fn forward(&self, a: &ArrayD<T>) -> ArrayD<T> {
         match *self {
-            UnaryOp::Neg => a.mapv(|x| -x),
-            UnaryOp::Exp => a.mapv(|x| x.exp()),
-            UnaryOp::Log => a.mapv(|x| x.ln()),
-            UnaryOp::Sqrt => a.mapv(|x| x.sqrt()),
-            UnaryOp::Abs => a.mapv(|x| x.abs()),
-            UnaryOp::Square => a.mapv(|x| x * x),
-            UnaryOp::Relu => a.mapv(|x| {
+            UnaryOp::Neg => map(a, |x| -x),
+            UnaryOp::Exp => map(a, |x| x.exp()),
+            UnaryOp::Log => map(a, |x| x.ln()),
+            UnaryOp::Sqrt => map(a, |x| x.sqrt()),
+            UnaryOp::Abs => map(a, |x| x.abs()),
+            UnaryOp::Square => map(a, |x| x * x),
+            UnaryOp::Relu => map(a, |x| {
                 // NaN stays NaN, as in PyTorch.
                 if x > T::zero() || x.is_nan() {
                     x
@@ -115,31 +115,33 @@ impl<T: Float> UnaryOp<T> {
                     T::zero()
                 }
             }),
-            UnaryOp::LeakyRelu(s) => a.mapv(|x| if x > T::zero() { x } else { x * s }),
-            UnaryOp::Sigmoid => a.mapv(|x| sigmoid(x)),
-            UnaryOp::Tanh => a.mapv(|x| x.tanh()),
-            UnaryOp::Gelu => a.mapv(|x| x * c(0.5) * (T::one() + (x * c(FRAC_1_SQRT_2)).erf())),
-            UnaryOp::GeluTanh => a.mapv(|x| {
+            UnaryOp::LeakyRelu(s) => map(a, |x| if x > T::zero() { x } else { x * s }),
+            UnaryOp::Sigmoid => map(a, |x| sigmoid(x)),
+            UnaryOp::Tanh => map(a, |x| x.tanh()),
+            UnaryOp::Gelu => map(a, |x| {
+                x * c(0.5) * (T::one() + (x * c(FRAC_1_SQRT_2)).erf())
+            }),
+            UnaryOp::GeluTanh => map(a, |x| {
                 let inner = c::<T>(SQRT_2 * FRAC_2_SQRT_PI * 0.5)
                     * (x + c::<T>(GELU_TANH_KAPPA) * x * x * x);
                 c::<T>(0.5) * x * (T::one() + inner.tanh())
             }),
-            UnaryOp::Silu => a.mapv(|x| x * sigmoid(x)),
-            UnaryOp::Softplus => a.mapv(|x| {
+            UnaryOp::Silu => map(a, |x| x * sigmoid(x)),
+            UnaryOp::Softplus => map(a, |x| {
                 if x > c(SOFTPLUS_THRESHOLD) {
                     x
                 } else {
                     x.exp().ln_1p()
                 }
             }),
-            UnaryOp::Erf => a.mapv(|x| x.erf()),
-            UnaryOp::Clamp(lo, hi) => a.mapv(|x| if x.is_nan() { x } else { x.max(lo).min(hi) }),
-            UnaryOp::Powf(e) => a.mapv(|x| x.powf(e)),
-            UnaryOp::AddScalar(s) => a.mapv(|x| x + s),
-            UnaryOp::MulScalar(s) => a.mapv(|x| x * s),
-            UnaryOp::DivScalar(s) => a.mapv(|x| x / s),
-            UnaryOp::RDivScalar(s) => a.mapv(|x| s / x),
-            UnaryOp::RSubScalar(s) => a.mapv(|x| s - x),
+            UnaryOp::Erf => map(a, |x| x.erf()),
+            UnaryOp::Clamp(lo, hi) => map(a, |x| if x.is_nan() { x } else { x.max(lo).min(hi) }),
+            UnaryOp::Powf(e) => map(a, |x| x.powf(e)),
+            UnaryOp::AddScalar(s) => map(a, |x| x + s),
+            UnaryOp::MulScalar(s) => map(a, |x| x * s),
+            UnaryOp::DivScalar(s) => map(a, |x| x / s),
+            UnaryOp::RDivScalar(s) => map(a, |x| s / x),
+            UnaryOp::RSubScalar(s) => map(a, |x| s - x),
         }
     }
 
