@@ -84,7 +84,8 @@ mod tests {
         let other = take::<f64>(MIN_POOLED);
         assert_ne!(other.as_ptr() as *const f32, ptr);
         // Too large a buffer for the request is not used (it would waste memory).
-        assert_ne!(take::<f32>(MIN_POOLED / 4).as_ptr(), ptr);
+        let quarter = take::<f32>(MIN_POOLED / 4);
+        assert_ne!(quarter.as_ptr(), ptr);
         let small: Vec<f32> = Vec::with_capacity(16);
         give(small);
         with_list::<f32, _>(|l| assert!(l.iter().all(|v| v.capacity() >= MIN_POOLED)));
@@ -95,6 +96,7 @@ mod tests {
         let t = crate::Tensor::<f64>::ones(&[MIN_POOLED]);
         let ptr = t.data().as_ptr();
         drop(t);
-        assert_eq!(take::<f64>(MIN_POOLED).as_ptr(), ptr);
+        let again = take::<f64>(MIN_POOLED);
+        assert_eq!(again.as_ptr(), ptr);
     }
 }

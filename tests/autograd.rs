@@ -312,3 +312,23 @@ fn tensors_are_send_and_sync() {
     y.backward();
     assert_eq!(x.grad().unwrap().to_vec(), vec![4.0]);
 }
+
+#[test]
+fn graphs_built_across_threads_keep_the_tape_order() {
+    // The main thread records many ops; a fresh thread, whose own tape position starts low,
+    // consumes the result. The reverse walk must still see the consumer first.
+    let x = leaf(&[1.5], &[1]);
+    let mut h = x.clone();
+    for _ in 0..1000 {
+        h = &h * 1.0;
+    }
+    let y = std::thread::spawn({
+        let h = h.clone();
+        move || (&h * &h).sum()
+    })
+    .join()
+    .unwrap();
+    let z = (&y + &h.sum()) * 2.0; // back on the main thread, mixing both
+    z.backward();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![2.0 * (2.0 * 1.5 + 1.0)]);
+}

@@ -90,9 +90,11 @@ impl<T: Float> Graph<T> {
         g.index.insert(key(root), 0);
         let mut stack = vec![0];
         while let Some(i) = stack.pop() {
-            let t = g.nodes[i].clone();
+            // SAFETY: `g.nodes` holds an `Arc` to this node until `g` is dropped, and pushing to
+            // `g.nodes` moves only the handles, never the node they point to.
+            let node = unsafe { &*Arc::as_ptr(&g.nodes[i].0) };
             let start = g.edges.len();
-            if let Some(gf) = &t.0.grad_fn {
+            if let Some(gf) = &node.grad_fn {
                 for input in gf.inputs.as_slice() {
                     if !input.0.requires_grad {
                         g.edges.push(NONE);
