@@ -9,7 +9,7 @@
 
 use std::cell::Cell;
 use std::panic::Location;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use ndarray::{ArrayD, IxDyn};
@@ -18,12 +18,50 @@ use crate::ops::Op;
 use crate::pool;
 use crate::{Float, Tensor};
 
-static LIVE: AtomicUsize = AtomicUsize::new(0);
+/// Live tensors of threads that have ended, plus drops seen during a thread's teardown.
+static RETIRED: AtomicIsize = AtomicIsize::new(0);
+/// Every running thread's count of tensors made minus tensors dropped there (a tensor dropped on
+/// another thread than the one that made it makes one count negative; the sum is right).
+static LIVE_COUNTS: Mutex<Vec<Arc<AtomicIsize>>> = Mutex::new(Vec::new());
+
+/// A thread's entry in `LIVE_COUNTS`; when the thread ends, its count moves to `RETIRED`.
+struct LiveCount(Arc<AtomicIsize>);
+
+impl LiveCount {
+    fn new() -> Self {
+        let count = Arc::new(AtomicIsize::new(0));
+        LIVE_COUNTS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(count.clone());
+        LiveCount(count)
+    }
+}
+
+impl Drop for LiveCount {
+    fn drop(&mut self) {
+        let mut counts = LIVE_COUNTS.lock().unwrap_or_else(|e| e.into_inner());
+        RETIRED.fetch_add(self.0.load(Ordering::Relaxed), Ordering::Relaxed);
+        counts.retain(|c| !Arc::ptr_eq(c, &self.0));
+    }
+}
+
+/// Adds `delta` to this thread's live count. Only this thread writes it, so a plain load and
+/// store do (no atomic read-modify-write per op).
+fn count_live(delta: isize) {
+    let counted = LIVE.try_with(|c| {
+        c.0.store(c.0.load(Ordering::Relaxed) + delta, Ordering::Relaxed)
+    });
+    if counted.is_err() {
+        RETIRED.fetch_add(delta, Ordering::Relaxed);
+    }
+}
 
 thread_local! {
     static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
     /// This thread's tape position; see [`next_id`].
     static NEXT_ID: Cell<u64> = const { Cell::new(0) };
+    static LIVE: LiveCount = LiveCount::new();
 }
 
 /// A tape position greater than `after` (the largest position among an op's inputs) and than
@@ -103,7 +141,7 @@ impl<T: Float> From<&[&Tensor<T>]> for Inputs<T> {
 
 impl<T: Float> Node<T> {
     pub(crate) fn new(data: ArrayD<T>, requires_grad: bool, grad_fn: Option<GradFn<T>>) -> Self {
-        LIVE.fetch_add(1, Ordering::Relaxed);
+        count_live(1);
         let after = grad_fn.as_ref().map_or(0, |gf| {
             gf.inputs
                 .as_slice()
@@ -129,7 +167,7 @@ impl<T: Float> Node<T> {
 /// held the last reference to is taken apart the same way.
 impl<T: Float> Drop for Node<T> {
     fn drop(&mut self) {
-        LIVE.fetch_sub(1, Ordering::Relaxed);
+        count_live(-1);
         recycle(self.data.get_mut().unwrap_or_else(|e| e.into_inner()));
         let Some(grad_fn) = self.grad_fn.take() else {
             return;
@@ -159,7 +197,9 @@ impl<T: Float> Drop for Node<T> {
 /// drop(y);
 /// ```
 pub fn live_tensors() -> usize {
-    LIVE.load(Ordering::Relaxed)
+    let counts = LIVE_COUNTS.lock().unwrap_or_else(|e| e.into_inner());
+    let running: isize = counts.iter().map(|c| c.load(Ordering::Relaxed)).sum();
+    (running + RETIRED.load(Ordering::Relaxed)).max(0) as usize
 }
 
 /// Hands a large array's buffer to the pool (see `pool.rs`) instead of freeing it.
