@@ -238,7 +238,13 @@ fn accumulate_leaf<T: Float>(leaf: &Tensor<T>, g: Tensor<T>, create_graph: bool)
         None if create_graph || Arc::strong_count(&g.0) == 1 => *slot = Some(g),
         // Someone else holds this buffer (an upstream passed through): keep our own copy.
         None => *slot = Some(Tensor::leaf(g.to_array())),
-        Some(old) if !create_graph && old.is_leaf() && !old.is_requires_grad() => {
+        // In place only when no other gradient slot shares the buffer.
+        Some(old)
+            if !create_graph
+                && old.is_leaf()
+                && !old.is_requires_grad()
+                && Arc::strong_count(&old.0) == 1 =>
+        {
             *old.data_mut() += &*g.data();
         }
         Some(old) => {

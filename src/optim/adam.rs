@@ -13,7 +13,6 @@ struct Moments<T: Float> {
 /// (decoupled weight decay applied to the parameter), as PyTorch's single-tensor Adam.
 struct AdamCore<T: Float> {
     params: Params<T>,
-    lr: f64,
     betas: (f64, f64),
     eps: f64,
     weight_decay: f64,
@@ -26,8 +25,7 @@ impl<T: Float> AdamCore<T> {
     fn new(params: Vec<Tensor<T>>, lr: f64, weight_decay: f64, decoupled: bool) -> Self {
         let n = params.len();
         AdamCore {
-            params: Params::new(params),
-            lr,
+            params: Params::new(params, lr),
             betas: (0.9, 0.999),
             eps: 1e-8,
             weight_decay,
@@ -44,8 +42,11 @@ impl<T: Float> AdamCore<T> {
         let bias2_sqrt = (1.0 - b2.powi(self.step)).sqrt();
         let c = T::of_f64;
         let (one_minus_b1, b2t, one_minus_b2) = (c(1.0 - b1), c(b2), c(1.0 - b2));
-        let (step_size, bias2_sqrt, eps) = (c(self.lr / bias1), c(bias2_sqrt), c(self.eps));
-        let (wd, decay) = (c(self.weight_decay), c(1.0 - self.lr * self.weight_decay));
+        let (step_size, bias2_sqrt, eps) = (c(self.params.lr / bias1), c(bias2_sqrt), c(self.eps));
+        let (wd, decay) = (
+            c(self.weight_decay),
+            c(1.0 - self.params.lr * self.weight_decay),
+        );
         for (p, state) in self.params.tensors.iter().zip(&mut self.state) {
             let Some(grad) = p.grad() else { continue };
             let grad = grad.data();
@@ -111,10 +112,10 @@ macro_rules! adam_like {
                 self.0.params.zero_grad();
             }
             fn lr(&self) -> f64 {
-                self.0.lr
+                self.0.params.lr
             }
             fn set_lr(&mut self, lr: f64) {
-                self.0.lr = lr;
+                self.0.params.lr = lr;
             }
         }
     };

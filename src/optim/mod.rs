@@ -36,14 +36,34 @@ pub trait Optimizer {
     fn set_lr(&mut self, lr: f64);
 }
 
-/// Parameters and the per-parameter state buffers of one optimizer.
+/// The parameters an optimizer updates and their learning rate (PyTorch's param group).
 pub(crate) struct Params<T: Float> {
     pub(crate) tensors: Vec<Tensor<T>>,
+    pub(crate) lr: f64,
 }
 
+/// The `Optimizer` methods that only touch the parameter group, for an optimizer whose group
+/// is the field `params`.
+macro_rules! group_methods {
+    () => {
+        fn zero_grad(&mut self) {
+            self.params.zero_grad();
+        }
+
+        fn lr(&self) -> f64 {
+            self.params.lr
+        }
+
+        fn set_lr(&mut self, lr: f64) {
+            self.params.lr = lr;
+        }
+    };
+}
+pub(crate) use group_methods;
+
 impl<T: Float> Params<T> {
-    pub(crate) fn new(tensors: Vec<Tensor<T>>) -> Self {
-        Params { tensors }
+    pub(crate) fn new(tensors: Vec<Tensor<T>>, lr: f64) -> Self {
+        Params { tensors, lr }
     }
 
     pub(crate) fn zero_grad(&self) {

@@ -1,6 +1,6 @@
 use ndarray::{ArrayD, Zip};
 
-use super::{Optimizer, Params};
+use super::{group_methods, Optimizer, Params};
 use crate::{Float, Tensor};
 
 /// RMSprop, as `torch.optim.RMSprop` (alpha 0.99, eps 1e-8, not centered), with optional
@@ -16,7 +16,6 @@ use crate::{Float, Tensor};
 /// ```
 pub struct RmsProp<T: Float = f32> {
     params: Params<T>,
-    lr: f64,
     alpha: f64,
     eps: f64,
     weight_decay: f64,
@@ -30,8 +29,7 @@ impl<T: Float> RmsProp<T> {
     pub fn new(params: Vec<Tensor<T>>, lr: f64) -> Self {
         let n = params.len();
         RmsProp {
-            params: Params::new(params),
-            lr,
+            params: Params::new(params, lr),
             alpha: 0.99,
             eps: 1e-8,
             weight_decay: 0.0,
@@ -69,8 +67,12 @@ impl<T: Float> RmsProp<T> {
 impl<T: Float> Optimizer for RmsProp<T> {
     fn step(&mut self) {
         let c = T::of_f64;
-        let (lr, alpha, one_minus_alpha, eps) =
-            (c(self.lr), c(self.alpha), c(1.0 - self.alpha), c(self.eps));
+        let (lr, alpha, one_minus_alpha, eps) = (
+            c(self.params.lr),
+            c(self.alpha),
+            c(1.0 - self.alpha),
+            c(self.eps),
+        );
         let (wd, mom) = (c(self.weight_decay), c(self.momentum));
         let tensors = &self.params.tensors;
         for ((p, sq), buf) in tensors
@@ -107,15 +109,5 @@ impl<T: Float> Optimizer for RmsProp<T> {
         }
     }
 
-    fn zero_grad(&mut self) {
-        self.params.zero_grad();
-    }
-
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
+    group_methods!();
 }

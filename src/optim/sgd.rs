@@ -1,6 +1,6 @@
 use ndarray::{ArrayD, Zip};
 
-use super::{Optimizer, Params};
+use super::{group_methods, Optimizer, Params};
 use crate::{Float, Tensor};
 
 /// Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay,
@@ -19,7 +19,6 @@ use crate::{Float, Tensor};
 /// ```
 pub struct Sgd<T: Float = f32> {
     params: Params<T>,
-    lr: f64,
     momentum: f64,
     nesterov: bool,
     weight_decay: f64,
@@ -31,8 +30,7 @@ impl<T: Float> Sgd<T> {
     pub fn new(params: Vec<Tensor<T>>, lr: f64) -> Self {
         let n = params.len();
         Sgd {
-            params: Params::new(params),
-            lr,
+            params: Params::new(params, lr),
             momentum: 0.0,
             nesterov: false,
             weight_decay: 0.0,
@@ -62,7 +60,7 @@ impl<T: Float> Sgd<T> {
 impl<T: Float> Optimizer for Sgd<T> {
     fn step(&mut self) {
         let (lr, mom, wd) = (
-            T::of_f64(self.lr),
+            T::of_f64(self.params.lr),
             T::of_f64(self.momentum),
             T::of_f64(self.weight_decay),
         );
@@ -97,15 +95,5 @@ impl<T: Float> Optimizer for Sgd<T> {
         }
     }
 
-    fn zero_grad(&mut self) {
-        self.params.zero_grad();
-    }
-
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
+    group_methods!();
 }
