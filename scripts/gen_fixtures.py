@@ -100,6 +100,7 @@ OTHER = {
     "tanh_net": (lambda x, w1, w2: (x @ w1).tanh().matmul(w2).square().mean(), [[4, 3], [3, 5], [5, 2]]),
     "softplus_big": (lambda x: torch.nn.functional.softplus(x), "big"),
     "cross_entropy": (lambda x: torch.nn.functional.cross_entropy(x, torch.tensor(CE_TARGETS)), [[4, 3]]),
+    "mse": (lambda a, b: torch.nn.functional.mse_loss(a, b), [[3, 4], [3, 4]]),
 }
 
 UNARY_SHAPES = [[3, 4], [], [1], [2, 1, 3]]

@@ -26,7 +26,7 @@ fn same_shape<T: Float>(op: &str, pred: &Tensor<T>, target: &Tensor<T>) {
 #[track_caller]
 pub fn mse<T: Float>(pred: &Tensor<T>, target: &Tensor<T>) -> Tensor<T> {
     same_shape("mse", pred, target);
-    (pred - target).square().mean()
+    pred.mse_fused(target)
 }
 
 /// Mean absolute error, `mean(|pred − target|)`, as `F.l1_loss`.

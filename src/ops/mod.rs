@@ -9,6 +9,7 @@
 mod arith;
 pub(crate) mod elementwise;
 pub(crate) mod index;
+pub(crate) mod loss;
 pub(crate) mod matmul;
 pub(crate) mod reduce;
 pub(crate) mod shape;
@@ -25,7 +26,8 @@ pub(crate) enum Op<T: Float> {
     Binary(elementwise::BinaryOp),
     Reduce(reduce::ReduceOp),
     Softmax(softmax::SoftmaxOp),
-    CrossEntropy(softmax::CrossEntropyOp),
+    CrossEntropy(loss::CrossEntropyOp),
+    Mse(loss::MseOp),
     MatMul(matmul::MatMulOp),
     Shape(shape::ShapeOp),
     Index(index::IndexOp),
@@ -78,6 +80,7 @@ impl<T: Float> Op<T> {
             Op::Reduce(op) => op.name(),
             Op::Softmax(op) => op.name(),
             Op::CrossEntropy(op) => op.name(),
+            Op::Mse(op) => op.name(),
             Op::MatMul(op) => op.name(),
             Op::Shape(op) => op.name(),
             Op::Index(op) => op.name(),
@@ -98,6 +101,7 @@ impl<T: Float> Op<T> {
             Op::Reduce(op) => Grads::one(op.backward(&inputs[0], out, grad)),
             Op::Softmax(op) => Grads::one(op.backward(out, grad)),
             Op::CrossEntropy(op) => Grads::one(op.backward(&inputs[0], grad)),
+            Op::Mse(op) => op.backward(&inputs[0], &inputs[1], grad, needs),
             Op::MatMul(op) => op.backward(&inputs[0], &inputs[1], grad, needs),
             Op::Shape(op) => Grads::one(op.backward(&inputs[0], grad)),
             Op::Index(op) => op.backward(inputs, grad, needs),

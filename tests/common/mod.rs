@@ -82,6 +82,7 @@ pub fn apply(op: &str, x: &[T64]) -> T64 {
         "gather" => a.gather(1, &gather_index()),
         "cube_sum" => a.powf(3.0).sum(),
         "cross_entropy" => tapegrad::loss::cross_entropy(a, &[2, 0, 1, 2]),
+        "mse" => tapegrad::loss::mse(a, b()),
         "tanh_net" => a.matmul(b()).tanh().matmul(&x[2]).square().mean(),
         other => panic!("no op named {other} in the test table"),
     }

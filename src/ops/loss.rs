@@ -1,0 +1,110 @@
+//! Fused losses: each is one recorded op instead of three to five, with a backward written in
+//! tensor ops (so it can be differentiated again). `crate::loss` is the public face.
+
+use std::sync::Arc;
+
+use ndarray::{ArrayD, IxDyn};
+
+use super::{Grads, Needs, Op};
+use crate::{Float, Tensor};
+
+/// Mean squared error of two tensors of the same shape.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MseOp;
+
+impl MseOp {
+    pub(crate) fn name(self) -> &'static str {
+        "mse"
+    }
+
+    /// `(pred − target)·(2/N)·g` for the prediction and its negative for the target, in
+    /// PyTorch's order of operations (`mse_loss_backward`).
+    pub(crate) fn backward<T: Float>(
+        self,
+        pred: &Tensor<T>,
+        target: &Tensor<T>,
+        g: &Tensor<T>,
+        needs: Needs,
+    ) -> Grads<T> {
+        let norm = T::of_f64(2.0) / T::from_usize(pred.numel()).unwrap();
+        let gp = (pred - target) * norm * g;
+        let gt = needs.get(1).then(|| -&gp);
+        Grads::Fixed([needs.get(0).then_some(gp), gt])
+    }
+}
+
+impl<T: Float> Tensor<T> {
+    /// `mean((self − target)²)` as one op (shapes checked by the caller).
+    #[track_caller]
+    pub(crate) fn mse_fused(&self, target: &Tensor<T>) -> Tensor<T> {
+        let (p, t) = (self.data(), target.data());
+        let total: T = match (p.as_slice(), t.as_slice()) {
+            (Some(p), Some(t)) => p.iter().zip(t).map(|(&a, &b)| (a - b) * (a - b)).sum(),
+            _ => p
+                .iter()
+                .zip(t.iter())
+                .map(|(&a, &b)| (a - b) * (a - b))
+                .sum(),
+        };
+        let loss = total / T::from_usize(p.len()).unwrap();
+        drop((p, t));
+        let data = ArrayD::from_elem(IxDyn(&[]), loss);
+        Tensor::from_op(data, Op::Mse(MseOp), (self, target))
+    }
+}
+
+/// Mean cross-entropy of logits `[N, C]` at target classes, fused: the forward never
+/// materialises the log-probabilities, and the backward is one `softmax − one-hot`.
+#[derive(Clone, Debug)]
+pub(crate) struct CrossEntropyOp {
+    targets: Arc<[usize]>,
+}
+
+impl CrossEntropyOp {
+    pub(crate) fn name(&self) -> &'static str {
+        "cross_entropy"
+    }
+
+    /// `(softmax(x) − onehot(targets)) · g / N`, built from tensor ops so it can be
+    /// differentiated again.
+    pub(crate) fn backward<T: Float>(&self, x: &Tensor<T>, g: &Tensor<T>) -> Tensor<T> {
+        let (n, c) = (x.shape()[0], x.shape()[1]);
+        let mut onehot = ArrayD::<T>::zeros(IxDyn(&[n, c]));
+        for (i, &t) in self.targets.iter().enumerate() {
+            onehot[[i, t]] = T::one();
+        }
+        let scale = g / T::from_usize(n).unwrap();
+        (x.softmax(-1) - Tensor::leaf(onehot)) * scale
+    }
+}
+
+impl<T: Float> Tensor<T> {
+    /// Mean cross-entropy of `[N, C]` logits against `targets` (checked by the caller).
+    #[track_caller]
+    pub(crate) fn cross_entropy_fused(&self, targets: &[usize]) -> Tensor<T> {
+        let data = self.data();
+        let c = data.shape()[1];
+        let x = data.as_slice().expect("standard layout");
+        let mut total = T::zero();
+        for (row, &t) in x.chunks_exact(c.max(1)).zip(targets) {
+            // −log_softmax(row)[t], shifted by the row's max as log_softmax is.
+            let m = row.iter().fold(
+                T::neg_infinity(),
+                |a, &b| if b > a || b.is_nan() { b } else { a },
+            );
+            let shift = if m.is_infinite() { T::zero() } else { m };
+            let sum: T = row.iter().map(|&v| (v - shift).exp()).sum();
+            total += -((row[t] - shift) - sum.ln());
+        }
+        let loss = total / T::from_usize(targets.len()).unwrap();
+        drop(data);
+        let op = CrossEntropyOp {
+            targets: targets.into(),
+        };
+        Tensor::from_op(
+            ArrayD::from_elem(IxDyn(&[]), loss),
+            Op::CrossEntropy(op),
+            self,
+        )
+    }
+}
