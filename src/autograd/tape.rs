@@ -121,21 +121,37 @@ impl<T: Float> Inputs<T> {
     }
 }
 
-impl<T: Float> From<&Tensor<T>> for Inputs<T> {
-    fn from(a: &Tensor<T>) -> Self {
-        Inputs::One([a.clone()])
+/// What an op passes as its inputs: checked for `requires_grad` first, and only turned into
+/// stored handles (`Arc` clones) when the op is actually recorded.
+pub(crate) trait OpInputs<T: Float> {
+    fn any_requires_grad(&self) -> bool;
+    fn into_inputs(self) -> Inputs<T>;
+}
+
+impl<T: Float> OpInputs<T> for &Tensor<T> {
+    fn any_requires_grad(&self) -> bool {
+        self.0.requires_grad
+    }
+    fn into_inputs(self) -> Inputs<T> {
+        Inputs::One([self.clone()])
     }
 }
 
-impl<T: Float> From<(&Tensor<T>, &Tensor<T>)> for Inputs<T> {
-    fn from((a, b): (&Tensor<T>, &Tensor<T>)) -> Self {
-        Inputs::Two([a.clone(), b.clone()])
+impl<T: Float> OpInputs<T> for (&Tensor<T>, &Tensor<T>) {
+    fn any_requires_grad(&self) -> bool {
+        self.0 .0.requires_grad || self.1 .0.requires_grad
+    }
+    fn into_inputs(self) -> Inputs<T> {
+        Inputs::Two([self.0.clone(), self.1.clone()])
     }
 }
 
-impl<T: Float> From<&[&Tensor<T>]> for Inputs<T> {
-    fn from(ts: &[&Tensor<T>]) -> Self {
-        Inputs::Many(ts.iter().map(|t| (*t).clone()).collect())
+impl<T: Float> OpInputs<T> for &[&Tensor<T>] {
+    fn any_requires_grad(&self) -> bool {
+        self.iter().any(|t| t.0.requires_grad)
+    }
+    fn into_inputs(self) -> Inputs<T> {
+        Inputs::Many(self.iter().map(|t| (*t).clone()).collect())
     }
 }
 
@@ -276,17 +292,13 @@ pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
 impl<T: Float> Tensor<T> {
     /// Wraps an op's result, recording the op when grad mode is on and an input needs a grad.
     #[track_caller]
-    pub(crate) fn from_op(data: ArrayD<T>, op: Op<T>, inputs: impl Into<Inputs<T>>) -> Self {
-        if !grad_enabled() {
-            return Tensor::from_node(Node::new(data, false, None));
-        }
-        let inputs = inputs.into();
-        if !inputs.as_slice().iter().any(|t| t.0.requires_grad) {
+    pub(crate) fn from_op(data: ArrayD<T>, op: Op<T>, inputs: impl OpInputs<T>) -> Self {
+        if !grad_enabled() || !inputs.any_requires_grad() {
             return Tensor::from_node(Node::new(data, false, None));
         }
         let grad_fn = GradFn {
             op,
-            inputs,
+            inputs: inputs.into_inputs(),
             location: Location::caller(),
         };
         Tensor::from_node(Node::new(data, true, Some(grad_fn)))
