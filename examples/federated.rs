@@ -45,7 +45,7 @@ fn weights(net: &nn::Sequential<f32>) -> Vec<ArrayD<f32>> {
 
 fn set_weights(net: &nn::Sequential<f32>, w: &[ArrayD<f32>]) {
     for (p, v) in net.parameters().iter().zip(w) {
-        p.data_mut().assign(v);
+        p.data_mut().view_mut().assign(v);
     }
 }
 

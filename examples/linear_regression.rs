@@ -33,7 +33,7 @@ fn raw_tensors() {
         no_grad(|| {
             for p in [&w, &b] {
                 let g = p.grad().expect("backward filled the gradient");
-                *p.data_mut() -= &(&*g.data() * lr);
+                p.sub_(&(g * lr));
                 p.zero_grad();
             }
         });

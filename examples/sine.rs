@@ -12,7 +12,7 @@ use tapegrad::rand::{rngs::StdRng, SeedableRng};
 fn main() -> std::io::Result<()> {
     let mut rng = StdRng::seed_from_u64(0);
     let x = Tensor::linspace(-PI, PI, 256).unsqueeze(1);
-    let y = Tensor::from_array(x.data().mapv(f32::sin));
+    let y = Tensor::from_array(x.data().view().mapv(f32::sin));
     let model = nn::Sequential::new()
         .add(nn::Linear::new(1, 32, &mut rng))
         .add(nn::Tanh)

@@ -107,10 +107,10 @@ impl<T: Float> fmt::Display for Tensor<T> {
             use_scientific(&view),
         );
         let mut extras = Vec::new();
-        if T::DTYPE != "F32" {
-            extras.push(format!("dtype={}", T::DTYPE.to_lowercase()));
+        if T::DTYPE != crate::DType::F32 {
+            extras.push(format!("dtype={}", T::DTYPE.short_name()));
         }
-        match &self.0.grad_fn {
+        match &self.grad_fn() {
             Some(gf) => extras.push(format!("grad_fn=<{}>", gf.op.name())),
             None if self.is_requires_grad() => extras.push("requires_grad=true".into()),
             None => {}

@@ -42,6 +42,19 @@ pub enum Error {
     },
     /// Backward was asked of a tensor that cannot give it (for example, no gradient recorded).
     Backward(String),
+    /// A tensor that a recorded op saved for its backward was modified in place afterwards,
+    /// so its gradient can no longer be computed (PyTorch's "modified by an inplace
+    /// operation").
+    Modified {
+        /// The op whose backward needed the tensor.
+        op: &'static str,
+        /// Where the user created that op (`file:line:column`).
+        location: String,
+        /// The storage version the op saw when it was recorded.
+        expected: u64,
+        /// The version found at backward time.
+        found: u64,
+    },
 }
 
 impl fmt::Display for Error {
@@ -62,6 +75,17 @@ impl fmt::Display for Error {
                  returned NaN or Inf in the gradient of its input {input}"
             ),
             Error::Backward(m) => write!(f, "tapegrad: backward: {m}"),
+            Error::Modified {
+                op,
+                location,
+                expected,
+                found,
+            } => write!(
+                f,
+                "tapegrad: backward: one of the tensors needed for gradient computation has been \
+                 modified by an in-place operation: `{op}` created at {location} expected \
+                 version {expected}, got {found}"
+            ),
         }
     }
 }

@@ -6,40 +6,21 @@ use std::path::Path;
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
 
-use crate::{Error, Float, Tensor};
+use crate::{DType, Error, Float, Tensor};
 
 fn dtype_of<T: Float>() -> Dtype {
-    if T::DTYPE == "F64" {
-        Dtype::F64
-    } else {
-        Dtype::F32
+    match T::DTYPE {
+        DType::F32 => Dtype::F32,
+        DType::F64 => Dtype::F64,
     }
 }
 
 fn to_bytes<T: Float>(t: &Tensor<T>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(t.numel() * std::mem::size_of::<T>());
-    for v in t.data().iter() {
-        if T::DTYPE == "F64" {
-            out.extend_from_slice(&v.as_f64().to_le_bytes());
-        } else {
-            out.extend_from_slice(&(v.as_f64() as f32).to_le_bytes());
-        }
+    let mut out = Vec::with_capacity(t.numel() * T::DTYPE.size());
+    for v in t.to_vec() {
+        v.write_le_bytes(&mut out);
     }
     out
-}
-
-fn from_bytes<T: Float>(bytes: &[u8]) -> Vec<T> {
-    if T::DTYPE == "F64" {
-        bytes
-            .chunks_exact(8)
-            .map(|c| T::of_f64(f64::from_le_bytes(c.try_into().unwrap())))
-            .collect()
-    } else {
-        bytes
-            .chunks_exact(4)
-            .map(|c| T::of_f64(f32::from_le_bytes(c.try_into().unwrap()) as f64))
-            .collect()
-    }
 }
 
 /// Writes named tensors to a safetensors file.
@@ -91,13 +72,13 @@ pub(crate) fn load_safetensors<T: Float>(
         }
         if view.dtype() != dtype_of::<T>() {
             return Err(Error::Mismatch(format!(
-                "{}: {name:?} is {:?} in the file but {} in the model",
+                "{}: {name:?} is {:?} in the file but {:?} in the model",
                 path.display(),
                 view.dtype(),
-                T::DTYPE
+                dtype_of::<T>()
             )));
         }
-        values.push(from_bytes::<T>(view.data()));
+        values.push(T::from_le_bytes(T::DTYPE, view.data()));
     }
     if let Some(extra) = found.keys().min() {
         return Err(Error::Mismatch(format!(
@@ -107,6 +88,7 @@ pub(crate) fn load_safetensors<T: Float>(
     }
     for ((_, t), v) in params.iter().zip(values) {
         let mut data = t.data_mut();
+        let mut data = data.view_mut();
         for (dst, src) in data.iter_mut().zip(v) {
             *dst = src;
         }

@@ -18,27 +18,32 @@
 //! See `ARCHITECTURE.md` for how the pieces fit together.
 #![deny(missing_docs)]
 
-mod autograd;
+// Floors, bottom up; a module only imports from its own floor or below.
+// 1: the tensor handle, storage and views, the autograd node, the op trait.
+mod error;
+mod parallel;
+mod tensor;
+// 2: the ops, one type each.
+mod ops;
+// 3: the engine.
+pub mod autograd;
+// 4: models, training, files.
 pub mod data;
 mod display;
-mod error;
-mod float;
 mod io;
 pub mod loss;
 pub mod nn;
-mod ops;
 pub mod optim;
-mod parallel;
-mod pool;
-mod tensor;
 
 pub use autograd::backward::{grad, grad_with, is_anomaly_enabled, set_detect_anomaly};
 pub use autograd::gradcheck::gradcheck;
-pub use autograd::tape::{live_tensors, no_grad, NoGradGuard};
 pub use error::{Error, Result};
-pub use float::Float;
 pub use parallel::{num_threads, set_num_threads};
-pub use tensor::{DataMut, Tensor};
+pub use tensor::element::{DType, Float};
+pub use tensor::grad_mode::{no_grad, NoGradGuard};
+pub use tensor::node::live_tensors;
+pub use tensor::pool::{cached_bytes, empty_cache};
+pub use tensor::{Data, DataMut, Tensor};
 
 /// The ndarray version tapegrad is built on, so callers can pass arrays without matching
 /// versions by hand.

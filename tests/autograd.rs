@@ -271,7 +271,9 @@ fn train_linear(seed: u64) -> Vec<f32> {
         loss.backward();
         for p in [&w, &b] {
             let g = p.grad().unwrap();
-            *p.data_mut() -= &(&*g.data() * 0.05f32);
+            no_grad(|| {
+                p.sub_(&(g * 0.05f32));
+            });
             p.zero_grad();
         }
     }

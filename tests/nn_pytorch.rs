@@ -92,9 +92,11 @@ fn layer_norm_matches_pytorch() {
     let ln = nn::LayerNorm::<f64>::new(5);
     ln.weight
         .data_mut()
+        .view_mut()
         .assign(&tapegrad::ndarray::arr1(&floats(&c["weight"])).into_dyn());
     ln.bias
         .data_mut()
+        .view_mut()
         .assign(&tapegrad::ndarray::arr1(&floats(&c["bias"])).into_dyn());
     let x = tensor(&c["x"]).requires_grad();
     let y = ln.forward(&x);

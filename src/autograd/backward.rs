@@ -12,8 +12,11 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::tape::GradModeGuard;
-use crate::ops::Needs;
+use std::cell::Cell;
+
+use crate::tensor::function::Context;
+use crate::tensor::grad_mode::GradModeGuard;
+use crate::tensor::node::{Edge, GradFn};
 use crate::{Error, Float, Tensor};
 
 static DETECT_ANOMALY: AtomicBool = AtomicBool::new(false);
@@ -64,15 +67,50 @@ impl Hasher for PtrHasher {
 
 type PtrMap<V> = HashMap<usize, V, BuildHasherDefault<PtrHasher>>;
 
-fn key<T: Float>(t: &Tensor<T>) -> usize {
+/// A node of the graph being walked: an op record (with a handle to its output, for
+/// `Context::output`) or a leaf that accumulates into its `.grad`.
+enum Item<T: Float> {
+    Op { f: Arc<GradFn<T>>, out: Tensor<T> },
+    Leaf(Tensor<T>),
+}
+
+impl<T: Float> Item<T> {
+    fn id(&self) -> u64 {
+        match self {
+            Item::Op { f, .. } => f.id,
+            Item::Leaf(_) => 0,
+        }
+    }
+}
+
+fn fn_key<T: Float>(f: &Arc<GradFn<T>>) -> usize {
+    Arc::as_ptr(f) as *const () as usize
+}
+
+fn leaf_key<T: Float>(t: &Tensor<T>) -> usize {
     Arc::as_ptr(&t.0) as usize
+}
+
+/// The key and item a gradient for `t`, reaching it along `edge`, goes to.
+fn item_of<T: Float>(t: &Tensor<T>, edge: &Edge<T>) -> Option<(usize, Item<T>)> {
+    match edge {
+        Edge::None => None,
+        Edge::Leaf => Some((leaf_key(t), Item::Leaf(t.clone()))),
+        Edge::Fn(f) => Some((
+            fn_key(f),
+            Item::Op {
+                f: f.clone(),
+                out: t.clone(),
+            },
+        )),
+    }
 }
 
 /// The graph behind an output, in depth-first discovery order.
 struct Graph<T: Float> {
-    nodes: Vec<Tensor<T>>,
+    items: Vec<Item<T>>,
     index: PtrMap<usize>,
-    /// `edges[spans[i].0..spans[i].1]` are node i's inputs (`NONE` where no grad flows).
+    /// `edges[spans[i].0..spans[i].1]` are item i's inputs (`NONE` where no grad flows).
     edges: Vec<usize>,
     spans: Vec<(usize, usize)>,
 }
@@ -80,35 +118,34 @@ struct Graph<T: Float> {
 const NONE: usize = usize::MAX;
 
 impl<T: Float> Graph<T> {
-    fn collect(root: &Tensor<T>) -> Self {
+    fn collect(root_key: usize, root: Item<T>) -> Self {
         let mut g = Graph {
-            nodes: vec![root.clone()],
+            items: vec![root],
             index: PtrMap::with_capacity_and_hasher(64, Default::default()),
             edges: Vec::new(),
             spans: vec![(0, 0)],
         };
-        g.index.insert(key(root), 0);
+        g.index.insert(root_key, 0);
         let mut stack = vec![0];
         while let Some(i) = stack.pop() {
-            // SAFETY: `g.nodes` holds an `Arc` to this node until `g` is dropped, and pushing to
-            // `g.nodes` moves only the handles, never the node they point to.
-            let node = unsafe { &*Arc::as_ptr(&g.nodes[i].0) };
             let start = g.edges.len();
-            if let Some(gf) = &node.grad_fn {
-                for input in gf.inputs.as_slice() {
-                    if !input.0.requires_grad {
-                        g.edges.push(NONE);
-                        continue;
-                    }
-                    let next = g.nodes.len();
-                    let j = *g.index.entry(key(input)).or_insert(next);
-                    if j == next {
-                        g.nodes.push(input.clone());
-                        g.spans.push((0, 0));
-                        stack.push(j);
-                    }
-                    g.edges.push(j);
+            let f = match &g.items[i] {
+                Item::Op { f, .. } => f.clone(),
+                Item::Leaf(_) => continue,
+            };
+            for saved in f.inputs.as_slice() {
+                let Some((key, item)) = item_of(&saved.tensor, &saved.edge) else {
+                    g.edges.push(NONE);
+                    continue;
+                };
+                let next = g.items.len();
+                let j = *g.index.entry(key).or_insert(next);
+                if j == next {
+                    g.items.push(item);
+                    g.spans.push((0, 0));
+                    stack.push(j);
                 }
+                g.edges.push(j);
             }
             g.spans[i] = (start, g.edges.len());
         }
@@ -129,6 +166,15 @@ pub(crate) enum Sink<'a, T: Float> {
     Targets(&'a [&'a Tensor<T>]),
 }
 
+/// The key of the item a tensor's own gradient arrives at.
+fn own_key<T: Float>(t: &Tensor<T>) -> Option<usize> {
+    match t.edge() {
+        Edge::None => None,
+        Edge::Leaf => Some(leaf_key(t)),
+        Edge::Fn(f) => Some(fn_key(&f)),
+    }
+}
+
 /// Runs the reverse walk from `root` with upstream gradient `seed`.
 pub(crate) fn run<T: Float>(
     root: &Tensor<T>,
@@ -137,19 +183,22 @@ pub(crate) fn run<T: Float>(
     create_graph: bool,
 ) -> Result<Vec<Option<Tensor<T>>>, Error> {
     let _mode = GradModeGuard::set(create_graph);
-    let graph = Graph::collect(root);
-    let n = graph.nodes.len();
+    let Some((root_key, root_item)) = item_of(root, &root.edge()) else {
+        return Err(not_requiring_grad());
+    };
+    let graph = Graph::collect(root_key, root_item);
+    let n = graph.items.len();
     let mut order: Vec<usize> = (0..n).collect();
-    order.sort_unstable_by_key(|&i| std::cmp::Reverse(graph.nodes[i].0.id));
+    order.sort_by_key(|&i| std::cmp::Reverse(graph.items[i].id()));
 
-    // Which target (if any) each node is, and which nodes lead to a target at all.
+    // Which target (if any) each item is, and which items lead to a target at all.
     let mut target_of = vec![NONE; n];
     let mut needed = vec![true; n];
     let mut results = Vec::new();
     if let Sink::Targets(targets) = &sink {
         results = vec![None; targets.len()];
         for (k, t) in targets.iter().enumerate() {
-            if let Some(&i) = graph.index.get(&key(t)) {
+            if let Some(&i) = own_key(t).and_then(|key| graph.index.get(&key)) {
                 target_of[i] = k;
             }
         }
@@ -167,15 +216,17 @@ pub(crate) fn run<T: Float>(
         if !needed[i] {
             continue;
         }
-        let t = &graph.nodes[i];
         if target_of[i] != NONE {
             results[target_of[i]] = Some(g.clone());
         }
-        let Some(gf) = &t.0.grad_fn else {
-            if matches!(sink, Sink::Leaves) {
-                accumulate_leaf(t, g, create_graph);
+        let (f, out) = match &graph.items[i] {
+            Item::Leaf(t) => {
+                if matches!(sink, Sink::Leaves) {
+                    accumulate_leaf(t, g, create_graph);
+                }
+                continue;
             }
-            continue;
+            Item::Op { f, out } => (f, out),
         };
         let edges = graph.inputs(i);
         let mut bits = 0u64;
@@ -188,31 +239,45 @@ pub(crate) fn run<T: Float>(
         if bits == 0 && !wide {
             continue;
         }
-        let inputs = gf.inputs.as_slice();
-        let mut failure = None;
-        gf.op
-            .backward(inputs, t, &g, Needs(bits))
-            .for_each(|k, gi| {
-                let j = edges[k];
-                if j == NONE || !needed[j] || failure.is_some() {
-                    return;
-                }
-                assert_eq!(
-                    gi.shape(),
-                    inputs[k].shape(),
-                    "tapegrad: internal error: backward of {} gave a gradient of the wrong shape",
-                    gf.op.name()
-                );
-                if anomaly && gi.data().iter().any(|v| !v.is_finite()) {
-                    failure = Some(Error::Anomaly {
-                        op: gf.op.name(),
-                        location: gf.location.to_string(),
-                        input: k,
-                    });
-                    return;
-                }
-                accumulate(&mut grads[j], gi, create_graph);
+        let inputs = f.inputs.as_slice();
+        let ctx = Context {
+            inputs,
+            output: out,
+            out_version: f.out_version,
+            needs: if wide { u64::MAX } else { bits },
+            modified: Cell::new(None),
+        };
+        let input_grads = f.op.backward(&ctx, &g);
+        if let Some((expected, found)) = ctx.modified.get() {
+            return Err(Error::Modified {
+                op: f.op.name(),
+                location: f.location.to_string(),
+                expected,
+                found,
             });
+        }
+        let mut failure = None;
+        input_grads.for_each(|k, gi| {
+            let j = edges[k];
+            if j == NONE || !needed[j] || failure.is_some() {
+                return;
+            }
+            assert_eq!(
+                gi.shape(),
+                inputs[k].tensor.shape(),
+                "tapegrad: backward of {} gave a gradient of the wrong shape for input {k}",
+                f.op.name()
+            );
+            if anomaly && gi.data().view().iter().any(|v| !v.is_finite()) {
+                failure = Some(Error::Anomaly {
+                    op: f.op.name(),
+                    location: f.location.to_string(),
+                    input: k,
+                });
+                return;
+            }
+            accumulate(&mut grads[j], gi, create_graph);
+        });
         if let Some(e) = failure {
             return Err(e);
         }
@@ -220,14 +285,30 @@ pub(crate) fn run<T: Float>(
     Ok(results)
 }
 
+/// Whether nothing else can see `t`'s elements, so they may be updated in place.
+fn owned_alone<T: Float>(t: &Tensor<T>) -> bool {
+    Arc::strong_count(&t.0) == 1 && Arc::strong_count(t.storage()) == 1 && t.is_contiguous()
+}
+
 /// Adds `g` into a pending gradient, in place when the buffer is ours alone.
 fn accumulate<T: Float>(slot: &mut Option<Tensor<T>>, g: Tensor<T>, create_graph: bool) {
     match slot {
         None => *slot = Some(g),
-        Some(acc) if !create_graph && acc.is_leaf() && Arc::strong_count(&acc.0) == 1 => {
-            *acc.data_mut() += &*g.data();
+        Some(acc) if !create_graph && acc.is_leaf() && owned_alone(acc) => {
+            add_into(acc, &g);
         }
         Some(acc) => *slot = Some(&*acc + &g),
+    }
+}
+
+/// `acc += g` in place (same shapes; `acc`'s storage is not shared).
+fn add_into<T: Float>(acc: &Tensor<T>, g: &Tensor<T>) {
+    let src = g.data();
+    let mut dst = acc.data_mut();
+    let mut dst = dst.view_mut();
+    match (dst.as_slice_mut(), src.as_slice()) {
+        (Some(d), Some(s)) => d.iter_mut().zip(s).for_each(|(d, &s)| *d += s),
+        (_, _) => dst += &src.view(),
     }
 }
 
@@ -235,17 +316,15 @@ fn accumulate<T: Float>(slot: &mut Option<Tensor<T>>, g: Tensor<T>, create_graph
 fn accumulate_leaf<T: Float>(leaf: &Tensor<T>, g: Tensor<T>, create_graph: bool) {
     let mut slot = leaf.grad_slot();
     match slot.as_ref() {
-        None if create_graph || Arc::strong_count(&g.0) == 1 => *slot = Some(g),
-        // Someone else holds this buffer (an upstream passed through): keep our own copy.
+        None if create_graph || owned_alone(&g) => *slot = Some(g),
+        // Someone else can see this buffer (an upstream passed through, a view): keep our
+        // own copy.
         None => *slot = Some(Tensor::leaf(g.to_array())),
         // In place only when no other gradient slot shares the buffer.
         Some(old)
-            if !create_graph
-                && old.is_leaf()
-                && !old.is_requires_grad()
-                && Arc::strong_count(&old.0) == 1 =>
+            if !create_graph && old.is_leaf() && !old.is_requires_grad() && owned_alone(old) =>
         {
-            *old.data_mut() += &*g.data();
+            add_into(old, &g);
         }
         Some(old) => {
             let sum = old + &g;
@@ -254,36 +333,55 @@ fn accumulate_leaf<T: Float>(leaf: &Tensor<T>, g: Tensor<T>, create_graph: bool)
     }
 }
 
-#[track_caller]
-fn check_scalar<T: Float>(op: &str, y: &Tensor<T>) {
-    if y.numel() != 1 {
-        panic!(
-            "tapegrad: {op}: the output has shape {:?} ({} elements); gradients can be implicitly \
-             created only for one-element outputs, use {op}_with and an upstream gradient",
-            y.shape(),
-            y.numel()
-        );
-    }
+fn not_requiring_grad() -> Error {
+    Error::Backward(
+        "the tensor does not require grad and has no recorded op (was it made under \
+         no_grad, or from tensors that do not require grad?)"
+            .into(),
+    )
 }
 
-#[track_caller]
-fn check_upstream<T: Float>(op: &str, y: &Tensor<T>, upstream: &Tensor<T>) {
+fn check_scalar<T: Float>(op: &str, y: &Tensor<T>) -> Result<(), Error> {
+    if y.numel() != 1 {
+        return Err(Error::Shape {
+            op: op.into(),
+            message: format!(
+                "the output has shape {:?} ({} elements); gradients can be implicitly created \
+                 only for one-element outputs, use {op}_with and an upstream gradient",
+                y.shape(),
+                y.numel()
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn check_upstream<T: Float>(op: &str, y: &Tensor<T>, upstream: &Tensor<T>) -> Result<(), Error> {
     if y.shape() != upstream.shape() {
-        panic!(
-            "tapegrad: {op}: upstream gradient of shape {:?} does not match output of shape {:?}",
-            upstream.shape(),
-            y.shape()
-        );
+        return Err(Error::Shape {
+            op: op.into(),
+            message: format!(
+                "upstream gradient of shape {:?} does not match output of shape {:?}",
+                upstream.shape(),
+                y.shape()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Panics with the error's message (at the caller's line, through `#[track_caller]`).
+#[track_caller]
+fn or_panic<R>(r: Result<R, Error>) -> R {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("{e}"),
     }
 }
 
 fn backward_from<T: Float>(y: &Tensor<T>, seed: Tensor<T>) -> Result<(), Error> {
     if !y.is_requires_grad() {
-        return Err(Error::Backward(
-            "the tensor does not require grad and has no recorded op (was it made under \
-             no_grad, or from tensors that do not require grad?)"
-                .into(),
-        ));
+        return Err(not_requiring_grad());
     }
     run(y, seed, Sink::Leaves, false).map(|_| ())
 }
@@ -317,10 +415,11 @@ impl<T: Float> Tensor<T> {
     /// use tapegrad::Tensor;
     /// let c = Tensor::<f32>::ones(&[1]);
     /// assert!(c.try_backward().is_err()); // nothing requires grad
+    /// let x = Tensor::<f32>::ones(&[2]).requires_grad();
+    /// assert!(x.exp().try_backward().is_err()); // two elements: use try_backward_with
     /// ```
-    #[track_caller]
     pub fn try_backward(&self) -> Result<(), Error> {
-        check_scalar("backward", self);
+        check_scalar("backward", self)?;
         backward_from(self, Tensor::ones(self.shape()))
     }
 
@@ -348,9 +447,8 @@ impl<T: Float> Tensor<T> {
     /// let x = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).requires_grad();
     /// assert!((&x * 2.0).try_backward_with(&Tensor::ones(&[2])).is_ok());
     /// ```
-    #[track_caller]
     pub fn try_backward_with(&self, upstream: &Tensor<T>) -> Result<(), Error> {
-        check_upstream("backward_with", self, upstream);
+        check_upstream("backward_with", self, upstream)?;
         backward_from(self, upstream.detach())
     }
 }
@@ -376,7 +474,7 @@ impl<T: Float> Tensor<T> {
 /// ```
 #[track_caller]
 pub fn grad<T: Float>(y: &Tensor<T>, inputs: &[&Tensor<T>], create_graph: bool) -> Vec<Tensor<T>> {
-    check_scalar("grad", y);
+    or_panic(check_scalar("grad", y));
     grad_with(y, &Tensor::ones(y.shape()), inputs, create_graph)
 }
 
@@ -396,12 +494,14 @@ pub fn grad_with<T: Float>(
     inputs: &[&Tensor<T>],
     create_graph: bool,
 ) -> Vec<Tensor<T>> {
-    check_upstream("grad_with", y, upstream);
+    or_panic(check_upstream("grad_with", y, upstream));
     let results = if y.is_requires_grad() {
-        match run(y, upstream.clone(), Sink::Targets(inputs), create_graph) {
-            Ok(r) => r,
-            Err(e) => panic!("{e}"),
-        }
+        or_panic(run(
+            y,
+            upstream.clone(),
+            Sink::Targets(inputs),
+            create_graph,
+        ))
     } else {
         vec![None; inputs.len()]
     };

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::Arc;
 
+use crate::tensor::node::{Edge, GradFn};
 use crate::{Float, Tensor};
 
 impl<T: Float> Tensor<T> {
@@ -19,43 +20,52 @@ impl<T: Float> Tensor<T> {
     /// assert!(dot.contains("matmul") && dot.contains("relu"));
     /// ```
     pub fn to_dot(&self) -> String {
-        let mut ids: HashMap<usize, usize> = HashMap::new();
         let mut out =
             String::from("digraph tapegrad {\n  rankdir=BT;\n  node [fontname=\"monospace\"];\n");
-        let mut stack = vec![self.clone()];
-        ids.insert(Arc::as_ptr(&self.0) as usize, 0);
-        while let Some(t) = stack.pop() {
-            let id = ids[&(Arc::as_ptr(&t.0) as usize)];
+        let mut ids: HashMap<usize, usize> = HashMap::new();
+        // (id, the tensor, its record if it has one)
+        let mut stack = vec![(0, self.clone(), self.grad_fn())];
+        ids.insert(key(self, &stack[0].2), 0);
+        while let Some((id, t, record)) = stack.pop() {
             let shape = format!("{:?}", t.shape());
-            match &t.0.grad_fn {
-                Some(gf) => {
-                    let _ = writeln!(
-                        out,
-                        "  n{id} [shape=box, label=\"{}\\n{shape}\\n{}\"];",
-                        gf.op.name(),
-                        gf.location
-                    );
-                    for input in gf.inputs.as_slice() {
-                        let key = Arc::as_ptr(&input.0) as usize;
-                        let next = ids.len();
-                        let j = *ids.entry(key).or_insert(next);
-                        if j == next {
-                            stack.push(input.clone());
-                        }
-                        let _ = writeln!(out, "  n{j} -> n{id};");
-                    }
+            let Some(gf) = record else {
+                let kind = if t.is_requires_grad() {
+                    "leaf (requires grad)"
+                } else {
+                    "constant"
+                };
+                let _ = writeln!(out, "  n{id} [shape=ellipse, label=\"{kind}\\n{shape}\"];");
+                continue;
+            };
+            let _ = writeln!(
+                out,
+                "  n{id} [shape=box, label=\"{}\\n{shape}\\n{}\"];",
+                gf.op.name(),
+                gf.location
+            );
+            for saved in gf.inputs.as_slice() {
+                let input_record = match &saved.edge {
+                    Edge::Fn(f) => Some(f.clone()),
+                    _ => None,
+                };
+                let k = key(&saved.tensor, &input_record);
+                let next = ids.len();
+                let j = *ids.entry(k).or_insert(next);
+                if j == next {
+                    stack.push((j, saved.tensor.clone(), input_record));
                 }
-                None => {
-                    let kind = if t.is_requires_grad() {
-                        "leaf (requires grad)"
-                    } else {
-                        "constant"
-                    };
-                    let _ = writeln!(out, "  n{id} [shape=ellipse, label=\"{kind}\\n{shape}\"];");
-                }
+                let _ = writeln!(out, "  n{j} -> n{id};");
             }
         }
         out.push_str("}\n");
         out
+    }
+}
+
+/// What identifies a graph node: its record, or the tensor itself for leaves and constants.
+fn key<T: Float>(t: &Tensor<T>, record: &Option<Arc<GradFn<T>>>) -> usize {
+    match record {
+        Some(f) => Arc::as_ptr(f) as *const () as usize,
+        None => Arc::as_ptr(&t.0) as usize,
     }
 }

@@ -28,7 +28,9 @@ fn fans<T: Float>(t: &Tensor<T>) -> (f64, f64) {
 }
 
 fn fill<T: Float>(t: &Tensor<T>, mut sample: impl FnMut() -> f64) {
-    t.data_mut().mapv_inplace(|_| T::of_f64(sample()));
+    t.data_mut()
+        .view_mut()
+        .mapv_inplace(|_| T::of_f64(sample()));
 }
 
 /// U(−a, a) with `a = gain·√(6 / (fan_in + fan_out))`.

@@ -1,138 +1,197 @@
-//! Binary elementwise ops with numpy broadcasting: `add sub mul div maximum minimum`.
+//! Binary elementwise ops with numpy broadcasting: `add sub mul div maximum minimum`, and the
+//! fused backward ops of relu, tanh and sigmoid.
 //!
-//! Each backward reduces its gradient to the input's shape with [`Tensor::sum_to`], the one
-//! place where broadcasting is undone.
+//! Each op is one type: [`Binary::f`] is its forward on a pair of elements, and its
+//! [`Function`] impl right below is its backward. Each backward reduces its gradients to the
+//! inputs' shapes with [`Tensor::sum_to`], the one place where broadcasting is undone.
 
-use ndarray::{ArrayD, IxDyn, Zip};
+use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
 
-use super::{broadcast_shape, Grads, Needs, Op};
+use super::broadcast_shape;
+use crate::autograd::{Context, Function, Grads};
 use crate::{Float, Tensor};
 
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum BinaryOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Maximum,
-    Minimum,
-    /// `a` where `b > 0`, else 0: relu's backward (`a` the gradient, `b` relu's input).
-    ReluBackward,
-    /// `a·(1 − b²)`: tanh's backward (`b` tanh's output).
-    TanhBackward,
-    /// `a·(1 − b)·b`: sigmoid's backward (`b` sigmoid's output).
-    SigmoidBackward,
+/// The forward of a binary elementwise op, one pair of elements at a time.
+pub(crate) trait Binary<T: Float> {
+    fn f(&self, x: T, y: T) -> T;
 }
 
-impl BinaryOp {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            BinaryOp::Add => "add",
-            BinaryOp::Sub => "sub",
-            BinaryOp::Mul => "mul",
-            BinaryOp::Div => "div",
-            BinaryOp::Maximum => "maximum",
-            BinaryOp::Minimum => "minimum",
-            BinaryOp::ReluBackward => "relu_backward",
-            BinaryOp::TanhBackward => "tanh_backward",
-            BinaryOp::SigmoidBackward => "sigmoid_backward",
-        }
-    }
+/// The two input gradients, each reduced to its input's shape.
+fn reduced<T: Float>(
+    ctx: &Context<'_, T>,
+    ga: Option<Tensor<T>>,
+    gb: Option<Tensor<T>>,
+) -> Grads<T> {
+    Grads::two(
+        ga.map(|t| t.sum_to(ctx.input_shape(0))),
+        gb.map(|t| t.sum_to(ctx.input_shape(1))),
+    )
+}
 
-    #[inline(always)]
-    fn apply<T: Float>(self, x: T, y: T) -> T {
-        match self {
-            BinaryOp::Add => x + y,
-            BinaryOp::Sub => x - y,
-            BinaryOp::Mul => x * y,
-            BinaryOp::Div => x / y,
-            // NaN wins, as in PyTorch.
-            BinaryOp::Maximum if x.is_nan() || y.is_nan() => T::nan(),
-            BinaryOp::Minimum if x.is_nan() || y.is_nan() => T::nan(),
-            BinaryOp::Maximum => x.max(y),
-            BinaryOp::Minimum => x.min(y),
-            BinaryOp::ReluBackward => {
-                if y > T::zero() {
-                    x
-                } else {
-                    T::zero()
-                }
+/// Implements [`Binary`] for an op from its forward on one pair of elements.
+macro_rules! forward {
+    ($op:ty, |$x:ident, $y:ident| $body:expr) => {
+        impl<T: Float> Binary<T> for $op {
+            #[inline(always)]
+            fn f(&self, $x: T, $y: T) -> T {
+                $body
             }
-            BinaryOp::TanhBackward => x * (T::one() - y * y),
-            BinaryOp::SigmoidBackward => x * (T::one() - y) * y,
         }
-    }
+    };
+}
 
-    pub(crate) fn backward<T: Float>(
-        self,
-        a: &Tensor<T>,
-        b: &Tensor<T>,
-        g: &Tensor<T>,
-        needs: Needs,
-    ) -> Grads<T> {
-        let (ga, gb) = match self {
-            // The fused backward ops are linear in `a`; `b`'s mask is piecewise constant.
-            BinaryOp::ReluBackward => (needs.get(0).then(|| g.binary(b, self)), None),
-            BinaryOp::TanhBackward => (
-                needs.get(0).then(|| g.binary(b, self)),
-                needs.get(1).then(|| (g * a * b) * T::of_f64(-2.0)),
-            ),
-            BinaryOp::SigmoidBackward => (
-                needs.get(0).then(|| g.binary(b, self)),
-                needs
-                    .get(1)
-                    .then(|| g * a * (b * T::of_f64(-2.0)).add_scalar(T::one())),
-            ),
-            BinaryOp::Add => (
-                needs.get(0).then(|| g.clone()),
-                needs.get(1).then(|| g.clone()),
-            ),
-            BinaryOp::Sub => (needs.get(0).then(|| g.clone()), needs.get(1).then(|| -g)),
-            BinaryOp::Mul => (needs.get(0).then(|| g * b), needs.get(1).then(|| g * a)),
-            BinaryOp::Div => (
-                needs.get(0).then(|| g / b),
-                needs.get(1).then(|| -(g * a) / (b * b)),
-            ),
-            BinaryOp::Maximum | BinaryOp::Minimum => {
-                // The larger (smaller) input takes the gradient; a tie splits it in halves.
-                let first_wins = |x: T, y: T| {
-                    let wins = match self {
-                        BinaryOp::Maximum => x > y,
-                        _ => x < y,
-                    };
-                    if wins {
-                        T::one()
-                    } else if x == y {
-                        T::of_f64(0.5)
-                    } else {
-                        T::zero()
-                    }
-                };
-                let wa = Tensor::leaf(zip_broadcast("maximum", &a.data(), &b.data(), first_wins));
-                let wb = Tensor::leaf(zip_broadcast("maximum", &b.data(), &a.data(), |y, x| {
-                    first_wins(y, x)
-                }));
-                (needs.get(0).then(|| g * &wa), needs.get(1).then(|| g * &wb))
+/// Implements [`Function`] for a binary op: the body returns the pair of unreduced input
+/// gradients, computing each only when `ctx.needs_input_grad` asks for it.
+macro_rules! backward {
+    ($op:ty, $name:literal, |$ctx:ident, $g:ident| $body:expr) => {
+        impl<T: Float> Function<T> for $op {
+            fn name(&self) -> &'static str {
+                $name
             }
-        };
-        Grads::Fixed([
-            ga.map(|t| t.sum_to(a.shape())),
-            gb.map(|t| t.sum_to(b.shape())),
-        ])
+            fn backward(&self, $ctx: &Context<'_, T>, $g: &Tensor<T>) -> Grads<T> {
+                let (ga, gb): (Option<Tensor<T>>, Option<Tensor<T>>) = $body;
+                reduced($ctx, ga, gb)
+            }
+        }
+    };
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct Add;
+forward!(Add, |x, y| x + y);
+backward!(Add, "add", |ctx, g| (
+    ctx.needs_input_grad(0).then(|| g.clone()),
+    ctx.needs_input_grad(1).then(|| g.clone()),
+));
+
+#[derive(Clone, Copy)]
+pub(crate) struct Sub;
+forward!(Sub, |x, y| x - y);
+backward!(Sub, "sub", |ctx, g| (
+    ctx.needs_input_grad(0).then(|| g.clone()),
+    ctx.needs_input_grad(1).then(|| -g),
+));
+
+#[derive(Clone, Copy)]
+pub(crate) struct Mul;
+forward!(Mul, |x, y| x * y);
+backward!(Mul, "mul", |ctx, g| (
+    ctx.needs_input_grad(0).then(|| g * ctx.input(1)),
+    ctx.needs_input_grad(1).then(|| g * ctx.input(0)),
+));
+
+#[derive(Clone, Copy)]
+pub(crate) struct Div;
+forward!(Div, |x, y| x / y);
+backward!(Div, "div", |ctx, g| {
+    let b = ctx.input(1);
+    (
+        ctx.needs_input_grad(0).then(|| g / b),
+        ctx.needs_input_grad(1)
+            .then(|| -(g * ctx.input(0)) / (b * b)),
+    )
+});
+
+/// The share of the gradient the first of `x`, `y` takes: all when it wins, half on a tie.
+fn winner_share<T: Float>(x: T, y: T, max: bool) -> T {
+    let wins = if max { x > y } else { x < y };
+    if wins {
+        T::one()
+    } else if x == y {
+        T::of_f64(0.5)
+    } else {
+        T::zero()
     }
 }
+
+/// The gradients of maximum (`max`) or minimum: the larger (smaller) input takes the
+/// gradient; a tie splits it in halves, as PyTorch.
+fn extremum_grads<T: Float>(
+    ctx: &Context<'_, T>,
+    g: &Tensor<T>,
+    max: bool,
+) -> (Option<Tensor<T>>, Option<Tensor<T>>) {
+    let (a, b) = (ctx.input(0), ctx.input(1));
+    let share = |first: &Tensor<T>, second: &Tensor<T>| {
+        let (x, y) = (first.data(), second.data());
+        let w = zip_broadcast("maximum", &x.view(), &y.view(), |x, y| {
+            winner_share(x, y, max)
+        });
+        Tensor::leaf(w)
+    };
+    (
+        ctx.needs_input_grad(0).then(|| g * &share(a, b)),
+        ctx.needs_input_grad(1).then(|| g * &share(b, a)),
+    )
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct Maximum;
+// NaN wins, as in PyTorch.
+forward!(Maximum, |x, y| if x.is_nan() || y.is_nan() {
+    T::nan()
+} else {
+    x.max(y)
+});
+backward!(Maximum, "maximum", |ctx, g| extremum_grads(ctx, g, true));
+
+#[derive(Clone, Copy)]
+pub(crate) struct Minimum;
+forward!(Minimum, |x, y| if x.is_nan() || y.is_nan() {
+    T::nan()
+} else {
+    x.min(y)
+});
+backward!(Minimum, "minimum", |ctx, g| extremum_grads(ctx, g, false));
+
+/// `a` where `b > 0`, else 0: relu's backward (`a` the gradient, `b` relu's input). Linear in
+/// `a`; `b`'s mask is piecewise constant, so `b` gets no gradient.
+#[derive(Clone, Copy)]
+pub(crate) struct ReluBackward;
+forward!(ReluBackward, |x, y| if y > T::zero() {
+    x
+} else {
+    T::zero()
+});
+backward!(ReluBackward, "relu_backward", |ctx, g| (
+    ctx.needs_input_grad(0)
+        .then(|| g.binary(ctx.input(1), ReluBackward)),
+    None,
+));
+
+/// `a·(1 − b²)`: tanh's backward (`b` tanh's output).
+#[derive(Clone, Copy)]
+pub(crate) struct TanhBackward;
+forward!(TanhBackward, |x, y| x * (T::one() - y * y));
+backward!(TanhBackward, "tanh_backward", |ctx, g| (
+    ctx.needs_input_grad(0)
+        .then(|| g.binary(ctx.input(1), TanhBackward)),
+    ctx.needs_input_grad(1)
+        .then(|| (g * ctx.input(0) * ctx.input(1)) * T::of_f64(-2.0)),
+));
+
+/// `a·(1 − b)·b`: sigmoid's backward (`b` sigmoid's output).
+#[derive(Clone, Copy)]
+pub(crate) struct SigmoidBackward;
+forward!(SigmoidBackward, |x, y| x * (T::one() - y) * y);
+backward!(SigmoidBackward, "sigmoid_backward", |ctx, g| (
+    ctx.needs_input_grad(0)
+        .then(|| g.binary(ctx.input(1), SigmoidBackward)),
+    ctx.needs_input_grad(1)
+        .then(|| g * ctx.input(0) * (ctx.input(1) * T::of_f64(-2.0)).add_scalar(T::one())),
+));
 
 /// `f` applied elementwise to `a` and `b` broadcast together.
 #[track_caller]
 pub(crate) fn zip_broadcast<T: Float>(
     op: &str,
-    a: &ArrayD<T>,
-    b: &ArrayD<T>,
+    a: &ArrayViewD<'_, T>,
+    b: &ArrayViewD<'_, T>,
     f: impl Fn(T, T) -> T,
 ) -> ArrayD<T> {
     if a.shape() == b.shape() {
         if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
-            let mut v = crate::pool::take(x.len());
+            let mut v = crate::tensor::pool::take(x.len());
             v.extend(x.iter().zip(y).map(|(&x, &y)| f(x, y)));
             return ArrayD::from_shape_vec(a.raw_dim(), v).expect("same shape");
         }
@@ -149,7 +208,7 @@ pub(crate) fn zip_broadcast<T: Float>(
     // A bias: b's shape is a's trailing dims (e.g. [N, C] + [C]), so b repeats along rows.
     if b.ndim() <= a.ndim() && a.shape()[a.ndim() - b.ndim()..] == *b.shape() && !b.is_empty() {
         if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
-            let mut out = crate::pool::take(x.len());
+            let mut out = crate::tensor::pool::take(x.len());
             for row in x.chunks_exact(y.len()) {
                 out.extend(row.iter().zip(y).map(|(&x, &y)| f(x, y)));
             }
@@ -158,7 +217,7 @@ pub(crate) fn zip_broadcast<T: Float>(
     }
     if a.ndim() < b.ndim() && b.shape()[b.ndim() - a.ndim()..] == *a.shape() && !a.is_empty() {
         if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
-            let mut out = crate::pool::take(y.len());
+            let mut out = crate::tensor::pool::take(y.len());
             for row in y.chunks_exact(x.len()) {
                 out.extend(x.iter().zip(row).map(|(&x, &y)| f(x, y)));
             }
@@ -172,32 +231,14 @@ pub(crate) fn zip_broadcast<T: Float>(
 }
 
 impl<T: Float> Tensor<T> {
+    /// Applies a binary op with broadcasting: one specialised loop per op type.
     #[track_caller]
-    pub(crate) fn binary(&self, other: &Tensor<T>, op: BinaryOp) -> Tensor<T> {
-        let (a, b) = (self.data(), other.data());
-        let name = op.name();
-        // One match per call with the op a constant in each arm, so `apply` folds to one
-        // expression and each loop is specialised and vectorised (not a jump per element).
-        macro_rules! each {
-            ($($v:ident),*) => {
-                match op {
-                    $(BinaryOp::$v => zip_broadcast(name, &a, &b, |x, y| BinaryOp::$v.apply(x, y)),)*
-                }
-            };
-        }
-        let data = each!(
-            Add,
-            Sub,
-            Mul,
-            Div,
-            Maximum,
-            Minimum,
-            ReluBackward,
-            TanhBackward,
-            SigmoidBackward
-        );
-        drop((a, b));
-        Tensor::from_op(data, Op::Binary(op), (self, other))
+    pub(crate) fn binary<F: Binary<T> + Function<T>>(&self, other: &Tensor<T>, op: F) -> Tensor<T> {
+        let data = {
+            let (a, b) = (self.data(), other.data());
+            zip_broadcast(op.name(), &a.view(), &b.view(), |x, y| op.f(x, y))
+        };
+        Tensor::from_op(data, op, (self, other))
     }
 
     /// Elementwise `self + other` with broadcasting (also the `+` operator).
@@ -210,7 +251,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn add(&self, other: &Tensor<T>) -> Tensor<T> {
-        self.binary(other, BinaryOp::Add)
+        self.binary(other, Add)
     }
 
     /// Elementwise `self - other` with broadcasting (also the `-` operator).
@@ -222,7 +263,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn sub(&self, other: &Tensor<T>) -> Tensor<T> {
-        self.binary(other, BinaryOp::Sub)
+        self.binary(other, Sub)
     }
 
     /// Elementwise `self * other` with broadcasting (also the `*` operator).
@@ -234,7 +275,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn mul(&self, other: &Tensor<T>) -> Tensor<T> {
-        self.binary(other, BinaryOp::Mul)
+        self.binary(other, Mul)
     }
 
     /// Elementwise `self / other` with broadcasting (also the `/` operator).
@@ -246,7 +287,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn div(&self, other: &Tensor<T>) -> Tensor<T> {
-        self.binary(other, BinaryOp::Div)
+        self.binary(other, Div)
     }
 
     /// Elementwise maximum with broadcasting; on a tie each input gets half the gradient,
@@ -260,7 +301,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn maximum(&self, other: &Tensor<T>) -> Tensor<T> {
-        self.binary(other, BinaryOp::Maximum)
+        self.binary(other, Maximum)
     }
 
     /// Elementwise minimum with broadcasting.
@@ -273,6 +314,6 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn minimum(&self, other: &Tensor<T>) -> Tensor<T> {
-        self.binary(other, BinaryOp::Minimum)
+        self.binary(other, Minimum)
     }
 }

@@ -1,95 +1,96 @@
-//! Joining and indexing: `cat stack narrow index_select gather`, and their adjoints
-//! (`embed`, `index_add`, `scatter_add`), which are what their backwards are made of.
+//! Joining and indexing: `cat stack index_select gather`, and their adjoints (`index_add`,
+//! `scatter_add`), which are what their backwards are made of.
 
 use std::sync::Arc;
 
-use ndarray::{ArrayD, Axis, IxDyn, Slice};
+use ndarray::{ArrayD, Axis, IxDyn};
 
-use super::{normalize_dim, normalize_dim_for, Grads, Needs, Op};
+use super::{normalize_dim, normalize_dim_for};
+use crate::autograd::{Context, Function, Grads};
 use crate::{Float, Tensor};
 
-#[derive(Clone, Debug)]
-pub(crate) enum IndexOp {
-    Cat {
-        dim: usize,
-    },
-    Narrow {
-        dim: usize,
-        start: usize,
-    },
-    /// Places the input at `start` along `dim` in zeros of length `size` (narrow's adjoint).
-    Embed {
-        dim: usize,
-        start: usize,
-    },
-    IndexSelect {
-        dim: usize,
-        index: Arc<[usize]>,
-    },
-    /// Adds slices of the input at `index` positions into zeros of length `size`.
-    IndexAdd {
-        dim: usize,
-        index: Arc<[usize]>,
-    },
-    Gather {
-        dim: usize,
-        index: Arc<ArrayD<usize>>,
-    },
-    /// Adds the input's elements at `index` positions into zeros of `shape`.
-    ScatterAdd {
-        dim: usize,
-        index: Arc<ArrayD<usize>>,
-    },
+/// Tensors joined along `dim`.
+pub(crate) struct Cat {
+    dim: usize,
 }
 
-impl IndexOp {
-    pub(crate) fn name(&self) -> &'static str {
-        match self {
-            IndexOp::Cat { .. } => "cat",
-            IndexOp::Narrow { .. } => "narrow",
-            IndexOp::Embed { .. } => "embed",
-            IndexOp::IndexSelect { .. } => "index_select",
-            IndexOp::IndexAdd { .. } => "index_add",
-            IndexOp::Gather { .. } => "gather",
-            IndexOp::ScatterAdd { .. } => "scatter_add",
-        }
+impl<T: Float> Function<T> for Cat {
+    fn name(&self) -> &'static str {
+        "cat"
     }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let mut offset = 0;
+        let grads = (0..ctx.num_inputs())
+            .map(|i| {
+                let len = ctx.input_shape(i)[self.dim];
+                offset += len;
+                ctx.needs_input_grad(i)
+                    .then(|| g.slice_at(self.dim, offset - len, len, 1))
+            })
+            .collect();
+        Grads::many(grads)
+    }
+}
 
-    pub(crate) fn backward<T: Float>(
-        &self,
-        inputs: &[Tensor<T>],
-        g: &Tensor<T>,
-        needs: Needs,
-    ) -> Grads<T> {
-        let x = &inputs[0];
-        match self {
-            IndexOp::Cat { dim } => {
-                let mut offset = 0;
-                Grads::Many(
-                    inputs
-                        .iter()
-                        .enumerate()
-                        .map(|(i, t)| {
-                            let len = t.shape()[*dim];
-                            offset += len;
-                            needs.get(i).then(|| g.narrow_at(*dim, offset - len, len))
-                        })
-                        .collect(),
-                )
-            }
-            IndexOp::Narrow { dim, start } => Grads::one(g.embed(*dim, *start, x.shape()[*dim])),
-            IndexOp::Embed { dim, start, .. } => {
-                Grads::one(g.narrow_at(*dim, *start, x.shape()[*dim]))
-            }
-            IndexOp::IndexSelect { dim, index } => {
-                Grads::one(g.index_add(*dim, index.clone(), x.shape()[*dim]))
-            }
-            IndexOp::IndexAdd { dim, index, .. } => Grads::one(g.select_at(*dim, index.clone())),
-            IndexOp::Gather { dim, index } => {
-                Grads::one(g.scatter_add(*dim, index.clone(), x.shape().to_vec()))
-            }
-            IndexOp::ScatterAdd { dim, index, .. } => Grads::one(g.gather_at(*dim, index.clone())),
-        }
+/// The slices at `index` along `dim`.
+pub(crate) struct IndexSelect {
+    dim: usize,
+    index: Arc<[usize]>,
+}
+
+impl<T: Float> Function<T> for IndexSelect {
+    fn name(&self) -> &'static str {
+        "index_select"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let size = ctx.input_shape(0)[self.dim];
+        Grads::one(g.index_add(self.dim, self.index.clone(), size))
+    }
+}
+
+/// Slices of the input added at `index` positions into zeros (index_select's adjoint).
+pub(crate) struct IndexAdd {
+    dim: usize,
+    index: Arc<[usize]>,
+}
+
+impl<T: Float> Function<T> for IndexAdd {
+    fn name(&self) -> &'static str {
+        "index_add"
+    }
+    fn backward(&self, _ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        Grads::one(g.select_at(self.dim, self.index.clone()))
+    }
+}
+
+/// Elements picked along `dim` by `index` (`torch.gather`).
+pub(crate) struct Gather {
+    dim: usize,
+    index: Arc<ArrayD<usize>>,
+}
+
+impl<T: Float> Function<T> for Gather {
+    fn name(&self) -> &'static str {
+        "gather"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let shape = ctx.input_shape(0).to_vec();
+        Grads::one(g.scatter_add(self.dim, self.index.clone(), shape))
+    }
+}
+
+/// The input's elements added at `index` positions into zeros (gather's adjoint).
+pub(crate) struct ScatterAdd {
+    dim: usize,
+    index: Arc<ArrayD<usize>>,
+}
+
+impl<T: Float> Function<T> for ScatterAdd {
+    fn name(&self) -> &'static str {
+        "scatter_add"
+    }
+    fn backward(&self, _ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        Grads::one(g.gather_at(self.dim, self.index.clone()))
     }
 }
 
@@ -124,15 +125,12 @@ impl<T: Float> Tensor<T> {
                 panic!("tapegrad: cat: shapes {first:?} and {s:?} differ outside dim {dim}");
             }
         }
-        let guards: Vec<_> = tensors.iter().map(|t| t.data()).collect();
-        let views: Vec<_> = guards.iter().map(|g| g.view()).collect();
-        let data = ndarray::concatenate(Axis(d), &views).expect("shapes checked");
-        drop(guards);
-        Tensor::from_op(
-            super::standard(data),
-            Op::Index(IndexOp::Cat { dim: d }),
-            tensors,
-        )
+        let data = {
+            let guards: Vec<_> = tensors.iter().map(|t| t.data()).collect();
+            let views: Vec<_> = guards.iter().map(|g| g.view()).collect();
+            ndarray::concatenate(Axis(d), &views).expect("shapes checked")
+        };
+        Tensor::from_op(data, Cat { dim: d }, tensors)
     }
 
     /// Joins tensors of equal shape along a new dim.
@@ -164,55 +162,9 @@ impl<T: Float> Tensor<T> {
     }
 
     #[track_caller]
-    fn narrow_at(&self, dim: usize, start: usize, len: usize) -> Tensor<T> {
-        if start == 0 && len == self.shape()[dim] {
-            return self.clone();
-        }
-        let data = self
-            .data()
-            .slice_axis(Axis(dim), Slice::from(start..start + len))
-            .to_owned();
-        Tensor::from_op(data, Op::Index(IndexOp::Narrow { dim, start }), self)
-    }
-
-    /// The elements `start..start + len` along `dim` (a copy).
-    ///
-    /// # Panics
-    /// If the range runs past the end of `dim`.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[4]);
-    /// assert_eq!(t.narrow(0, 1, 2).to_vec(), vec![2.0, 3.0]);
-    /// ```
-    #[track_caller]
-    pub fn narrow(&self, dim: isize, start: usize, len: usize) -> Tensor<T> {
-        let shape = self.shape();
-        let d = normalize_dim("narrow", dim, shape);
-        if start + len > shape[d] {
-            panic!(
-                "tapegrad: narrow: range {start}..{} is out of bounds for dim {dim} of shape {shape:?}",
-                start + len
-            );
-        }
-        self.narrow_at(d, start, len)
-    }
-
-    #[track_caller]
-    fn embed(&self, dim: usize, start: usize, size: usize) -> Tensor<T> {
-        let mut shape = self.shape().to_vec();
-        let len = shape[dim];
-        shape[dim] = size;
-        let mut data = ArrayD::zeros(IxDyn(&shape));
-        data.slice_axis_mut(Axis(dim), Slice::from(start..start + len))
-            .assign(&*self.data());
-        Tensor::from_op(data, Op::Index(IndexOp::Embed { dim, start }), self)
-    }
-
-    #[track_caller]
     fn select_at(&self, dim: usize, index: Arc<[usize]>) -> Tensor<T> {
-        let data = self.data().select(Axis(dim), &index);
-        Tensor::from_op(data, Op::Index(IndexOp::IndexSelect { dim, index }), self)
+        let data = self.data().view().select(Axis(dim), &index);
+        Tensor::from_op(data, IndexSelect { dim, index }, self)
     }
 
     /// The slices at `indices` along `dim`, in that order (indices may repeat).
@@ -241,24 +193,27 @@ impl<T: Float> Tensor<T> {
         shape[dim] = size;
         let mut data = ArrayD::zeros(IxDyn(&shape));
         {
-            let src = self.data();
+            let guard = self.data();
+            let src = guard.view();
             for (k, &i) in index.iter().enumerate() {
                 let mut dst = data.index_axis_mut(Axis(dim), i);
                 dst += &src.index_axis(Axis(dim), k);
             }
         }
-        Tensor::from_op(data, Op::Index(IndexOp::IndexAdd { dim, index }), self)
+        Tensor::from_op(data, IndexAdd { dim, index }, self)
     }
 
     #[track_caller]
     fn gather_at(&self, dim: usize, index: Arc<ArrayD<usize>>) -> Tensor<T> {
-        let src = self.data();
-        let data = ArrayD::from_shape_fn(index.raw_dim(), |mut ix| {
-            ix[dim] = index[&ix];
-            src[&ix]
-        });
-        drop(src);
-        Tensor::from_op(data, Op::Index(IndexOp::Gather { dim, index }), self)
+        let data = {
+            let guard = self.data();
+            let src = guard.view();
+            ArrayD::from_shape_fn(index.raw_dim(), |mut ix| {
+                ix[dim] = index[&ix];
+                src[&ix]
+            })
+        };
+        Tensor::from_op(data, Gather { dim, index }, self)
     }
 
     /// Picks along `dim` by `index`, as `torch.gather`: `out[i][j] = self[index[i][j]][j]`
@@ -303,13 +258,14 @@ impl<T: Float> Tensor<T> {
     fn scatter_add(&self, dim: usize, index: Arc<ArrayD<usize>>, shape: Vec<usize>) -> Tensor<T> {
         let mut data = ArrayD::zeros(IxDyn(&shape));
         {
-            let src = self.data();
+            let guard = self.data();
+            let src = guard.view();
             for (ix, &i) in index.indexed_iter() {
                 let mut to = ix.clone();
                 to[dim] = i;
                 data[&to] += src[&ix];
             }
         }
-        Tensor::from_op(data, Op::Index(IndexOp::ScatterAdd { dim, index }), self)
+        Tensor::from_op(data, ScatterAdd { dim, index }, self)
     }
 }

@@ -5,31 +5,25 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
 
-use super::{Grads, Needs, Op};
+use crate::autograd::{Context, Function, Grads};
 use crate::{Float, Tensor};
 
 /// Mean squared error of two tensors of the same shape.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct MseOp;
+pub(crate) struct Mse;
 
-impl MseOp {
-    pub(crate) fn name(self) -> &'static str {
+impl<T: Float> Function<T> for Mse {
+    fn name(&self) -> &'static str {
         "mse"
     }
 
     /// `(pred − target)·(2/N)·g` for the prediction and its negative for the target, in
     /// PyTorch's order of operations (`mse_loss_backward`).
-    pub(crate) fn backward<T: Float>(
-        self,
-        pred: &Tensor<T>,
-        target: &Tensor<T>,
-        g: &Tensor<T>,
-        needs: Needs,
-    ) -> Grads<T> {
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let (pred, target) = (ctx.input(0), ctx.input(1));
         let norm = T::of_f64(2.0) / T::from_usize(pred.numel()).unwrap();
         let gp = (pred - target) * norm * g;
-        let gt = needs.get(1).then(|| -&gp);
-        Grads::Fixed([needs.get(0).then_some(gp), gt])
+        let gt = ctx.needs_input_grad(1).then(|| -&gp);
+        Grads::two(ctx.needs_input_grad(0).then_some(gp), gt)
     }
 }
 
@@ -37,44 +31,47 @@ impl<T: Float> Tensor<T> {
     /// `mean((self − target)²)` as one op (shapes checked by the caller).
     #[track_caller]
     pub(crate) fn mse_fused(&self, target: &Tensor<T>) -> Tensor<T> {
-        let (p, t) = (self.data(), target.data());
-        let total: T = match (p.as_slice(), t.as_slice()) {
-            (Some(p), Some(t)) => p.iter().zip(t).map(|(&a, &b)| (a - b) * (a - b)).sum(),
-            _ => p
-                .iter()
-                .zip(t.iter())
-                .map(|(&a, &b)| (a - b) * (a - b))
-                .sum(),
+        let total: T = {
+            let (p, t) = (self.data(), target.data());
+            match (p.as_slice(), t.as_slice()) {
+                (Some(p), Some(t)) => p.iter().zip(t).map(|(&a, &b)| (a - b) * (a - b)).sum(),
+                _ => {
+                    let (p, t) = (p.view(), t.view());
+                    p.iter()
+                        .zip(t.iter())
+                        .map(|(&a, &b)| (a - b) * (a - b))
+                        .sum()
+                }
+            }
         };
-        let loss = total / T::from_usize(p.len()).unwrap();
-        drop((p, t));
+        let loss = total / T::from_usize(self.numel()).unwrap();
         let data = ArrayD::from_elem(IxDyn(&[]), loss);
-        Tensor::from_op(data, Op::Mse(MseOp), (self, target))
+        Tensor::from_op(data, Mse, (self, target))
     }
 }
 
 /// Mean cross-entropy of logits `[N, C]` at target classes, fused: the forward never
 /// materialises the log-probabilities, and the backward is one `softmax − one-hot`.
-#[derive(Clone, Debug)]
-pub(crate) struct CrossEntropyOp {
+pub(crate) struct CrossEntropy {
     targets: Arc<[usize]>,
 }
 
-impl CrossEntropyOp {
-    pub(crate) fn name(&self) -> &'static str {
+impl<T: Float> Function<T> for CrossEntropy {
+    fn name(&self) -> &'static str {
         "cross_entropy"
     }
 
     /// `(softmax(x) − onehot(targets)) · g / N`, built from tensor ops so it can be
     /// differentiated again.
-    pub(crate) fn backward<T: Float>(&self, x: &Tensor<T>, g: &Tensor<T>) -> Tensor<T> {
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let x = ctx.input(0);
         let (n, c) = (x.shape()[0], x.shape()[1]);
         let mut onehot = ArrayD::<T>::zeros(IxDyn(&[n, c]));
         for (i, &t) in self.targets.iter().enumerate() {
             onehot[[i, t]] = T::one();
         }
         let scale = g / T::from_usize(n).unwrap();
-        (x.softmax(-1) - Tensor::leaf(onehot)) * scale
+        Grads::one((x.softmax(-1) - Tensor::leaf(onehot)) * scale)
     }
 }
 
@@ -82,9 +79,16 @@ impl<T: Float> Tensor<T> {
     /// Mean cross-entropy of `[N, C]` logits against `targets` (checked by the caller).
     #[track_caller]
     pub(crate) fn cross_entropy_fused(&self, targets: &[usize]) -> Tensor<T> {
-        let data = self.data();
-        let c = data.shape()[1];
-        let x = data.as_slice().expect("standard layout");
+        let c = self.shape()[1];
+        let guard = self.data();
+        let standard;
+        let x = match guard.as_slice() {
+            Some(x) => x,
+            None => {
+                standard = super::to_standard(&guard.view());
+                standard.as_slice().expect("standard layout")
+            }
+        };
         let mut total = T::zero();
         for (row, &t) in x.chunks_exact(c.max(1)).zip(targets) {
             // −log_softmax(row)[t], shifted by the row's max as log_softmax is.
@@ -97,14 +101,10 @@ impl<T: Float> Tensor<T> {
             total += -((row[t] - shift) - sum.ln());
         }
         let loss = total / T::from_usize(targets.len()).unwrap();
-        drop(data);
-        let op = CrossEntropyOp {
+        drop(guard);
+        let op = CrossEntropy {
             targets: targets.into(),
         };
-        Tensor::from_op(
-            ArrayD::from_elem(IxDyn(&[]), loss),
-            Op::CrossEntropy(op),
-            self,
-        )
+        Tensor::from_op(ArrayD::from_elem(IxDyn(&[]), loss), op, self)
     }
 }

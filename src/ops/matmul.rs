@@ -6,51 +6,51 @@
 //! strides and are never copied.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{s, Array3, ArrayD, ArrayView2, ArrayView3, ArrayViewMut2, Axis, Ix2, IxDyn};
+use ndarray::{
+    s, Array3, ArrayD, ArrayView2, ArrayViewD, ArrayViewMut2, Axis, CowArray, Ix2, Ix3, IxDyn,
+};
 
-use super::{broadcast_shape, Grads, Needs, Op};
+use super::broadcast_shape;
+use crate::autograd::{Context, Function, Grads};
 use crate::{parallel, Float, Tensor};
 
+/// `op(a)·op(b)`, where `op` optionally transposes the last two dims.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct MatMulOp {
+pub(crate) struct MatMul {
     /// Transpose the last two dims of the first operand.
     ta: bool,
     /// Transpose the last two dims of the second operand.
     tb: bool,
 }
 
-impl MatMulOp {
-    pub(crate) fn name(self) -> &'static str {
+impl<T: Float> Function<T> for MatMul {
+    fn name(&self) -> &'static str {
         "matmul"
     }
 
-    pub(crate) fn backward<T: Float>(
-        self,
-        a: &Tensor<T>,
-        b: &Tensor<T>,
-        g: &Tensor<T>,
-        needs: Needs,
-    ) -> Grads<T> {
-        let MatMulOp { ta, tb } = self;
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let MatMul { ta, tb } = *self;
         // C = op(A)·op(B)  ⇒  dop(A) = G·op(B)ᵀ and dop(B) = op(A)ᵀ·G, transposed back when
         // A or B entered transposed.
-        let ga = needs.get(0).then(|| {
+        let ga = ctx.needs_input_grad(0).then(|| {
+            let b = ctx.input(1);
             let ga = if ta {
                 mm(b, g, tb, true)
             } else {
                 mm(g, b, false, !tb)
             };
-            ga.sum_to(a.shape())
+            ga.sum_to(ctx.input_shape(0))
         });
-        let gb = needs.get(1).then(|| {
+        let gb = ctx.needs_input_grad(1).then(|| {
+            let a = ctx.input(0);
             let gb = if tb {
                 mm(g, a, true, ta)
             } else {
                 mm(a, g, !ta, false)
             };
-            gb.sum_to(b.shape())
+            gb.sum_to(ctx.input_shape(1))
         });
-        Grads::Fixed([ga, gb])
+        Grads::two(ga, gb)
     }
 }
 
@@ -67,8 +67,11 @@ fn matrix_dims(shape: &[usize], transposed: bool) -> (usize, usize) {
 /// `op(a)·op(b)` for operands with at least 2 dims, recorded as one op.
 #[track_caller]
 pub(crate) fn mm<T: Float>(a: &Tensor<T>, b: &Tensor<T>, ta: bool, tb: bool) -> Tensor<T> {
-    let data = matmul_arrays(&a.data(), &b.data(), ta, tb);
-    Tensor::from_op(data, Op::MatMul(MatMulOp { ta, tb }), (a, b))
+    let data = {
+        let (x, y) = (a.data(), b.data());
+        matmul_arrays(&x.view(), &y.view(), ta, tb)
+    };
+    Tensor::from_op(data, MatMul { ta, tb }, (a, b))
 }
 
 /// Maps a flat index over the broadcast batch dims to the flat batch index of one operand.
@@ -89,13 +92,13 @@ fn batch_index(i: usize, out_batch: &[usize], own_batch: &[usize]) -> usize {
     index
 }
 
-/// The array viewed as a stack of matrices `[batch, rows, cols]`.
-fn as3<T: Float>(x: &ArrayD<T>) -> ArrayView3<'_, T> {
+/// The array as a stack of matrices `[batch, rows, cols]`: a view when the batch dims can
+/// be merged without moving elements (ndarray's `to_shape`), else a copy.
+fn as3<'a, T: Float>(x: &'a ArrayViewD<'_, T>) -> CowArray<'a, T, Ix3> {
     let s = x.shape();
     let lead: usize = s[..s.len() - 2].iter().product();
-    x.view()
-        .into_shape_with_order((lead, s[s.len() - 2], s[s.len() - 1]))
-        .expect("standard layout")
+    x.to_shape((lead, s[s.len() - 2], s[s.len() - 1]))
+        .expect("same element count")
 }
 
 /// Products up to this many multiply–adds skip the blocked GEMM (a 16×16×16 product).
@@ -143,7 +146,12 @@ fn gemm<T: Float>(x: ArrayView2<'_, T>, y: ArrayView2<'_, T>, mut c: ArrayViewMu
     });
 }
 
-fn matmul_arrays<T: Float>(a: &ArrayD<T>, b: &ArrayD<T>, ta: bool, tb: bool) -> ArrayD<T> {
+fn matmul_arrays<T: Float>(
+    a: &ArrayViewD<'_, T>,
+    b: &ArrayViewD<'_, T>,
+    ta: bool,
+    tb: bool,
+) -> ArrayD<T> {
     let (m, _) = matrix_dims(a.shape(), ta);
     let (_, n) = matrix_dims(b.shape(), tb);
     if a.ndim() == 2 && b.ndim() == 2 {

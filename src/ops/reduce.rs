@@ -2,93 +2,143 @@
 
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 
-use super::{normalize_dim, Op};
+use super::normalize_dim;
+use crate::autograd::{Context, Function, Grads};
 use crate::{Float, Tensor};
 
-#[derive(Clone, Debug)]
-pub(crate) enum ReduceOp {
-    Sum,
-    Mean,
-    SumDim {
-        dim: usize,
-        keepdim: bool,
-    },
-    MeanDim {
-        dim: usize,
-        keepdim: bool,
-    },
-    /// Max or min along a dim; `indices` are the positions picked (the gradient goes there).
-    Select {
-        dim: usize,
-        keepdim: bool,
-        max: bool,
-        indices: Box<ArrayD<usize>>,
-    },
-    VarDim {
-        dim: usize,
-        keepdim: bool,
-        unbiased: bool,
-    },
-    LogSumExp {
-        dim: usize,
-        keepdim: bool,
-    },
+/// The sum of every element, with a plain loop over contiguous data.
+fn sum_all<T: Float>(a: &ArrayViewD<'_, T>) -> T {
+    match a.as_slice() {
+        Some(s) => s.iter().copied().sum(),
+        None => a.sum(),
+    }
 }
 
-impl ReduceOp {
-    pub(crate) fn name(&self) -> &'static str {
-        match self {
-            ReduceOp::Sum => "sum",
-            ReduceOp::Mean => "mean",
-            ReduceOp::SumDim { .. } => "sum_dim",
-            ReduceOp::MeanDim { .. } => "mean_dim",
-            ReduceOp::Select { max: true, .. } => "max_dim",
-            ReduceOp::Select { max: false, .. } => "min_dim",
-            ReduceOp::VarDim { .. } => "var_dim",
-            ReduceOp::LogSumExp { .. } => "logsumexp",
+fn count<T: Float>(n: usize) -> T {
+    T::from_usize(n).expect("a count fits a float")
+}
+
+/// The sum of all elements.
+pub(crate) struct Sum;
+
+impl<T: Float> Function<T> for Sum {
+    fn name(&self) -> &'static str {
+        "sum"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        Grads::one(g.broadcast_to(ctx.input_shape(0)))
+    }
+}
+
+/// The mean of all elements.
+pub(crate) struct Mean;
+
+impl<T: Float> Function<T> for Mean {
+    fn name(&self) -> &'static str {
+        "mean"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let shape = ctx.input_shape(0);
+        let n = count::<T>(shape.iter().product());
+        Grads::one((g / n).broadcast_to(shape))
+    }
+}
+
+/// The sum along `dim`.
+pub(crate) struct SumDim {
+    dim: usize,
+    keepdim: bool,
+}
+
+impl<T: Float> Function<T> for SumDim {
+    fn name(&self) -> &'static str {
+        "sum_dim"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        Grads::one(keep(g, self.dim, self.keepdim).broadcast_to(ctx.input_shape(0)))
+    }
+}
+
+/// The mean along `dim`.
+pub(crate) struct MeanDim {
+    dim: usize,
+    keepdim: bool,
+}
+
+impl<T: Float> Function<T> for MeanDim {
+    fn name(&self) -> &'static str {
+        "mean_dim"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let shape = ctx.input_shape(0);
+        let n = count::<T>(shape[self.dim]);
+        Grads::one((keep(g, self.dim, self.keepdim) / n).broadcast_to(shape))
+    }
+}
+
+/// Max or min along `dim`; `indices` are the positions picked (the gradient goes there).
+pub(crate) struct SelectDim {
+    dim: usize,
+    keepdim: bool,
+    max: bool,
+    indices: Box<ArrayD<usize>>,
+}
+
+impl<T: Float> Function<T> for SelectDim {
+    fn name(&self) -> &'static str {
+        if self.max {
+            "max_dim"
+        } else {
+            "min_dim"
         }
     }
-
-    pub(crate) fn backward<T: Float>(
-        &self,
-        x: &Tensor<T>,
-        out: &Tensor<T>,
-        g: &Tensor<T>,
-    ) -> Tensor<T> {
-        let shape = x.shape();
-        let n = |dim: usize| T::from_usize(shape[dim]).unwrap();
-        match self {
-            ReduceOp::Sum => g.broadcast_to(shape),
-            ReduceOp::Mean => (g / T::from_usize(x.numel()).unwrap()).broadcast_to(shape),
-            ReduceOp::SumDim { dim, keepdim } => keep(g, *dim, *keepdim).broadcast_to(shape),
-            ReduceOp::MeanDim { dim, keepdim } => {
-                (keep(g, *dim, *keepdim) / n(*dim)).broadcast_to(shape)
-            }
-            ReduceOp::Select {
-                dim,
-                keepdim,
-                indices,
-                ..
-            } => {
-                let mut mask = ArrayD::<T>::zeros(IxDyn(shape));
-                for (mut lane, &i) in mask.lanes_mut(Axis(*dim)).into_iter().zip(indices.iter()) {
-                    lane[i] = T::one();
-                }
-                keep(g, *dim, *keepdim) * Tensor::leaf(mask)
-            }
-            ReduceOp::VarDim {
-                dim,
-                keepdim,
-                unbiased,
-            } => {
-                let dof = n(*dim) - if *unbiased { T::one() } else { T::zero() };
-                let centered = x - &x.mean_dim(*dim as isize, true);
-                keep(g, *dim, *keepdim) * (centered * (T::of_f64(2.0) / dof))
-            }
-            ReduceOp::LogSumExp { dim, keepdim } => {
-                keep(g, *dim, *keepdim) * (x - &keep(out, *dim, *keepdim)).exp()
-            }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let mut mask = ArrayD::<T>::zeros(IxDyn(ctx.input_shape(0)));
+        for (mut lane, &i) in mask
+            .lanes_mut(Axis(self.dim))
+            .into_iter()
+            .zip(self.indices.iter())
+        {
+            lane[i] = T::one();
         }
+        Grads::one(keep(g, self.dim, self.keepdim) * Tensor::leaf(mask))
+    }
+}
+
+/// The variance along `dim`.
+pub(crate) struct VarDim {
+    dim: usize,
+    keepdim: bool,
+    unbiased: bool,
+}
+
+impl<T: Float> Function<T> for VarDim {
+    fn name(&self) -> &'static str {
+        "var_dim"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let x = ctx.input(0);
+        let n = count::<T>(x.shape()[self.dim]);
+        let dof = n - if self.unbiased { T::one() } else { T::zero() };
+        let centered = x - &x.mean_dim(self.dim as isize, true);
+        Grads::one(keep(g, self.dim, self.keepdim) * (centered * (T::of_f64(2.0) / dof)))
+    }
+}
+
+/// `log(sum(exp(x)))` along `dim`.
+pub(crate) struct LogSumExp {
+    dim: usize,
+    keepdim: bool,
+}
+
+impl<T: Float> Function<T> for LogSumExp {
+    fn name(&self) -> &'static str {
+        "logsumexp"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let (x, out) = (ctx.input(0), ctx.output());
+        let softmax = (x - &keep(out, self.dim, self.keepdim)).exp();
+        Grads::one(keep(g, self.dim, self.keepdim) * softmax)
     }
 }
 
@@ -147,12 +197,8 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn sum(&self) -> Tensor<T> {
-        let s = self.data().sum();
-        Tensor::from_op(
-            ArrayD::from_elem(IxDyn(&[]), s),
-            Op::Reduce(ReduceOp::Sum),
-            self,
-        )
+        let s = sum_all(&self.data().view());
+        Tensor::from_op(ArrayD::from_elem(IxDyn(&[]), s), Sum, self)
     }
 
     /// The mean of all elements, as a 0-d tensor.
@@ -165,12 +211,8 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn mean(&self) -> Tensor<T> {
         let n = T::from_usize(self.numel()).unwrap();
-        let m = self.data().sum() / n;
-        Tensor::from_op(
-            ArrayD::from_elem(IxDyn(&[]), m),
-            Op::Reduce(ReduceOp::Mean),
-            self,
-        )
+        let m = sum_all(&self.data().view()) / n;
+        Tensor::from_op(ArrayD::from_elem(IxDyn(&[]), m), Mean, self)
     }
 
     /// Sums along `dim`, keeping it as size 1 when `keepdim`.
@@ -184,8 +226,8 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn sum_dim(&self, dim: isize, keepdim: bool) -> Tensor<T> {
         let d = normalize_dim("sum_dim", dim, self.shape());
-        let data = shape_result(self.data().sum_axis(Axis(d)), d, keepdim);
-        Tensor::from_op(data, Op::Reduce(ReduceOp::SumDim { dim: d, keepdim }), self)
+        let data = shape_result(self.data().view().sum_axis(Axis(d)), d, keepdim);
+        Tensor::from_op(data, SumDim { dim: d, keepdim }, self)
     }
 
     /// Means along `dim`, keeping it as size 1 when `keepdim`.
@@ -199,12 +241,8 @@ impl<T: Float> Tensor<T> {
     pub fn mean_dim(&self, dim: isize, keepdim: bool) -> Tensor<T> {
         let d = self.reduce_dim("mean_dim", dim);
         let n = T::from_usize(self.shape()[d]).unwrap();
-        let data = shape_result(self.data().sum_axis(Axis(d)) / n, d, keepdim);
-        Tensor::from_op(
-            data,
-            Op::Reduce(ReduceOp::MeanDim { dim: d, keepdim }),
-            self,
-        )
+        let data = shape_result(self.data().view().sum_axis(Axis(d)) / n, d, keepdim);
+        Tensor::from_op(data, MeanDim { dim: d, keepdim }, self)
     }
 
     #[track_caller]
@@ -212,19 +250,17 @@ impl<T: Float> Tensor<T> {
         let d = self.reduce_dim(op, dim);
         let picked = self
             .data()
+            .view()
             .map_axis(Axis(d), |lane| select(lane.into_dyn(), max));
         let values = shape_result(picked.mapv(|(_, v)| v), d, keepdim);
         let indices = Box::new(picked.mapv(|(i, _)| i));
-        Tensor::from_op(
-            values,
-            Op::Reduce(ReduceOp::Select {
-                dim: d,
-                keepdim,
-                max,
-                indices,
-            }),
-            self,
-        )
+        let op = SelectDim {
+            dim: d,
+            keepdim,
+            max,
+            indices,
+        };
+        Tensor::from_op(values, op, self)
     }
 
     /// The largest value along `dim`; the gradient goes to the first largest element.
@@ -262,6 +298,7 @@ impl<T: Float> Tensor<T> {
     pub fn argmax(&self, dim: isize) -> ArrayD<usize> {
         let d = self.reduce_dim("argmax", dim);
         self.data()
+            .view()
             .map_axis(Axis(d), |lane| select(lane.into_dyn(), true).0)
     }
 
@@ -279,17 +316,19 @@ impl<T: Float> Tensor<T> {
         let d = self.reduce_dim("var_dim", dim);
         let n = self.shape()[d];
         let dof = T::from_usize(n).unwrap() - if unbiased { T::one() } else { T::zero() };
-        let data = self.data();
-        let mean = data.sum_axis(Axis(d)) / T::from_usize(n).unwrap();
-        let centered = &*data - &mean.insert_axis(Axis(d));
-        let var = centered.mapv(|v| v * v).sum_axis(Axis(d)) / dof;
-        drop(data);
-        let op = ReduceOp::VarDim {
+        let var = {
+            let guard = self.data();
+            let data = guard.view();
+            let mean = data.sum_axis(Axis(d)) / T::from_usize(n).unwrap();
+            let centered = &data - &mean.insert_axis(Axis(d));
+            centered.mapv(|v| v * v).sum_axis(Axis(d)) / dof
+        };
+        let op = VarDim {
             dim: d,
             keepdim,
             unbiased,
         };
-        Tensor::from_op(shape_result(var, d, keepdim), Op::Reduce(op), self)
+        Tensor::from_op(shape_result(var, d, keepdim), op, self)
     }
 
     /// `log(sum(exp(x)))` along `dim`, computed without overflow (the max is factored out).
@@ -303,11 +342,12 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn logsumexp(&self, dim: isize, keepdim: bool) -> Tensor<T> {
         let d = self.reduce_dim("logsumexp", dim);
-        let data = self.data();
-        let out = data.map_axis(Axis(d), |lane| logsumexp_lane(lane.iter().copied()));
-        drop(data);
-        let op = ReduceOp::LogSumExp { dim: d, keepdim };
-        Tensor::from_op(shape_result(out, d, keepdim), Op::Reduce(op), self)
+        let out = self
+            .data()
+            .view()
+            .map_axis(Axis(d), |lane| logsumexp_lane(lane.iter().copied()));
+        let op = LogSumExp { dim: d, keepdim };
+        Tensor::from_op(shape_result(out, d, keepdim), op, self)
     }
 }
 

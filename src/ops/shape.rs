@@ -1,61 +1,249 @@
-//! Shape ops: `reshape` (and `flatten squeeze unsqueeze`), `permute` (and `transpose t`),
-//! `broadcast_to`, and its reverse `sum_to`, the one place a broadcast gradient is reduced.
+//! Shape ops. Views first — `reshape`/`view`, `flatten`, `squeeze`, `unsqueeze`, `permute`,
+//! `transpose`, `t`, `expand`/`broadcast_to`, `narrow`, `slice`, `select`, `chunk`, `split`,
+//! `unbind` — each a new layout over the same storage, no element copied; then `contiguous`
+//! (a copy only when needed) and `sum_to`, the one place a broadcast gradient is reduced.
+//!
+//! The backward of a view maps the view's gradient back to the input's shape: reshape back,
+//! permute back, sum away the broadcast dims, or place the slice into zeros.
 
-use ndarray::{ArrayD, Axis, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
 
-use super::{normalize_dim, normalize_dim_for, standard, Op};
+use super::{normalize_dim, normalize_dim_for};
+use crate::autograd::{Context, Function, Grads};
+use crate::tensor::storage::{contiguous_strides, Layout};
 use crate::{Float, Tensor};
 
-#[derive(Clone, Debug)]
-pub(crate) enum ShapeOp {
-    Reshape,
-    Permute(Vec<usize>),
-    BroadcastTo,
-    SumTo,
+/// A view with a new shape over the same elements (row-major order).
+pub(crate) struct Reshape;
+
+impl<T: Float> Function<T> for Reshape {
+    fn name(&self) -> &'static str {
+        "reshape"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        Grads::one(g.reshape_to(ctx.input_shape(0)))
+    }
 }
 
-impl ShapeOp {
-    pub(crate) fn name(&self) -> &'static str {
-        match self {
-            ShapeOp::Reshape => "reshape",
-            ShapeOp::Permute(_) => "permute",
-            ShapeOp::BroadcastTo => "broadcast_to",
-            ShapeOp::SumTo => "sum_to",
-        }
-    }
+/// A view with the dims reordered: dim `i` of the output is dim `axes[i]` of the input.
+pub(crate) struct Permute(Vec<usize>);
 
-    pub(crate) fn backward<T: Float>(&self, x: &Tensor<T>, g: &Tensor<T>) -> Tensor<T> {
-        match self {
-            ShapeOp::Reshape => g.reshape_to(x.shape()),
-            ShapeOp::Permute(axes) => {
-                let mut inverse = vec![0; axes.len()];
-                for (i, &a) in axes.iter().enumerate() {
-                    inverse[a] = i;
-                }
-                g.permute_axes(inverse)
+impl<T: Float> Function<T> for Permute {
+    fn name(&self) -> &'static str {
+        "permute"
+    }
+    fn backward(&self, _ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let mut inverse = vec![0; self.0.len()];
+        for (i, &a) in self.0.iter().enumerate() {
+            inverse[a] = i;
+        }
+        Grads::one(g.permute_axes(inverse))
+    }
+}
+
+/// A view repeating size-1 (or missing leading) dims with stride 0.
+pub(crate) struct Expand;
+
+impl<T: Float> Function<T> for Expand {
+    fn name(&self) -> &'static str {
+        "expand"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        Grads::one(g.sum_to(ctx.input_shape(0)))
+    }
+}
+
+/// A view of every `step`-th element from `start` along `dim` (`narrow` is `step` 1).
+pub(crate) struct Slice1 {
+    dim: usize,
+    start: usize,
+    step: usize,
+}
+
+impl<T: Float> Function<T> for Slice1 {
+    fn name(&self) -> &'static str {
+        "slice"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let size = ctx.input_shape(0)[self.dim];
+        Grads::one(g.slice_scatter(self.dim, self.start, self.step, size))
+    }
+}
+
+/// Zeros of length `size` along `dim` with the input placed at every `step`-th position from
+/// `start`: the adjoint of [`Slice1`] (and its backward).
+pub(crate) struct SliceScatter {
+    dim: usize,
+    start: usize,
+    step: usize,
+}
+
+impl<T: Float> Function<T> for SliceScatter {
+    fn name(&self) -> &'static str {
+        "slice_backward"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let len = ctx.input_shape(0)[self.dim];
+        Grads::one(g.slice_at(self.dim, self.start, len, self.step))
+    }
+}
+
+/// A copy of the input in row-major layout.
+pub(crate) struct Contiguous;
+
+impl<T: Float> Function<T> for Contiguous {
+    fn name(&self) -> &'static str {
+        "contiguous"
+    }
+    fn backward(&self, _ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        Grads::one(g.clone())
+    }
+}
+
+/// The sum of the input down to a shape it was broadcast from (the adjoint of [`Expand`]).
+pub(crate) struct SumTo;
+
+impl<T: Float> Function<T> for SumTo {
+    fn name(&self) -> &'static str {
+        "sum_to"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        Grads::one(g.broadcast_to(ctx.input_shape(0)))
+    }
+}
+
+/// The strides that show a tensor of `shape` with `strides` as `new_shape` without moving an
+/// element, if there are any (PyTorch's `computeStride`): runs of dims that are contiguous
+/// among themselves may be split and merged freely.
+pub(crate) fn view_strides(
+    shape: &[usize],
+    strides: &[usize],
+    new_shape: &[usize],
+) -> Option<Vec<usize>> {
+    let numel: usize = shape.iter().product();
+    if numel <= 1 || shape.is_empty() {
+        return Some(contiguous_strides(new_shape));
+    }
+    let mut new_strides = vec![0; new_shape.len()];
+    let mut view_d = new_shape.len() as isize - 1;
+    let mut chunk_base = strides[strides.len() - 1];
+    let (mut tensor_numel, mut view_numel) = (1, 1);
+    for d in (0..shape.len()).rev() {
+        tensor_numel *= shape[d];
+        let chunk_ends =
+            d == 0 || (shape[d - 1] != 1 && strides[d - 1] != tensor_numel * chunk_base);
+        if chunk_ends {
+            while view_d >= 0 && (view_numel < tensor_numel || new_shape[view_d as usize] == 1) {
+                new_strides[view_d as usize] = view_numel * chunk_base;
+                view_numel *= new_shape[view_d as usize];
+                view_d -= 1;
             }
-            ShapeOp::BroadcastTo => g.sum_to(x.shape()),
-            ShapeOp::SumTo => g.broadcast_to(x.shape()),
+            if view_numel != tensor_numel {
+                return None;
+            }
+            if d > 0 {
+                chunk_base = strides[d - 1];
+                tensor_numel = 1;
+                view_numel = 1;
+            }
         }
     }
+    (view_d == -1).then_some(new_strides)
 }
 
 impl<T: Float> Tensor<T> {
-    /// Reshape to an exact shape (internal: the element count is already known to match).
+    /// Reshape to an exact shape (internal: the element count is already known to match): a
+    /// view when the strides allow one, else a copy.
     #[track_caller]
     pub(crate) fn reshape_to(&self, shape: &[usize]) -> Tensor<T> {
         if self.shape() == shape {
             return self.clone();
         }
-        let data = self
-            .data()
-            .clone()
-            .into_shape_with_order(IxDyn(shape))
-            .expect("standard layout, same element count");
-        Tensor::from_op(data, Op::Shape(ShapeOp::Reshape), self)
+        let layout = self.layout();
+        match view_strides(layout.shape(), layout.strides(), shape) {
+            Some(strides) => self.view_op(Layout::new(shape, &strides, layout.offset), Reshape),
+            None => self.contiguous().reshape_to(shape),
+        }
     }
 
-    /// The same elements in a new shape (row-major); one dim may be `-1` and is inferred.
+    /// The new shape with one `-1` inferred, or a panic naming `op`.
+    #[track_caller]
+    fn infer_shape(&self, op: &str, shape: &[isize]) -> Vec<usize> {
+        let numel = self.numel();
+        let known: usize = shape
+            .iter()
+            .filter(|&&d| d >= 0)
+            .map(|&d| d as usize)
+            .try_fold(1usize, |acc, d| acc.checked_mul(d))
+            .unwrap_or(usize::MAX);
+        let inferred = shape.iter().filter(|&&d| d == -1).count();
+        let bad = shape.iter().any(|&d| d < -1)
+            || inferred > 1
+            || (inferred == 0 && known != numel)
+            || (inferred == 1 && (known == 0 || numel % known != 0));
+        if bad {
+            panic!(
+                "tapegrad: {op}: cannot reshape tensor of shape {:?} ({numel} elements) to {shape:?}",
+                self.shape()
+            );
+        }
+        shape
+            .iter()
+            .map(|&d| if d == -1 { numel / known } else { d as usize })
+            .collect()
+    }
+
+    /// The same elements in a new shape, always as a view (PyTorch's `view`).
+    ///
+    /// # Panics
+    /// If the element counts differ, or the tensor's strides do not allow the shape without
+    /// a copy (use [`Tensor::reshape`], which copies then).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::<f32>::zeros(&[2, 6]);
+    /// let v = t.view(&[3, -1]);
+    /// assert_eq!(v.shape(), &[3, 4]);
+    /// assert!(v.shares_storage(&t));
+    /// ```
+    #[track_caller]
+    pub fn view(&self, shape: &[isize]) -> Tensor<T> {
+        let new = self.infer_shape("view", shape);
+        let layout = self.layout();
+        if view_strides(layout.shape(), layout.strides(), &new).is_none() {
+            panic!(
+                "tapegrad: view: shape {new:?} is not compatible with the strides {:?} of shape \
+                 {:?}; use .reshape(..) (which copies when needed)",
+                self.stride(),
+                self.shape()
+            );
+        }
+        self.reshape_to(&new)
+    }
+
+    /// A row-major copy, or this tensor itself when it already is row-major.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::<f32>::zeros(&[2, 3]);
+    /// assert!(t.contiguous().same(&t));
+    /// let c = t.t().contiguous();
+    /// assert!(c.is_contiguous() && !c.shares_storage(&t));
+    /// ```
+    #[track_caller]
+    pub fn contiguous(&self) -> Tensor<T> {
+        if self.is_contiguous() {
+            return self.clone();
+        }
+        let data = {
+            let d = self.data();
+            super::to_standard(&d.view())
+        };
+        Tensor::from_op(data, Contiguous, self)
+    }
+
+    /// The same elements in a new shape (row-major); one dim may be `-1` and is inferred. A
+    /// view when the strides allow one (always for contiguous tensors), else a copy.
     ///
     /// # Panics
     /// If the element counts differ or more than one dim is `-1`.
@@ -67,27 +255,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn reshape(&self, shape: &[isize]) -> Tensor<T> {
-        let numel = self.numel();
-        let known: usize = shape
-            .iter()
-            .filter(|&&d| d >= 0)
-            .map(|&d| d as usize)
-            .product();
-        let inferred = shape.iter().filter(|&&d| d == -1).count();
-        let bad = shape.iter().any(|&d| d < -1)
-            || inferred > 1
-            || (inferred == 0 && known != numel)
-            || (inferred == 1 && (known == 0 || numel % known != 0));
-        if bad {
-            panic!(
-                "tapegrad: reshape: cannot reshape tensor of shape {:?} ({numel} elements) to {shape:?}",
-                self.shape()
-            );
-        }
-        let new: Vec<usize> = shape
-            .iter()
-            .map(|&d| if d == -1 { numel / known } else { d as usize })
-            .collect();
+        let new = self.infer_shape("reshape", shape);
         self.reshape_to(&new)
     }
 
@@ -159,8 +327,10 @@ impl<T: Float> Tensor<T> {
         if axes.iter().enumerate().all(|(i, &a)| i == a) {
             return self.clone();
         }
-        let data = standard(self.data().clone().permuted_axes(IxDyn(&axes)));
-        Tensor::from_op(data, Op::Shape(ShapeOp::Permute(axes)), self)
+        let layout = self.layout();
+        let shape: Vec<usize> = axes.iter().map(|&a| layout.shape()[a]).collect();
+        let strides: Vec<usize> = axes.iter().map(|&a| layout.strides()[a]).collect();
+        self.view_op(Layout::new(&shape, &strides, layout.offset), Permute(axes))
     }
 
     /// Reorders the dims: dim `i` of the result is dim `dims[i]` of `self`.
@@ -231,7 +401,11 @@ impl<T: Float> Tensor<T> {
         self.permute_axes(vec![1, 0])
     }
 
-    /// Repeats the tensor along size-1 (or missing leading) dims to reach `shape`.
+    /// Repeats the tensor along size-1 (or missing leading) dims to reach `shape`, as a view
+    /// (stride 0 on the repeated dims).
+    ///
+    /// # Panics
+    /// If the shape cannot be broadcast to `shape`.
     ///
     /// ```
     /// use tapegrad::Tensor;
@@ -243,19 +417,243 @@ impl<T: Float> Tensor<T> {
         if self.shape() == shape {
             return self.clone();
         }
-        if self.numel() == 1 {
-            let v = *self.data().iter().next().expect("one element");
-            let data = ArrayD::from_elem(IxDyn(shape), v);
-            return Tensor::from_op(data, Op::Shape(ShapeOp::BroadcastTo), self);
-        }
-        let data = match self.data().broadcast(IxDyn(shape)) {
-            Some(view) => view.to_owned(),
-            None => panic!(
-                "tapegrad: broadcast_to: shape {:?} cannot be broadcast to {shape:?}",
-                self.shape()
-            ),
+        let from = self.shape();
+        let fail = || -> ! {
+            panic!("tapegrad: broadcast_to: shape {from:?} cannot be broadcast to {shape:?}")
         };
-        Tensor::from_op(standard(data), Op::Shape(ShapeOp::BroadcastTo), self)
+        if from.len() > shape.len() {
+            fail();
+        }
+        let lead = shape.len() - from.len();
+        let layout = self.layout();
+        let mut strides = vec![0; shape.len()];
+        for (d, &n) in shape.iter().enumerate().skip(lead) {
+            let (m, s) = (from[d - lead], layout.strides()[d - lead]);
+            strides[d] = match m {
+                _ if m == n => s,
+                1 => 0,
+                _ => fail(),
+            };
+        }
+        self.view_op(Layout::new(shape, &strides, layout.offset), Expand)
+    }
+
+    /// [`Tensor::broadcast_to`] with PyTorch's `expand` sizes: `-1` keeps a dim's size.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0], &[2, 1]);
+    /// let e = t.expand(&[-1, 3]);
+    /// assert_eq!(e.shape(), &[2, 3]);
+    /// assert!(e.shares_storage(&t));
+    /// ```
+    #[track_caller]
+    pub fn expand(&self, shape: &[isize]) -> Tensor<T> {
+        let from = self.shape();
+        let lead = shape.len().saturating_sub(from.len());
+        let sizes: Vec<usize> = shape
+            .iter()
+            .enumerate()
+            .map(|(d, &n)| match n {
+                -1 if d >= lead => from[d - lead],
+                n if n >= 0 => n as usize,
+                _ => panic!(
+                    "tapegrad: expand: size {n} in {shape:?} is not valid for shape {from:?}"
+                ),
+            })
+            .collect();
+        self.broadcast_to(&sizes)
+    }
+
+    /// Every `step`-th element along `dim` from `start`, `len` of them, as a view.
+    #[track_caller]
+    pub(crate) fn slice_at(&self, dim: usize, start: usize, len: usize, step: usize) -> Tensor<T> {
+        if start == 0 && step == 1 && len == self.shape()[dim] {
+            return self.clone();
+        }
+        let layout = self.layout();
+        let mut shape = layout.shape().to_vec();
+        let mut strides = layout.strides().to_vec();
+        let offset = if len > 0 {
+            layout.offset + start * strides[dim]
+        } else {
+            layout.offset
+        };
+        shape[dim] = len;
+        strides[dim] *= step;
+        self.view_op(
+            Layout::new(&shape, &strides, offset),
+            Slice1 { dim, start, step },
+        )
+    }
+
+    /// Zeros of length `size` along `dim`, with this tensor at every `step`-th position from
+    /// `start` (the adjoint of a slice).
+    #[track_caller]
+    pub(crate) fn slice_scatter(
+        &self,
+        dim: usize,
+        start: usize,
+        step: usize,
+        size: usize,
+    ) -> Tensor<T> {
+        let mut shape = self.shape().to_vec();
+        let len = shape[dim];
+        shape[dim] = size;
+        let mut out = super::zeros(&shape);
+        if len > 0 {
+            let end = start + (len - 1) * step + 1;
+            let src = self.data();
+            out.slice_axis_mut(
+                Axis(dim),
+                Slice::new(start as isize, Some(end as isize), step as isize),
+            )
+            .assign(&src.view());
+        }
+        Tensor::from_op(out, SliceScatter { dim, start, step }, self)
+    }
+
+    /// The elements `start..start + len` along `dim`, as a view.
+    ///
+    /// # Panics
+    /// If the range runs past the end of `dim`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[4]);
+    /// let n = t.narrow(0, 1, 2);
+    /// assert_eq!(n.to_vec(), vec![2.0, 3.0]);
+    /// assert!(n.shares_storage(&t));
+    /// ```
+    #[track_caller]
+    pub fn narrow(&self, dim: isize, start: usize, len: usize) -> Tensor<T> {
+        let shape = self.shape();
+        let d = normalize_dim("narrow", dim, shape);
+        match start.checked_add(len) {
+            Some(end) if end <= shape[d] => {}
+            Some(end) => panic!(
+                "tapegrad: narrow: range {start}..{end} is out of bounds for dim {dim} of shape {shape:?}"
+            ),
+            None => panic!(
+                "tapegrad: narrow: range {start}..{start}+{len} is out of bounds for dim {dim} of shape {shape:?}"
+            ),
+        }
+        self.slice_at(d, start, len, 1)
+    }
+
+    /// Elements `start..end` in steps of `step` along `dim`, as a view — Python's
+    /// `x[start:end:step]`: negative bounds count from the end, and bounds past either end
+    /// are clamped.
+    ///
+    /// # Panics
+    /// If `step` is not positive.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![0.0f32, 1.0, 2.0, 3.0, 4.0], &[5]);
+    /// assert_eq!(t.slice(0, 1, -1, 2).to_vec(), vec![1.0, 3.0]);
+    /// assert_eq!(t.slice(0, -2, 100, 1).to_vec(), vec![3.0, 4.0]);
+    /// ```
+    #[track_caller]
+    pub fn slice(&self, dim: isize, start: isize, end: isize, step: isize) -> Tensor<T> {
+        let shape = self.shape();
+        let d = normalize_dim("slice", dim, shape);
+        assert!(
+            step > 0,
+            "tapegrad: slice: step must be positive, got {step}"
+        );
+        let n = shape[d] as isize;
+        let clamp = |i: isize| if i < 0 { (i + n).max(0) } else { i.min(n) };
+        let (s, e) = (clamp(start), clamp(end));
+        let len = if e > s {
+            ((e - s + step - 1) / step) as usize
+        } else {
+            0
+        };
+        self.slice_at(d, s.min(n) as usize, len, step as usize)
+    }
+
+    /// The slice at `index` along `dim`, with that dim removed, as a view (`x[i]` for dim 0);
+    /// a negative index counts from the end.
+    ///
+    /// # Panics
+    /// If the index is out of range.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// assert_eq!(t.select(0, 1).to_vec(), vec![3.0, 4.0]);
+    /// assert_eq!(t.select(1, -1).to_vec(), vec![2.0, 4.0]);
+    /// ```
+    #[track_caller]
+    pub fn select(&self, dim: isize, index: isize) -> Tensor<T> {
+        let shape = self.shape();
+        let d = normalize_dim("select", dim, shape);
+        let n = shape[d] as isize;
+        let i = if index < 0 { index + n } else { index };
+        if i < 0 || i >= n {
+            panic!(
+                "tapegrad: select: index {index} is out of range for dim {dim} of shape {shape:?}"
+            );
+        }
+        self.slice_at(d, i as usize, 1, 1).squeeze(d as isize)
+    }
+
+    /// Splits into `chunks` views of (nearly) equal size along `dim`, as `torch.chunk`: each
+    /// has `ceil(size / chunks)` elements, the last possibly fewer.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::<f32>::arange(0.0, 5.0, 1.0);
+    /// let parts = t.chunk(2, 0);
+    /// assert_eq!(parts[0].to_vec(), vec![0.0, 1.0, 2.0]);
+    /// assert_eq!(parts[1].to_vec(), vec![3.0, 4.0]);
+    /// ```
+    #[track_caller]
+    pub fn chunk(&self, chunks: usize, dim: isize) -> Vec<Tensor<T>> {
+        assert!(
+            chunks > 0,
+            "tapegrad: chunk: the number of chunks must be positive"
+        );
+        let d = normalize_dim("chunk", dim, self.shape());
+        let size = self.shape()[d].div_ceil(chunks).max(1);
+        self.split(size, d as isize)
+    }
+
+    /// Splits into views of `size` elements along `dim` (the last may be smaller), as
+    /// `torch.split` with an int.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::<f32>::zeros(&[5, 2]);
+    /// let shapes: Vec<_> = t.split(2, 0).iter().map(|p| p.shape().to_vec()).collect();
+    /// assert_eq!(shapes, vec![vec![2, 2], vec![2, 2], vec![1, 2]]);
+    /// ```
+    #[track_caller]
+    pub fn split(&self, size: usize, dim: isize) -> Vec<Tensor<T>> {
+        assert!(size > 0, "tapegrad: split: the split size must be positive");
+        let d = normalize_dim("split", dim, self.shape());
+        let n = self.shape()[d];
+        (0..n)
+            .step_by(size)
+            .map(|start| self.slice_at(d, start, size.min(n - start), 1))
+            .collect()
+    }
+
+    /// The slices along `dim`, each with that dim removed, as views (`torch.unbind`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// let rows = t.unbind(0);
+    /// assert_eq!(rows[1].to_vec(), vec![3.0, 4.0]);
+    /// ```
+    #[track_caller]
+    pub fn unbind(&self, dim: isize) -> Vec<Tensor<T>> {
+        let d = normalize_dim("unbind", dim, self.shape());
+        (0..self.shape()[d])
+            .map(|i| self.slice_at(d, i, 1, 1).squeeze(d as isize))
+            .collect()
     }
 
     /// Sums the tensor down to `shape`, the reverse of [`Tensor::broadcast_to`]: leading dims
@@ -284,13 +682,20 @@ impl<T: Float> Tensor<T> {
         if !ok {
             panic!("tapegrad: sum_to: shape {from:?} cannot be summed to {shape:?}");
         }
-        let data = sum_to_array(&self.data(), shape);
-        Tensor::from_op(data, Op::Shape(ShapeOp::SumTo), self)
+        let data = {
+            let d = self.data();
+            sum_to_array(&d.view(), shape)
+        };
+        Tensor::from_op(data, SumTo, self)
     }
 }
 
 /// Sums `a` down to `shape` (which `a`'s shape must broadcast from).
-fn sum_to_array<T: Float>(a: &ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
+fn sum_to_array<T: Float>(a: &ArrayViewD<'_, T>, shape: &[usize]) -> ArrayD<T> {
+    if a.is_empty() {
+        // Nothing to add: zeros (an empty broadcast dim sums to 0, as PyTorch).
+        return ArrayD::zeros(IxDyn(shape));
+    }
     // Fast paths on the flat data: everything to one value, or rows summed into a trailing
     // block (a bias gradient: [N, C] to [C] or [1, C]).
     let block: usize = shape.iter().product();
@@ -312,7 +717,7 @@ fn sum_to_array<T: Float>(a: &ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
     let mut out = if lead > 0 {
         a.sum_axis(Axis(0))
     } else {
-        a.clone()
+        a.to_owned()
     };
     for _ in 1..lead {
         out = out.sum_axis(Axis(0));
@@ -322,5 +727,5 @@ fn sum_to_array<T: Float>(a: &ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
             out = out.sum_axis(Axis(d)).insert_axis(Axis(d));
         }
     }
-    standard(out)
+    super::to_standard(&out.view())
 }

@@ -3,36 +3,44 @@
 
 use ndarray::Axis;
 
-use super::{normalize_dim, Op};
+use super::normalize_dim;
+use crate::autograd::{Context, Function, Grads};
 use crate::{Float, Tensor};
 
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum SoftmaxOp {
-    Softmax { dim: usize },
-    LogSoftmax { dim: usize },
+/// `exp(x) / sum(exp(x))` along `dim`; its backward uses the output alone, as PyTorch's
+/// `_softmax_backward_data`.
+pub(crate) struct Softmax {
+    dim: usize,
 }
 
-impl SoftmaxOp {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            SoftmaxOp::Softmax { .. } => "softmax",
-            SoftmaxOp::LogSoftmax { .. } => "log_softmax",
-        }
+impl<T: Float> Function<T> for Softmax {
+    fn name(&self) -> &'static str {
+        "softmax"
     }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let y = ctx.output();
+        Grads::one((g - &(g * y).sum_dim(self.dim as isize, true)) * y)
+    }
+}
 
-    /// From the output `y` alone, as PyTorch's `_softmax_backward_data` and
-    /// `_log_softmax_backward_data`.
-    pub(crate) fn backward<T: Float>(self, y: &Tensor<T>, g: &Tensor<T>) -> Tensor<T> {
-        match self {
-            SoftmaxOp::Softmax { dim } => (g - &(g * y).sum_dim(dim as isize, true)) * y,
-            SoftmaxOp::LogSoftmax { dim } => g - &(y.exp() * g.sum_dim(dim as isize, true)),
-        }
+/// `x − logsumexp(x)` along `dim`; backward from the output, as `_log_softmax_backward_data`.
+pub(crate) struct LogSoftmax {
+    dim: usize,
+}
+
+impl<T: Float> Function<T> for LogSoftmax {
+    fn name(&self) -> &'static str {
+        "log_softmax"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let y = ctx.output();
+        Grads::one(g - &(y.exp() * g.sum_dim(self.dim as isize, true)))
     }
 }
 
 impl<T: Float> Tensor<T> {
     #[track_caller]
-    fn softmax_op(&self, op: SoftmaxOp, dim: usize) -> Tensor<T> {
+    fn softmax_values(&self, dim: usize, log: bool) -> ndarray::ArrayD<T> {
         let mut out = self.to_array();
         if !out.is_empty() {
             for mut lane in out.lanes_mut(Axis(dim)) {
@@ -43,16 +51,15 @@ impl<T: Float> Tensor<T> {
                 let shift = if m.is_infinite() { T::zero() } else { m };
                 lane.mapv_inplace(|v| v - shift);
                 let sum: T = lane.iter().map(|v| v.exp()).sum();
-                match op {
-                    SoftmaxOp::Softmax { .. } => lane.mapv_inplace(|v| v.exp() / sum),
-                    SoftmaxOp::LogSoftmax { .. } => {
-                        let log_sum = sum.ln();
-                        lane.mapv_inplace(|v| v - log_sum)
-                    }
+                if log {
+                    let log_sum = sum.ln();
+                    lane.mapv_inplace(|v| v - log_sum)
+                } else {
+                    lane.mapv_inplace(|v| v.exp() / sum)
                 }
             }
         }
-        Tensor::from_op(out, Op::Softmax(op), self)
+        out
     }
 
     /// `exp(x) / sum(exp(x))` along `dim`.
@@ -65,7 +72,7 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn softmax(&self, dim: isize) -> Tensor<T> {
         let d = normalize_dim("softmax", dim, self.shape());
-        self.softmax_op(SoftmaxOp::Softmax { dim: d }, d)
+        Tensor::from_op(self.softmax_values(d, false), Softmax { dim: d }, self)
     }
 
     /// `x - logsumexp(x)` along `dim`.
@@ -78,6 +85,6 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn log_softmax(&self, dim: isize) -> Tensor<T> {
         let d = normalize_dim("log_softmax", dim, self.shape());
-        self.softmax_op(SoftmaxOp::LogSoftmax { dim: d }, d)
+        Tensor::from_op(self.softmax_values(d, true), LogSoftmax { dim: d }, self)
     }
 }

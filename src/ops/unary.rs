@@ -1,50 +1,28 @@
 //! Unary elementwise ops: math functions, activations, and ops with a scalar operand.
 //!
-//! Backward formulas follow PyTorch's `derivatives.yaml` term for term, so values agree to
-//! rounding. Piecewise-constant factors (masks, signs) are constants; everything else is
-//! built from differentiable ops of the input or output, so second derivatives are right.
+//! Each op is one type: its [`Elementwise::f`] is the forward on one element, and its
+//! [`Function`] impl right below is the backward. Backward formulas follow PyTorch's
+//! `derivatives.yaml` term for term, so values agree to rounding. Piecewise-constant factors
+//! (masks, signs) are constants; everything else is built from differentiable ops of the
+//! input or output, so second derivatives are right.
 
 use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI, SQRT_2};
 
-use ndarray::ArrayD;
-
-use super::elementwise::BinaryOp;
-use super::{map, map_const, Op};
+use super::elementwise::{ReluBackward, SigmoidBackward, TanhBackward};
+use super::{map, map_const};
+use crate::autograd::{Context, Function, Grads};
 use crate::{Float, Tensor};
 
 /// PyTorch's softplus switches to the identity above this (for beta = 1).
 const SOFTPLUS_THRESHOLD: f64 = 20.0;
 const GELU_TANH_KAPPA: f64 = 0.044715;
 
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum UnaryOp<T> {
-    Neg,
-    Exp,
-    Log,
-    Sqrt,
-    Abs,
-    Square,
-    Relu,
-    LeakyRelu(T),
-    Sigmoid,
-    Tanh,
-    Gelu,
-    GeluTanh,
-    Silu,
-    Softplus,
-    Erf,
-    Clamp(T, T),
-    Powf(T),
-    AddScalar(T),
-    MulScalar(T),
-    DivScalar(T),
-    /// `c / x`
-    RDivScalar(T),
-    /// `c - x`
-    RSubScalar(T),
+/// The forward of an elementwise op, one element at a time.
+pub(crate) trait Elementwise<T: Float> {
+    fn f(&self, x: T) -> T;
 }
 
-fn sigmoid<T: Float>(x: T) -> T {
+pub(crate) fn sigmoid<T: Float>(x: T) -> T {
     // Both branches avoid exp overflow: for x = ±1000 this gives exactly 1 or 0.
     if x >= T::zero() {
         T::one() / (T::one() + (-x).exp())
@@ -69,162 +47,252 @@ fn c<T: Float>(v: f64) -> T {
     T::of_f64(v)
 }
 
-impl<T: Float> UnaryOp<T> {
-    pub(crate) fn name(&self) -> &'static str {
-        match self {
-            UnaryOp::Neg => "neg",
-            UnaryOp::Exp => "exp",
-            UnaryOp::Log => "log",
-            UnaryOp::Sqrt => "sqrt",
-            UnaryOp::Abs => "abs",
-            UnaryOp::Square => "square",
-            UnaryOp::Relu => "relu",
-            UnaryOp::LeakyRelu(_) => "leaky_relu",
-            UnaryOp::Sigmoid => "sigmoid",
-            UnaryOp::Tanh => "tanh",
-            UnaryOp::Gelu => "gelu",
-            UnaryOp::GeluTanh => "gelu_tanh",
-            UnaryOp::Silu => "silu",
-            UnaryOp::Softplus => "softplus",
-            UnaryOp::Erf => "erf",
-            UnaryOp::Clamp(..) => "clamp",
-            UnaryOp::Powf(_) => "powf",
-            UnaryOp::AddScalar(_) => "add_scalar",
-            UnaryOp::MulScalar(_) => "mul_scalar",
-            UnaryOp::DivScalar(_) => "div_scalar",
-            UnaryOp::RDivScalar(_) => "rdiv_scalar",
-            UnaryOp::RSubScalar(_) => "rsub_scalar",
+/// Implements [`Function`] for an elementwise op: its name and its backward, which gets the
+/// op value, the context and the output gradient and returns the input gradient.
+macro_rules! backward {
+    ($op:ty, $name:literal, |$s:pat_param, $ctx:ident, $g:ident| $body:expr) => {
+        impl<T: Float> Function<T> for $op {
+            fn name(&self) -> &'static str {
+                $name
+            }
+            fn backward(&self, $ctx: &Context<'_, T>, $g: &Tensor<T>) -> Grads<T> {
+                let $s = self;
+                Grads::one($body)
+            }
         }
-    }
+    };
+}
 
-    /// The op applied to every element; one `match` per call, so each arm's loop is a
-    /// separate, vectorisable function.
-    fn forward(&self, a: &ArrayD<T>) -> ArrayD<T> {
-        match *self {
-            UnaryOp::Neg => map(a, |x| -x),
-            UnaryOp::Exp => map(a, |x| x.exp()),
-            UnaryOp::Log => map(a, |x| x.ln()),
-            UnaryOp::Sqrt => map(a, |x| x.sqrt()),
-            UnaryOp::Abs => map(a, |x| x.abs()),
-            UnaryOp::Square => map(a, |x| x * x),
-            UnaryOp::Relu => map(a, |x| {
-                // NaN stays NaN, as in PyTorch.
-                if x > T::zero() || x.is_nan() {
-                    x
-                } else {
-                    T::zero()
-                }
-            }),
-            UnaryOp::LeakyRelu(s) => map(a, |x| if x > T::zero() { x } else { x * s }),
-            UnaryOp::Sigmoid => map(a, |x| sigmoid(x)),
-            UnaryOp::Tanh => map(a, |x| x.tanh()),
-            UnaryOp::Gelu => map(a, |x| {
-                x * c(0.5) * (T::one() + (x * c(FRAC_1_SQRT_2)).erf())
-            }),
-            UnaryOp::GeluTanh => map(a, |x| {
-                let inner = c::<T>(SQRT_2 * FRAC_2_SQRT_PI * 0.5)
-                    * (x + c::<T>(GELU_TANH_KAPPA) * x * x * x);
-                c::<T>(0.5) * x * (T::one() + inner.tanh())
-            }),
-            UnaryOp::Silu => map(a, |x| x * sigmoid(x)),
-            UnaryOp::Softplus => map(a, |x| {
-                if x > c(SOFTPLUS_THRESHOLD) {
-                    x
-                } else {
-                    x.exp().ln_1p()
-                }
-            }),
-            UnaryOp::Erf => map(a, |x| x.erf()),
-            UnaryOp::Clamp(lo, hi) => map(a, |x| if x.is_nan() { x } else { x.max(lo).min(hi) }),
-            UnaryOp::Powf(e) => map(a, |x| x.powf(e)),
-            UnaryOp::AddScalar(s) => map(a, |x| x + s),
-            UnaryOp::MulScalar(s) => map(a, |x| x * s),
-            UnaryOp::DivScalar(s) => map(a, |x| x / s),
-            UnaryOp::RDivScalar(s) => map(a, |x| s / x),
-            UnaryOp::RSubScalar(s) => map(a, |x| s - x),
+/// Implements [`Elementwise`] for an op from its forward on one element.
+macro_rules! forward {
+    ($op:ty, |$s:pat_param, $x:ident| $body:expr) => {
+        impl<T: Float> Elementwise<T> for $op {
+            #[inline(always)]
+            fn f(&self, $x: T) -> T {
+                let $s = self;
+                $body
+            }
         }
-    }
+    };
+}
 
-    /// The gradient of the input from the gradient `g` of the output `y = op(x)`.
-    pub(crate) fn backward(&self, x: &Tensor<T>, y: &Tensor<T>, g: &Tensor<T>) -> Tensor<T> {
-        match *self {
-            UnaryOp::Neg => -g,
-            UnaryOp::Exp => g * y,
-            UnaryOp::Log => g / x,
-            UnaryOp::Sqrt => g / &(y * c::<T>(2.0)),
-            UnaryOp::Abs => g * &map_const(x, sign),
-            UnaryOp::Square => g * &(x * c::<T>(2.0)),
-            UnaryOp::Relu => g.binary(x, BinaryOp::ReluBackward),
-            UnaryOp::LeakyRelu(s) => {
-                g * &map_const(x, |v| if v > T::zero() { T::one() } else { s })
-            }
-            UnaryOp::Sigmoid => g.binary(y, BinaryOp::SigmoidBackward),
-            UnaryOp::Tanh => g.binary(y, BinaryOp::TanhBackward),
-            UnaryOp::Gelu => {
-                let cdf = ((x * c::<T>(FRAC_1_SQRT_2)).erf() + c::<T>(1.0)) * c::<T>(0.5);
-                let pdf =
-                    ((x * x) * c::<T>(-0.5)).exp() * c::<T>(FRAC_2_SQRT_PI * FRAC_1_SQRT_2 * 0.5);
-                g * &(cdf + x * &pdf)
-            }
-            UnaryOp::GeluTanh => {
-                let beta = c::<T>(SQRT_2 * FRAC_2_SQRT_PI * 0.5);
-                let kappa = c::<T>(GELU_TANH_KAPPA);
-                let x_sq = x * x;
-                let inner = (x + &(&(&x_sq * x) * kappa)) * beta;
-                let t = inner.tanh();
-                let left = x * c::<T>(0.5);
-                let left_derivative = (&t + c::<T>(1.0)) * c::<T>(0.5);
-                let inner_derivative = (&x_sq * c::<T>(3.0) * kappa + c::<T>(1.0)) * beta;
-                let right_derivative = left * (&t * &t).rsub_scalar(T::one()) * inner_derivative;
-                g * &(left_derivative + right_derivative)
-            }
-            UnaryOp::Silu => {
-                let s = x.sigmoid();
-                g * &(&s * &((x * &s.rsub_scalar(T::one())) + c::<T>(1.0)))
-            }
-            UnaryOp::Softplus => {
-                let s = x.sigmoid();
-                let threshold = c::<T>(SOFTPLUS_THRESHOLD);
-                if x.data().iter().any(|&v| v > threshold) {
-                    // Above the threshold the forward is the identity, so the slope is 1.
-                    let below = map_const(x, |v| if v > threshold { T::zero() } else { T::one() });
-                    let above = map_const(x, |v| if v > threshold { T::one() } else { T::zero() });
-                    g * &(s * below + above)
-                } else {
-                    g * &s
-                }
-            }
-            UnaryOp::Erf => g * &((x * x).neg().exp() * c::<T>(FRAC_2_SQRT_PI)),
-            UnaryOp::Clamp(lo, hi) => {
-                g * &map_const(x, |v| {
-                    if v >= lo && v <= hi {
-                        T::one()
-                    } else {
-                        T::zero()
-                    }
-                })
-            }
-            UnaryOp::Powf(e) => {
-                if e == T::zero() {
-                    g * c::<T>(0.0)
-                } else {
-                    g * &(x.powf(e - T::one()) * e)
-                }
-            }
-            UnaryOp::AddScalar(_) => g.clone(),
-            UnaryOp::MulScalar(s) => g * s,
-            UnaryOp::DivScalar(s) => g / s,
-            UnaryOp::RDivScalar(s) => -(g * s) / (x * x),
-            UnaryOp::RSubScalar(_) => -g,
+#[derive(Clone, Copy)]
+pub(crate) struct Neg;
+forward!(Neg, |_, x| -x);
+backward!(Neg, "neg", |_, _ctx, g| -g);
+
+#[derive(Clone, Copy)]
+pub(crate) struct Exp;
+forward!(Exp, |_, x| x.exp());
+backward!(Exp, "exp", |_, ctx, g| g * ctx.output());
+
+#[derive(Clone, Copy)]
+pub(crate) struct Log;
+forward!(Log, |_, x| x.ln());
+backward!(Log, "log", |_, ctx, g| g / ctx.input(0));
+
+#[derive(Clone, Copy)]
+pub(crate) struct Sqrt;
+forward!(Sqrt, |_, x| x.sqrt());
+backward!(Sqrt, "sqrt", |_, ctx, g| g / &(ctx.output() * c::<T>(2.0)));
+
+#[derive(Clone, Copy)]
+pub(crate) struct Abs;
+forward!(Abs, |_, x| x.abs());
+backward!(Abs, "abs", |_, ctx, g| g * &map_const(ctx.input(0), sign));
+
+#[derive(Clone, Copy)]
+pub(crate) struct Square;
+forward!(Square, |_, x| x * x);
+backward!(Square, "square", |_, ctx, g| g * &(ctx.input(0)
+    * c::<T>(2.0)));
+
+#[derive(Clone, Copy)]
+pub(crate) struct Relu;
+// NaN stays NaN, as in PyTorch.
+forward!(Relu, |_, x| if x > T::zero() || x.is_nan() {
+    x
+} else {
+    T::zero()
+});
+backward!(Relu, "relu", |_, ctx, g| g
+    .binary(ctx.input(0), ReluBackward));
+
+#[derive(Clone, Copy)]
+pub(crate) struct LeakyRelu<T>(pub(crate) T);
+impl<T: Float> Elementwise<T> for LeakyRelu<T> {
+    #[inline(always)]
+    fn f(&self, x: T) -> T {
+        if x > T::zero() {
+            x
+        } else {
+            x * self.0
         }
     }
 }
+impl<T: Float> Function<T> for LeakyRelu<T> {
+    fn name(&self) -> &'static str {
+        "leaky_relu"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let s = self.0;
+        let slope = map_const(ctx.input(0), |v| if v > T::zero() { T::one() } else { s });
+        Grads::one(g * &slope)
+    }
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct Sigmoid;
+forward!(Sigmoid, |_, x| sigmoid(x));
+backward!(Sigmoid, "sigmoid", |_, ctx, g| g
+    .binary(ctx.output(), SigmoidBackward));
+
+#[derive(Clone, Copy)]
+pub(crate) struct Tanh;
+forward!(Tanh, |_, x| x.tanh());
+backward!(Tanh, "tanh", |_, ctx, g| g
+    .binary(ctx.output(), TanhBackward));
+
+#[derive(Clone, Copy)]
+pub(crate) struct Gelu;
+forward!(Gelu, |_, x| x
+    * c(0.5)
+    * (T::one() + (x * c(FRAC_1_SQRT_2)).erf()));
+backward!(Gelu, "gelu", |_, ctx, g| {
+    let x = ctx.input(0);
+    let cdf = ((x * c::<T>(FRAC_1_SQRT_2)).erf() + c::<T>(1.0)) * c::<T>(0.5);
+    let pdf = ((x * x) * c::<T>(-0.5)).exp() * c::<T>(FRAC_2_SQRT_PI * FRAC_1_SQRT_2 * 0.5);
+    g * &(cdf + x * &pdf)
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct GeluTanh;
+forward!(GeluTanh, |_, x| {
+    let inner = c::<T>(SQRT_2 * FRAC_2_SQRT_PI * 0.5) * (x + c::<T>(GELU_TANH_KAPPA) * x * x * x);
+    c::<T>(0.5) * x * (T::one() + inner.tanh())
+});
+backward!(GeluTanh, "gelu_tanh", |_, ctx, g| {
+    let x = ctx.input(0);
+    let beta = c::<T>(SQRT_2 * FRAC_2_SQRT_PI * 0.5);
+    let kappa = c::<T>(GELU_TANH_KAPPA);
+    let x_sq = x * x;
+    let inner = (x + &(&(&x_sq * x) * kappa)) * beta;
+    let t = inner.tanh();
+    let left = x * c::<T>(0.5);
+    let left_derivative = (&t + c::<T>(1.0)) * c::<T>(0.5);
+    let inner_derivative = (&x_sq * c::<T>(3.0) * kappa + c::<T>(1.0)) * beta;
+    let right_derivative = left * (&t * &t).rsub_scalar(T::one()) * inner_derivative;
+    g * &(left_derivative + right_derivative)
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Silu;
+forward!(Silu, |_, x| x * sigmoid(x));
+backward!(Silu, "silu", |_, ctx, g| {
+    let x = ctx.input(0);
+    let s = x.sigmoid();
+    g * &(&s * &((x * &s.rsub_scalar(T::one())) + c::<T>(1.0)))
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Softplus;
+forward!(Softplus, |_, x| if x > c(SOFTPLUS_THRESHOLD) {
+    x
+} else {
+    x.exp().ln_1p()
+});
+backward!(Softplus, "softplus", |_, ctx, g| {
+    let x = ctx.input(0);
+    let s = x.sigmoid();
+    let threshold = c::<T>(SOFTPLUS_THRESHOLD);
+    let above_any = x.data().view().iter().any(|&v| v > threshold);
+    if above_any {
+        // Above the threshold the forward is the identity, so the slope is 1.
+        let below = map_const(x, |v| if v > threshold { T::zero() } else { T::one() });
+        let above = map_const(x, |v| if v > threshold { T::one() } else { T::zero() });
+        g * &(s * below + above)
+    } else {
+        g * &s
+    }
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Erf;
+forward!(Erf, |_, x| x.erf());
+backward!(Erf, "erf", |_, ctx, g| {
+    let x = ctx.input(0);
+    g * &((x * x).neg().exp() * c::<T>(FRAC_2_SQRT_PI))
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Clamp<T>(pub(crate) T, pub(crate) T);
+forward!(Clamp<T>, |s, x| if x.is_nan() {
+    x
+} else {
+    x.max(s.0).min(s.1)
+});
+backward!(Clamp<T>, "clamp", |s, ctx, g| {
+    let (lo, hi) = (s.0, s.1);
+    g * &map_const(ctx.input(0), |v| {
+        if v >= lo && v <= hi {
+            T::one()
+        } else {
+            T::zero()
+        }
+    })
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Powf<T>(pub(crate) T);
+forward!(Powf<T>, |s, x| x.powf(s.0));
+backward!(Powf<T>, "powf", |s, ctx, g| {
+    let e = s.0;
+    if e == T::zero() {
+        g * c::<T>(0.0)
+    } else {
+        g * &(ctx.input(0).powf(e - T::one()) * e)
+    }
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct AddScalar<T>(pub(crate) T);
+forward!(AddScalar<T>, |s, x| x + s.0);
+backward!(AddScalar<T>, "add_scalar", |_, _ctx, g| g.clone());
+
+#[derive(Clone, Copy)]
+pub(crate) struct MulScalar<T>(pub(crate) T);
+forward!(MulScalar<T>, |s, x| x * s.0);
+backward!(MulScalar<T>, "mul_scalar", |s, _ctx, g| g * s.0);
+
+#[derive(Clone, Copy)]
+pub(crate) struct DivScalar<T>(pub(crate) T);
+forward!(DivScalar<T>, |s, x| x / s.0);
+backward!(DivScalar<T>, "div_scalar", |s, _ctx, g| g / s.0);
+
+/// `c / x`
+#[derive(Clone, Copy)]
+pub(crate) struct RDivScalar<T>(pub(crate) T);
+forward!(RDivScalar<T>, |s, x| s.0 / x);
+backward!(RDivScalar<T>, "rdiv_scalar", |s, ctx, g| {
+    let x = ctx.input(0);
+    -(g * s.0) / (x * x)
+});
+
+/// `c - x`
+#[derive(Clone, Copy)]
+pub(crate) struct RSubScalar<T>(pub(crate) T);
+forward!(RSubScalar<T>, |s, x| s.0 - x);
+backward!(RSubScalar<T>, "rsub_scalar", |_, _ctx, g| -g);
 
 impl<T: Float> Tensor<T> {
+    /// Applies an elementwise op: one specialised loop per op type.
     #[track_caller]
-    pub(crate) fn unary(&self, op: UnaryOp<T>) -> Tensor<T> {
-        let data = op.forward(&self.data());
-        Tensor::from_op(data, Op::Unary(op), self)
+    pub(crate) fn unary<F: Elementwise<T> + Function<T>>(&self, op: F) -> Tensor<T> {
+        let data = {
+            let a = self.data();
+            map(&a.view(), |x| op.f(x))
+        };
+        Tensor::from_op(data, op, self)
     }
 
     /// `e^x` elementwise.
@@ -235,7 +303,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn exp(&self) -> Tensor<T> {
-        self.unary(UnaryOp::Exp)
+        self.unary(Exp)
     }
 
     /// Natural logarithm elementwise.
@@ -246,7 +314,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn log(&self) -> Tensor<T> {
-        self.unary(UnaryOp::Log)
+        self.unary(Log)
     }
 
     /// Square root elementwise.
@@ -257,7 +325,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn sqrt(&self) -> Tensor<T> {
-        self.unary(UnaryOp::Sqrt)
+        self.unary(Sqrt)
     }
 
     /// Absolute value elementwise (gradient 0 at 0, as PyTorch).
@@ -268,7 +336,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn abs(&self) -> Tensor<T> {
-        self.unary(UnaryOp::Abs)
+        self.unary(Abs)
     }
 
     /// `x²` elementwise.
@@ -279,7 +347,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn square(&self) -> Tensor<T> {
-        self.unary(UnaryOp::Square)
+        self.unary(Square)
     }
 
     /// `-x` elementwise (also the unary `-` operator).
@@ -290,7 +358,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn neg(&self) -> Tensor<T> {
-        self.unary(UnaryOp::Neg)
+        self.unary(Neg)
     }
 
     /// `max(x, 0)` elementwise.
@@ -301,7 +369,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn relu(&self) -> Tensor<T> {
-        self.unary(UnaryOp::Relu)
+        self.unary(Relu)
     }
 
     /// `x` where positive, `slope · x` elsewhere.
@@ -313,7 +381,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn leaky_relu(&self, slope: T) -> Tensor<T> {
-        self.unary(UnaryOp::LeakyRelu(slope))
+        self.unary(LeakyRelu(slope))
     }
 
     /// The logistic function `1 / (1 + e^-x)`, stable for large |x|.
@@ -325,7 +393,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn sigmoid(&self) -> Tensor<T> {
-        self.unary(UnaryOp::Sigmoid)
+        self.unary(Sigmoid)
     }
 
     /// Hyperbolic tangent elementwise.
@@ -336,7 +404,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn tanh(&self) -> Tensor<T> {
-        self.unary(UnaryOp::Tanh)
+        self.unary(Tanh)
     }
 
     /// GELU, exact form `x · Φ(x)` (PyTorch's default `approximate='none'`).
@@ -348,7 +416,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn gelu(&self) -> Tensor<T> {
-        self.unary(UnaryOp::Gelu)
+        self.unary(Gelu)
     }
 
     /// GELU, tanh approximation (PyTorch's `approximate='tanh'`).
@@ -360,7 +428,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn gelu_tanh(&self) -> Tensor<T> {
-        self.unary(UnaryOp::GeluTanh)
+        self.unary(GeluTanh)
     }
 
     /// SiLU (swish): `x · sigmoid(x)`.
@@ -371,7 +439,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn silu(&self) -> Tensor<T> {
-        self.unary(UnaryOp::Silu)
+        self.unary(Silu)
     }
 
     /// `log(1 + e^x)`, the identity above 20 as in PyTorch (so no overflow).
@@ -383,7 +451,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn softplus(&self) -> Tensor<T> {
-        self.unary(UnaryOp::Softplus)
+        self.unary(Softplus)
     }
 
     /// The error function elementwise.
@@ -395,7 +463,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn erf(&self) -> Tensor<T> {
-        self.unary(UnaryOp::Erf)
+        self.unary(Erf)
     }
 
     /// Limits every element to `[min, max]`; the gradient passes where `min <= x <= max`.
@@ -411,7 +479,7 @@ impl<T: Float> Tensor<T> {
             min <= max,
             "tapegrad: clamp: min {min} is greater than max {max}"
         );
-        self.unary(UnaryOp::Clamp(min, max))
+        self.unary(Clamp(min, max))
     }
 
     /// `x^e` elementwise for a scalar exponent.
@@ -422,7 +490,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn powf(&self, e: T) -> Tensor<T> {
-        self.unary(UnaryOp::Powf(e))
+        self.unary(Powf(e))
     }
 
     /// `x + s` for a scalar `s` (also `&x + s`).
@@ -433,7 +501,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn add_scalar(&self, s: T) -> Tensor<T> {
-        self.unary(UnaryOp::AddScalar(s))
+        self.unary(AddScalar(s))
     }
 
     /// `x · s` for a scalar `s` (also `&x * s`).
@@ -444,7 +512,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn mul_scalar(&self, s: T) -> Tensor<T> {
-        self.unary(UnaryOp::MulScalar(s))
+        self.unary(MulScalar(s))
     }
 
     /// `x / s` for a scalar `s` (also `&x / s`).
@@ -455,7 +523,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn div_scalar(&self, s: T) -> Tensor<T> {
-        self.unary(UnaryOp::DivScalar(s))
+        self.unary(DivScalar(s))
     }
 
     /// `s / x` for a scalar `s` (also `s / &x`).
@@ -466,7 +534,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn rdiv_scalar(&self, s: T) -> Tensor<T> {
-        self.unary(UnaryOp::RDivScalar(s))
+        self.unary(RDivScalar(s))
     }
 
     /// `s - x` for a scalar `s` (also `s - &x`).
@@ -477,6 +545,6 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn rsub_scalar(&self, s: T) -> Tensor<T> {
-        self.unary(UnaryOp::RSubScalar(s))
+        self.unary(RSubScalar(s))
     }
 }

@@ -50,14 +50,16 @@ impl<T: Float> AdamCore<T> {
         for (p, state) in self.params.tensors.iter().zip(&mut self.state) {
             let Some(grad) = p.grad() else { continue };
             let grad = grad.data();
+            let grad = grad.view();
             let mut param = p.data_mut();
+            let mut param = param.view_mut();
             let s = state.get_or_insert_with(|| Moments {
                 m: ArrayD::zeros(param.raw_dim()),
                 v: ArrayD::zeros(param.raw_dim()),
             });
             let (decoupled, l2) = (self.decoupled, !self.decoupled && self.weight_decay != 0.0);
-            Zip::from(&mut *param)
-                .and(&*grad)
+            Zip::from(&mut param)
+                .and(&grad)
                 .and(&mut s.m)
                 .and(&mut s.v)
                 .for_each(|w, &g, m, v| {

@@ -90,14 +90,14 @@ pub fn clip_grad_norm<T: Float>(params: &[Tensor<T>], max_norm: T) -> T {
     let total = grads
         .iter()
         .map(|g| {
-            let n = g.data().iter().map(|&v| v * v).sum::<T>().sqrt();
+            let n = g.data().view().iter().map(|&v| v * v).sum::<T>().sqrt();
             n * n
         })
         .sum::<T>()
         .sqrt();
     let coef = (max_norm / (total + T::of_f64(1e-6))).min(T::one());
     for g in &grads {
-        g.data_mut().mapv_inplace(|v| v * coef);
+        g.data_mut().view_mut().mapv_inplace(|v| v * coef);
     }
     total
 }

@@ -82,12 +82,14 @@ impl<T: Float> Optimizer for RmsProp<T> {
         {
             let Some(grad) = p.grad() else { continue };
             let grad = grad.data();
+            let grad = grad.view();
             let mut param = p.data_mut();
+            let mut param = param.view_mut();
             let sq = sq.get_or_insert_with(|| ArrayD::zeros(param.raw_dim()));
             if self.momentum > 0.0 {
                 let buf = buf.get_or_insert_with(|| ArrayD::zeros(param.raw_dim()));
-                Zip::from(&mut *param)
-                    .and(&*grad)
+                Zip::from(&mut param)
+                    .and(&grad)
                     .and(sq)
                     .and(buf)
                     .for_each(|w, &g, s, b| {
@@ -97,8 +99,8 @@ impl<T: Float> Optimizer for RmsProp<T> {
                         *w += -lr * *b;
                     });
             } else {
-                Zip::from(&mut *param)
-                    .and(&*grad)
+                Zip::from(&mut param)
+                    .and(&grad)
                     .and(sq)
                     .for_each(|w, &g, s| {
                         let g = g + wd * *w;

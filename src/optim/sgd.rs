@@ -67,11 +67,10 @@ impl<T: Float> Optimizer for Sgd<T> {
         for (p, buf) in self.params.tensors.iter().zip(&mut self.buffers) {
             let Some(grad) = p.grad() else { continue };
             let mut param = p.data_mut();
+            let mut param = param.view_mut();
             let mut d = grad.to_array();
             if self.weight_decay != 0.0 {
-                Zip::from(&mut d)
-                    .and(&*param)
-                    .for_each(|d, &w| *d += wd * w);
+                Zip::from(&mut d).and(&param).for_each(|d, &w| *d += wd * w);
             }
             if self.momentum != 0.0 {
                 let b = match buf {
@@ -89,7 +88,7 @@ impl<T: Float> Optimizer for Sgd<T> {
                     d.assign(b);
                 }
             }
-            Zip::from(&mut *param)
+            Zip::from(&mut param)
                 .and(&d)
                 .for_each(|w, &d| *w += -lr * d);
         }

@@ -1,13 +1,26 @@
-//! The [`Tensor`] handle, its constructors and its readers.
+//! The ground floor: the [`Tensor`] handle, its constructors and readers, and what it is made
+//! of — storage and views ([`storage`]), the autograd node ([`node`]), the op trait
+//! ([`function`]), element types, grad mode and the buffer pool. Nothing here imports ops or
+//! the engine.
+
+pub(crate) mod as_strided;
+pub(crate) mod element;
+pub(crate) mod function;
+pub(crate) mod grad_mode;
+pub(crate) mod node;
+pub(crate) mod pool;
+pub(crate) mod storage;
 
 use std::fmt;
-use std::sync::{Arc, MutexGuard, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, MutexGuard};
 
-use ndarray::{ArrayD, Dimension, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Dimension, IxDyn};
 use rand::Rng;
 
-use crate::autograd::tape::Node;
 use crate::{Error, Float};
+use node::Node;
+use storage::{Layout, ReadGuard, WriteGuard};
 
 /// An n-dimensional array of `T` (`f32` by default) that can record the ops applied to it.
 ///
@@ -29,20 +42,30 @@ impl<T: Float> Clone for Tensor<T> {
     }
 }
 
-fn product(shape: &[usize]) -> usize {
-    shape.iter().product()
+/// The element count of `shape`, or an error when it (or its size in bytes) overflows:
+/// no allocation is ever attempted for a shape that cannot exist.
+pub(crate) fn checked_numel<T>(op: &str, shape: &[usize]) -> Result<usize, Error> {
+    let n = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    let bytes = n.and_then(|n| n.checked_mul(std::mem::size_of::<T>().max(1)));
+    match (n, bytes) {
+        (Some(n), Some(b)) if b <= isize::MAX as usize => Ok(n),
+        _ => Err(Error::Shape {
+            op: op.into(),
+            message: format!("shape {shape:?} has too many elements to allocate"),
+        }),
+    }
+}
+
+/// [`checked_numel`] that panics with the message (for constructors that cannot fail).
+#[track_caller]
+pub(crate) fn numel_or_panic<T>(op: &str, shape: &[usize]) -> usize {
+    match checked_numel::<T>(op, shape) {
+        Ok(n) => n,
+        Err(e) => panic!("{e}"),
+    }
 }
 
 impl<T: Float> Tensor<T> {
-    pub(crate) fn from_node(node: Node<T>) -> Self {
-        Tensor(Arc::new(node))
-    }
-
-    /// A leaf tensor (no gradient recorded, `requires_grad` false) holding `data`.
-    pub(crate) fn leaf(data: ArrayD<T>) -> Self {
-        Tensor::from_node(Node::new(data, false, None))
-    }
-
     /// Builds a tensor from row-major `data`.
     ///
     /// # Panics
@@ -69,14 +92,15 @@ impl<T: Float> Tensor<T> {
     /// assert!(Tensor::<f64>::try_from_vec(vec![1.0; 5], &[2, 3]).is_err());
     /// ```
     pub fn try_from_vec(data: Vec<T>, shape: &[usize]) -> Result<Self, Error> {
-        if data.len() != product(shape) {
+        let numel = checked_numel::<T>("from_vec", shape)?;
+        if data.len() != numel {
             return Err(Error::Shape {
                 op: "from_vec".into(),
                 message: format!(
                     "{} values do not fill shape {:?} ({} elements)",
                     data.len(),
                     shape,
-                    product(shape)
+                    numel
                 ),
             });
         }
@@ -93,7 +117,7 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(t.to_vec(), vec![1.0, 2.0, 3.0, 4.0]);
     /// ```
     pub fn from_array(a: ArrayD<T>) -> Self {
-        Tensor::leaf(crate::ops::standard(a))
+        Tensor::leaf(a)
     }
 
     /// A 0-d tensor holding `v`.
@@ -114,6 +138,7 @@ impl<T: Float> Tensor<T> {
     /// use tapegrad::Tensor;
     /// assert_eq!(Tensor::<f32>::zeros(&[2, 2]).to_vec(), vec![0.0; 4]);
     /// ```
+    #[track_caller]
     pub fn zeros(shape: &[usize]) -> Self {
         Tensor::full(shape, T::zero())
     }
@@ -124,6 +149,7 @@ impl<T: Float> Tensor<T> {
     /// use tapegrad::Tensor;
     /// assert_eq!(Tensor::<f32>::ones(&[3]).to_vec(), vec![1.0; 3]);
     /// ```
+    #[track_caller]
     pub fn ones(shape: &[usize]) -> Self {
         Tensor::full(shape, T::one())
     }
@@ -134,8 +160,12 @@ impl<T: Float> Tensor<T> {
     /// use tapegrad::Tensor;
     /// assert_eq!(Tensor::full(&[2], 7.0f64).to_vec(), vec![7.0, 7.0]);
     /// ```
+    #[track_caller]
     pub fn full(shape: &[usize], v: T) -> Self {
-        Tensor::leaf(ArrayD::from_elem(IxDyn(shape), v))
+        let n = numel_or_panic::<T>("full", shape);
+        let mut data = pool::take(n);
+        data.resize(n, v);
+        Tensor::from_vec(data, shape)
     }
 
     /// Zeros with the shape of `t`.
@@ -166,7 +196,9 @@ impl<T: Float> Tensor<T> {
     /// use tapegrad::Tensor;
     /// assert_eq!(Tensor::<f32>::eye(2).to_vec(), vec![1.0, 0.0, 0.0, 1.0]);
     /// ```
+    #[track_caller]
     pub fn eye(n: usize) -> Self {
+        numel_or_panic::<T>("eye", &[n, n]);
         Tensor::leaf(ArrayD::from_shape_fn(IxDyn(&[n, n]), |ix| {
             if ix[0] == ix[1] {
                 T::one()
@@ -179,7 +211,8 @@ impl<T: Float> Tensor<T> {
     /// Values from `start` up to (not including) `end` in steps of `step`, as `torch.arange`.
     ///
     /// # Panics
-    /// If `step` is zero or has the wrong sign for the range.
+    /// If `step` is zero or has the wrong sign for the range, or the range holds more values
+    /// than can be allocated.
     ///
     /// ```
     /// use tapegrad::Tensor;
@@ -192,7 +225,14 @@ impl<T: Float> Tensor<T> {
             ok,
             "tapegrad: arange: step {step} cannot go from {start} to {end}"
         );
-        let n = ((end - start) / step).ceil().to_usize().unwrap_or(0);
+        let count = ((end - start) / step).ceil();
+        let n = match count.to_usize() {
+            Some(n) if checked_numel::<T>("arange", &[n]).is_ok() => n,
+            _ => panic!(
+                "tapegrad: arange: {start}..{end} in steps of {step} holds {count} values, \
+                 too many to allocate"
+            ),
+        };
         let data = (0..n)
             .map(|i| start + T::from_usize(i).unwrap() * step)
             .collect();
@@ -235,8 +275,9 @@ impl<T: Float> Tensor<T> {
     /// let t = Tensor::<f32>::rand(&[100], &mut rng);
     /// assert!(t.to_vec().iter().all(|&v| (0.0..1.0).contains(&v)));
     /// ```
+    #[track_caller]
     pub fn rand<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Self {
-        let data = (0..product(shape))
+        let data = (0..numel_or_panic::<T>("rand", shape))
             .map(|_| T::of_f64(rng.random::<f64>()))
             .collect();
         Tensor::from_vec(data, shape)
@@ -250,8 +291,9 @@ impl<T: Float> Tensor<T> {
     /// let t = Tensor::<f64>::randn(&[10_000], &mut rng);
     /// assert!(t.mean().item().abs() < 0.05);
     /// ```
+    #[track_caller]
     pub fn randn<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Self {
-        let data = (0..product(shape))
+        let data = (0..numel_or_panic::<T>("randn", shape))
             .map(|_| T::of_f64(standard_normal(rng)))
             .collect();
         Tensor::from_vec(data, shape)
@@ -270,23 +312,11 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn requires_grad(self) -> Self {
         assert!(
-            self.0.grad_fn.is_none(),
+            self.is_leaf(),
             "tapegrad: requires_grad: only leaf tensors can be marked; call .detach() first"
         );
-        if self.0.requires_grad {
-            return self;
-        }
-        let data = match Arc::try_unwrap(self.0) {
-            Ok(mut node) => {
-                std::mem::take(&mut *node.data.get_mut().unwrap_or_else(|e| e.into_inner()))
-            }
-            Err(shared) => shared
-                .data
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone(),
-        };
-        Tensor::from_node(Node::new(data, true, None))
+        self.0.requires_grad.store(true, Ordering::Release);
+        self
     }
 
     /// Whether gradients flow to this tensor (a marked leaf, or the result of a recorded op).
@@ -296,7 +326,7 @@ impl<T: Float> Tensor<T> {
     /// assert!(!Tensor::<f32>::ones(&[1]).is_requires_grad());
     /// ```
     pub fn is_requires_grad(&self) -> bool {
-        self.0.requires_grad
+        self.0.requires_grad.load(Ordering::Acquire)
     }
 
     /// True for tensors not made by a recorded op.
@@ -308,7 +338,7 @@ impl<T: Float> Tensor<T> {
     /// assert!(!w.exp().is_leaf());
     /// ```
     pub fn is_leaf(&self) -> bool {
-        self.0.grad_fn.is_none()
+        self.grad_fn_slot().is_none()
     }
 
     /// The dimensions.
@@ -318,7 +348,7 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(Tensor::<f32>::zeros(&[2, 5]).shape(), &[2, 5]);
     /// ```
     pub fn shape(&self) -> &[usize] {
-        self.0.shape.slice()
+        self.0.layout.shape()
     }
 
     /// The number of dimensions.
@@ -349,7 +379,11 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(t.t().to_vec(), vec![1.0, 3.0, 2.0, 4.0]);
     /// ```
     pub fn to_vec(&self) -> Vec<T> {
-        self.data().iter().copied().collect()
+        let data = self.data();
+        match data.as_slice() {
+            Some(s) => s.to_vec(),
+            None => data.view().iter().copied().collect(),
+        }
     }
 
     /// The value of a one-element tensor.
@@ -363,17 +397,18 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn item(&self) -> T {
-        let d = self.data();
         assert!(
-            d.len() == 1,
+            self.numel() == 1,
             "tapegrad: item: tensor of shape {:?} has {} elements, not 1",
-            d.shape(),
-            d.len()
+            self.shape(),
+            self.numel()
         );
-        *d.iter().next().unwrap()
+        let d = self.data();
+        let v = *d.view().iter().next().expect("one element");
+        v
     }
 
-    /// A copy of the data as an ndarray array.
+    /// A copy of the data as an ndarray array (row-major).
     ///
     /// ```
     /// use tapegrad::Tensor;
@@ -381,33 +416,54 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(a.shape(), &[2, 2]);
     /// ```
     pub fn to_array(&self) -> ArrayD<T> {
-        self.data().clone()
+        ArrayD::from_shape_vec(IxDyn(self.shape()), self.to_vec()).expect("element count")
     }
 
-    /// Read access to the data without copying it.
+    /// Read access to the elements without copying them: a guard whose
+    /// [`view`](Data::view) is an ndarray view of this tensor (strided for views).
+    ///
+    /// While any guard is alive, writes to the storage from other threads wait, and a write
+    /// from this thread panics (it could never proceed); drop guards promptly.
     ///
     /// ```
     /// use tapegrad::Tensor;
     /// let t = Tensor::<f32>::ones(&[3]);
-    /// assert_eq!(t.data().sum(), 3.0);
+    /// assert_eq!(t.data().view().sum(), 3.0);
     /// ```
-    pub fn data(&self) -> RwLockReadGuard<'_, ArrayD<T>> {
-        self.0.data.read().unwrap_or_else(|e| e.into_inner())
+    #[track_caller]
+    pub fn data(&self) -> Data<'_, T> {
+        Data {
+            guard: self.0.storage.read(),
+            layout: &self.0.layout,
+        }
     }
 
-    /// Write access to the data, for in-place updates that are not recorded (optimizers,
-    /// initialisation). The shape must stay the same: the guard panics on drop if it changed.
+    /// Write access to the elements, for updates that are not recorded (initialisation,
+    /// hand-written optimizer steps; prefer the in-place ops such as [`Tensor::sub_`]). It
+    /// bumps the storage's [version](Tensor::version), so a recorded op that saved this
+    /// tensor refuses to run its backward afterwards instead of computing a wrong gradient.
+    ///
+    /// # Panics
+    /// If the tensor is an expanded view (several positions share one element), or this
+    /// thread holds a [`data`](Tensor::data) guard of the same storage.
     ///
     /// ```
     /// use tapegrad::Tensor;
     /// let t = Tensor::<f32>::zeros(&[2]);
-    /// t.data_mut().fill(5.0);
+    /// t.data_mut().view_mut().fill(5.0);
     /// assert_eq!(t.to_vec(), vec![5.0, 5.0]);
     /// ```
+    #[track_caller]
     pub fn data_mut(&self) -> DataMut<'_, T> {
-        let guard = self.0.data.write().unwrap_or_else(|e| e.into_inner());
-        let shape = guard.raw_dim();
-        DataMut { guard, shape }
+        assert!(
+            !self.0.layout.overlaps(),
+            "tapegrad: data_mut: more than one element of the written-to tensor refers to a \
+             single memory location (an expanded view); call .contiguous() first"
+        );
+        DataMut {
+            guard: self.0.storage.write(),
+            layout: &self.0.layout,
+        }
     }
 
     /// The gradient accumulated by `backward`, if any.
@@ -440,16 +496,24 @@ impl<T: Float> Tensor<T> {
         *self.grad_slot() = None;
     }
 
-    /// A new leaf with a copy of the data, cut from the graph (no gradient flows through it).
+    /// A new leaf that shares this tensor's storage (no copy), cut from the graph: no
+    /// gradient flows through it, and writes to either are seen by both.
     ///
     /// ```
     /// use tapegrad::Tensor;
     /// let w = Tensor::<f32>::ones(&[2]).requires_grad();
     /// let d = w.exp().detach();
     /// assert!(!d.is_requires_grad());
+    /// assert!(w.detach().shares_storage(&w));
     /// ```
     pub fn detach(&self) -> Tensor<T> {
-        Tensor::leaf(self.to_array())
+        Tensor::from_parts(
+            self.0.storage.clone(),
+            self.0.layout.clone(),
+            false,
+            None,
+            None,
+        )
     }
 
     /// True when both handles refer to the same tensor.
@@ -463,35 +527,114 @@ impl<T: Float> Tensor<T> {
     pub fn same(&self, other: &Tensor<T>) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
-}
 
-/// Write access to a tensor's data (see [`Tensor::data_mut`]). Dereferences to the array.
-pub struct DataMut<'a, T: Float> {
-    guard: RwLockWriteGuard<'a, ArrayD<T>>,
-    shape: IxDyn,
-}
+    /// Whether both tensors view the same storage (PyTorch:
+    /// `a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let a = Tensor::<f32>::zeros(&[2, 3]);
+    /// assert!(a.t().shares_storage(&a));
+    /// assert!(!a.exp().shares_storage(&a));
+    /// ```
+    pub fn shares_storage(&self, other: &Tensor<T>) -> bool {
+        Arc::ptr_eq(&self.0.storage, &other.0.storage)
+    }
 
-impl<T: Float> std::ops::Deref for DataMut<'_, T> {
-    type Target = ArrayD<T>;
-    fn deref(&self) -> &ArrayD<T> {
-        &self.guard
+    /// Whether the elements are laid out row-major without gaps.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let a = Tensor::<f32>::zeros(&[2, 3]);
+    /// assert!(a.is_contiguous());
+    /// assert!(!a.t().is_contiguous());
+    /// ```
+    pub fn is_contiguous(&self) -> bool {
+        self.0.layout.is_contiguous()
+    }
+
+    /// The step in elements between neighbours along each dim.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let a = Tensor::<f32>::zeros(&[2, 3]);
+    /// assert_eq!(a.stride(), vec![3, 1]);
+    /// assert_eq!(a.t().stride(), vec![1, 3]);
+    /// ```
+    pub fn stride(&self) -> Vec<isize> {
+        self.0
+            .layout
+            .strides()
+            .iter()
+            .map(|&s| s as isize)
+            .collect()
+    }
+
+    /// Where the first element sits in the storage.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let a = Tensor::<f32>::zeros(&[4]);
+    /// assert_eq!(a.narrow(0, 1, 2).storage_offset(), 1);
+    /// ```
+    pub fn storage_offset(&self) -> usize {
+        self.0.layout.offset
+    }
+
+    pub(crate) fn layout(&self) -> &Layout {
+        &self.0.layout
+    }
+
+    pub(crate) fn storage(&self) -> &Arc<storage::Storage<T>> {
+        &self.0.storage
     }
 }
 
-impl<T: Float> std::ops::DerefMut for DataMut<'_, T> {
-    fn deref_mut(&mut self) -> &mut ArrayD<T> {
-        &mut self.guard
-    }
+/// Read access to a tensor's elements (see [`Tensor::data`]).
+pub struct Data<'a, T: Float> {
+    guard: ReadGuard<'a, T>,
+    layout: &'a Layout,
 }
 
-impl<T: Float> Drop for DataMut<'_, T> {
-    fn drop(&mut self) {
-        if self.guard.raw_dim() != self.shape && !std::thread::panicking() {
-            // Restore a valid state before reporting: every op relies on a node's shape.
-            let shape = self.shape.clone();
-            *self.guard = ArrayD::zeros(shape);
-            panic!("tapegrad: data_mut: the shape of a tensor cannot be changed in place");
+impl<T: Float> Data<'_, T> {
+    /// The elements as an ndarray view (with the tensor's strides).
+    pub fn view(&self) -> ArrayViewD<'_, T> {
+        self.guard.view(self.layout)
+    }
+
+    /// The elements as a slice, when they are contiguous.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// assert_eq!(t.data().as_slice(), Some(&[1.0, 2.0, 3.0, 4.0][..]));
+    /// assert_eq!(t.t().data().as_slice(), None);
+    /// ```
+    pub fn as_slice(&self) -> Option<&[T]> {
+        if self.layout.is_contiguous() {
+            let v = self.view();
+            let n = v.len();
+            let ptr = v.as_ptr();
+            // SAFETY: a contiguous layout's elements are the `n` adjacent elements starting
+            // at the view's first element, all inside the storage (`Layout::fits`); they
+            // stay valid and unwritten while the read guard, which `&self` borrows, lives.
+            Some(unsafe { std::slice::from_raw_parts(ptr, n) })
+        } else {
+            None
         }
+    }
+}
+
+/// Write access to a tensor's elements (see [`Tensor::data_mut`]).
+pub struct DataMut<'a, T: Float> {
+    guard: WriteGuard<'a, T>,
+    layout: &'a Layout,
+}
+
+impl<T: Float> DataMut<'_, T> {
+    /// The elements as a mutable ndarray view.
+    pub fn view_mut(&mut self) -> ArrayViewMutD<'_, T> {
+        self.guard.view_mut(self.layout)
     }
 }
 

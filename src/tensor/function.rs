@@ -1,0 +1,147 @@
+//! The op trait: what an op records so the engine can run its backward.
+//!
+//! Every op of tapegrad — and any op a user adds — is one type implementing [`Function`]:
+//! its `backward` turns the gradient of the output into gradients of the inputs, written
+//! with tensor ops so that, with `create_graph`, the backward is itself recorded and can be
+//! differentiated again. The forward is the method that computes the values and calls
+//! [`Tensor::from_function`] (or, inside the crate, `Tensor::from_op`).
+
+use std::cell::Cell;
+
+use super::node::Saved;
+use crate::{Float, Tensor};
+
+/// An op with its backward, as PyTorch's `torch.autograd.Function`.
+///
+/// Implement it to add an op of your own: compute the forward values however you like, then
+/// record them with [`Tensor::from_function`]. The op then appears by name in DOT graphs and
+/// anomaly reports, is checked by [`gradcheck`](crate::gradcheck), and works with
+/// `create_graph` when its backward uses tensor ops.
+///
+/// ```
+/// use tapegrad::autograd::{Context, Function, Grads};
+/// use tapegrad::Tensor;
+///
+/// /// x³, with its backward 3x²·g.
+/// struct Cube;
+///
+/// impl Function<f64> for Cube {
+///     fn name(&self) -> &'static str {
+///         "cube"
+///     }
+///     fn backward(&self, ctx: &Context<'_, f64>, grad: &Tensor<f64>) -> Grads<f64> {
+///         let x = ctx.input(0);
+///         Grads::one(grad * &(x * x * 3.0))
+///     }
+/// }
+///
+/// fn cube(x: &Tensor<f64>) -> Tensor<f64> {
+///     let values = x.data().view().mapv(|v| v * v * v);
+///     Tensor::from_function(values, Cube, &[x])
+/// }
+///
+/// let x = Tensor::from_vec(vec![1.0, 2.0], &[2]).requires_grad();
+/// let y = cube(&x).sum();
+/// y.backward();
+/// assert_eq!(x.grad().unwrap().to_vec(), vec![3.0, 12.0]);
+/// assert!(y.to_dot().contains("cube"));
+/// tapegrad::gradcheck(|v| cube(&v[0]), &[x.detach()], 1e-6, 1e-8, 1e-6).unwrap();
+/// ```
+pub trait Function<T: Float>: Send + Sync + 'static {
+    /// The op's name, shown in DOT graphs, `Display` (`grad_fn=<name>`) and error messages.
+    fn name(&self) -> &'static str;
+
+    /// The gradients of the inputs (in input order) from `grad`, the gradient of the output.
+    ///
+    /// Read inputs and the output through `ctx`, which checks that they were not modified in
+    /// place since the op was recorded. Return `None` for inputs without a gradient; a
+    /// gradient must have its input's shape. Inputs for which
+    /// [`Context::needs_input_grad`] is false may be skipped.
+    fn backward(&self, ctx: &Context<'_, T>, grad: &Tensor<T>) -> Grads<T>;
+}
+
+/// What a [`Function`]'s backward may look at: the op's inputs and output.
+pub struct Context<'a, T: Float> {
+    pub(crate) inputs: &'a [Saved<T>],
+    pub(crate) output: &'a Tensor<T>,
+    pub(crate) out_version: u64,
+    pub(crate) needs: u64,
+    /// The first saved tensor found modified: (expected version, found version).
+    pub(crate) modified: Cell<Option<(u64, u64)>>,
+}
+
+impl<'a, T: Float> Context<'a, T> {
+    fn check(&self, expected: u64, found: u64) {
+        if expected != found && self.modified.get().is_none() {
+            self.modified.set(Some((expected, found)));
+        }
+    }
+
+    /// Input `k`, for its values. If it was modified in place after the op was recorded,
+    /// backward fails with an error naming this op (the value returned is then not used).
+    pub fn input(&self, k: usize) -> &'a Tensor<T> {
+        let saved = &self.inputs[k];
+        self.check(saved.version, saved.tensor.version());
+        &saved.tensor
+    }
+
+    /// The shape of input `k` (no check: shapes never change in place).
+    pub fn input_shape(&self, k: usize) -> &'a [usize] {
+        self.inputs[k].tensor.shape()
+    }
+
+    /// The op's output, for its values; checked like [`Context::input`].
+    pub fn output(&self) -> &'a Tensor<T> {
+        self.check(self.out_version, self.output.version());
+        self.output
+    }
+
+    /// How many inputs the op has.
+    pub fn num_inputs(&self) -> usize {
+        self.inputs.len()
+    }
+
+    /// Whether anything needs the gradient of input `k` (others may be returned as `None`).
+    pub fn needs_input_grad(&self, k: usize) -> bool {
+        k >= 64 || self.needs & (1 << k) != 0
+    }
+}
+
+/// The input gradients a backward returns, in input order (`None` where there is none).
+/// One or two are kept inline, so most backwards allocate nothing for the list.
+pub struct Grads<T: Float>(pub(crate) GradsRepr<T>);
+
+pub(crate) enum GradsRepr<T: Float> {
+    Fixed([Option<Tensor<T>>; 2]),
+    Many(Vec<Option<Tensor<T>>>),
+}
+
+impl<T: Float> Grads<T> {
+    /// The gradient of a one-input op.
+    pub fn one(g: Tensor<T>) -> Self {
+        Grads(GradsRepr::Fixed([Some(g), None]))
+    }
+
+    /// The gradients of a two-input op.
+    pub fn two(a: Option<Tensor<T>>, b: Option<Tensor<T>>) -> Self {
+        Grads(GradsRepr::Fixed([a, b]))
+    }
+
+    /// The gradients of an op with any number of inputs.
+    pub fn many(grads: Vec<Option<Tensor<T>>>) -> Self {
+        Grads(GradsRepr::Many(grads))
+    }
+
+    /// Calls `f(input index, gradient)` for every input that got a gradient.
+    pub(crate) fn for_each(self, mut f: impl FnMut(usize, Tensor<T>)) {
+        let mut each = |(k, g): (usize, Option<Tensor<T>>)| {
+            if let Some(g) = g {
+                f(k, g)
+            }
+        };
+        match self.0 {
+            GradsRepr::Fixed(a) => a.into_iter().enumerate().for_each(&mut each),
+            GradsRepr::Many(v) => v.into_iter().enumerate().for_each(&mut each),
+        }
+    }
+}

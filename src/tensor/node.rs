@@ -1,0 +1,469 @@
+//! What autograd records: the node behind every tensor handle and the op records between them.
+//!
+//! A [`Tensor`] is an `Arc<Node>`: a view (layout) of a shared storage, plus its autograd
+//! state — whether it requires grad, its accumulated `.grad`, and its `grad_fn`, the record of
+//! the op that made it. A record ([`GradFn`]) holds the op (any [`Function`]), its inputs as
+//! [`Saved`] tensors with the storage version each had when recorded, and an edge to each
+//! input's own record. Edges point at records, not tensors, as in PyTorch: when a tensor is
+//! modified in place, it gets a new record, and ops recorded before keep pointing at the old
+//! one. Each record has a sequence number greater than its inputs' numbers: that number is
+//! the tape's order.
+
+use std::cell::Cell;
+use std::panic::Location;
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use ndarray::ArrayD;
+
+use super::as_strided::AsStrided;
+use super::function::Function;
+use super::grad_mode::grad_enabled;
+use super::storage::{Layout, Storage};
+use crate::{Float, Tensor};
+
+/// Live tensors of threads that have ended, plus drops seen during a thread's teardown.
+static RETIRED: AtomicIsize = AtomicIsize::new(0);
+/// Every running thread's count of tensors made minus tensors dropped there (a tensor dropped on
+/// another thread than the one that made it makes one count negative; the sum is right).
+static LIVE_COUNTS: Mutex<Vec<Arc<AtomicIsize>>> = Mutex::new(Vec::new());
+
+/// A thread's entry in `LIVE_COUNTS`; when the thread ends, its count moves to `RETIRED`.
+struct LiveCount(Arc<AtomicIsize>);
+
+impl LiveCount {
+    fn new() -> Self {
+        let count = Arc::new(AtomicIsize::new(0));
+        LIVE_COUNTS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(count.clone());
+        LiveCount(count)
+    }
+}
+
+impl Drop for LiveCount {
+    fn drop(&mut self) {
+        let mut counts = LIVE_COUNTS.lock().unwrap_or_else(|e| e.into_inner());
+        RETIRED.fetch_add(self.0.load(Ordering::Relaxed), Ordering::Relaxed);
+        counts.retain(|c| !Arc::ptr_eq(c, &self.0));
+    }
+}
+
+/// Adds `delta` to this thread's live count. Only this thread writes it, so a plain load and
+/// store do (no atomic read-modify-write per op).
+fn count_live(delta: isize) {
+    let counted = LIVE.try_with(|c| {
+        c.0.store(c.0.load(Ordering::Relaxed) + delta, Ordering::Relaxed)
+    });
+    if counted.is_err() {
+        RETIRED.fetch_add(delta, Ordering::Relaxed);
+    }
+}
+
+thread_local! {
+    /// This thread's tape position; see [`next_id`].
+    static NEXT_ID: Cell<u64> = const { Cell::new(0) };
+    static LIVE: LiveCount = LiveCount::new();
+}
+
+/// A tape position greater than `after` (the largest position among an op's inputs) and than
+/// anything made on this thread before. Only "an op comes after its inputs" matters for the
+/// reverse walk, so a per-thread counter does, with no atomic operation per op, even for
+/// inputs that were made on another thread.
+fn next_id(after: u64) -> u64 {
+    NEXT_ID.with(|c| {
+        let id = c.get().max(after) + 1;
+        c.set(id);
+        id
+    })
+}
+
+/// How many tensors (graph nodes, gradients included) are alive in the whole process.
+///
+/// For finding leaks: a training loop that keeps a graph alive by mistake shows a count that
+/// grows step after step.
+///
+/// ```
+/// use tapegrad::Tensor;
+/// let x = Tensor::<f32>::ones(&[3]).requires_grad();
+/// let y = x.exp().sum();
+/// assert!(tapegrad::live_tensors() >= 3);
+/// drop(y);
+/// ```
+pub fn live_tensors() -> usize {
+    let counts = LIVE_COUNTS.lock().unwrap_or_else(|e| e.into_inner());
+    let running: isize = counts.iter().map(|c| c.load(Ordering::Relaxed)).sum();
+    (running + RETIRED.load(Ordering::Relaxed)).max(0) as usize
+}
+
+/// The storage view and autograd state behind a [`Tensor`] handle.
+pub(crate) struct Node<T: Float> {
+    pub(crate) storage: Arc<Storage<T>>,
+    pub(crate) layout: Layout,
+    pub(crate) requires_grad: AtomicBool,
+    /// The record of the op that made this tensor (None for leaves); replaced when the tensor
+    /// is modified in place by a recorded op.
+    pub(crate) grad_fn: Mutex<Option<Arc<GradFn<T>>>>,
+    /// The accumulated gradient; only leaves that require grad ever fill it.
+    pub(crate) grad: Mutex<Option<Tensor<T>>>,
+    /// For a view: the tensor whose storage it views (never itself a view).
+    pub(crate) base: Option<Tensor<T>>,
+    /// For a view: the address of the base's record when this view's record was made. When
+    /// the base gets a new record (it was modified in place), the view's record is remade
+    /// from it, as PyTorch regenerates a view's `grad_fn`.
+    pub(crate) base_fn: AtomicUsize,
+}
+
+/// How a non-leaf tensor was made. `F` is the op; records are shared as
+/// `Arc<GradFn<T, dyn Function<T>>>`, one allocation for the record and the op together.
+pub(crate) struct GradFn<T: Float, F: ?Sized = dyn Function<T>> {
+    /// Position on the tape (creation order).
+    pub(crate) id: u64,
+    pub(crate) location: &'static Location<'static>,
+    pub(crate) inputs: Inputs<T>,
+    /// The output storage's version when the op was recorded.
+    pub(crate) out_version: u64,
+    pub(crate) op: F,
+}
+
+/// An input of a recorded op: the tensor, its storage version then, and where its gradient
+/// goes.
+pub(crate) struct Saved<T: Float> {
+    pub(crate) tensor: Tensor<T>,
+    pub(crate) version: u64,
+    pub(crate) edge: Edge<T>,
+}
+
+/// Where the gradient of an input goes.
+pub(crate) enum Edge<T: Float> {
+    /// Nowhere: the input did not require grad.
+    None,
+    /// Into the input's `.grad` (it is a leaf that requires grad).
+    Leaf,
+    /// Into the record of the op that made the input.
+    Fn(Arc<GradFn<T>>),
+}
+
+/// The inputs of a recorded op; one or two inline, so most records allocate nothing more.
+pub(crate) enum Inputs<T: Float> {
+    One([Saved<T>; 1]),
+    Two([Saved<T>; 2]),
+    Many(Vec<Saved<T>>),
+}
+
+impl<T: Float> Inputs<T> {
+    pub(crate) fn as_slice(&self) -> &[Saved<T>] {
+        match self {
+            Inputs::One(a) => a,
+            Inputs::Two(a) => a,
+            Inputs::Many(v) => v,
+        }
+    }
+
+    fn take(&mut self) -> Inputs<T> {
+        std::mem::replace(self, Inputs::Many(Vec::new()))
+    }
+
+    fn move_into(self, tensors: &mut Vec<Tensor<T>>, fns: &mut Vec<Arc<GradFn<T>>>) {
+        let mut each = |s: Saved<T>| {
+            tensors.push(s.tensor);
+            if let Edge::Fn(f) = s.edge {
+                fns.push(f);
+            }
+        };
+        match self {
+            Inputs::One(a) => a.into_iter().for_each(&mut each),
+            Inputs::Two(a) => a.into_iter().for_each(&mut each),
+            Inputs::Many(v) => v.into_iter().for_each(&mut each),
+        }
+    }
+}
+
+impl<T: Float> Saved<T> {
+    /// Captures `t` as an input: its version now and its current record.
+    pub(crate) fn of(t: &Tensor<T>) -> Self {
+        Saved {
+            tensor: t.clone(),
+            version: t.version(),
+            edge: t.edge(),
+        }
+    }
+}
+
+/// What an op passes as its inputs: checked for `requires_grad` first, and only turned into
+/// saved inputs when the op is actually recorded.
+pub(crate) trait OpInputs<T: Float> {
+    fn any_requires_grad(&self) -> bool;
+    fn capture(self) -> Inputs<T>;
+}
+
+impl<T: Float> OpInputs<T> for &Tensor<T> {
+    fn any_requires_grad(&self) -> bool {
+        self.is_requires_grad()
+    }
+    fn capture(self) -> Inputs<T> {
+        Inputs::One([Saved::of(self)])
+    }
+}
+
+impl<T: Float> OpInputs<T> for (&Tensor<T>, &Tensor<T>) {
+    fn any_requires_grad(&self) -> bool {
+        self.0.is_requires_grad() || self.1.is_requires_grad()
+    }
+    fn capture(self) -> Inputs<T> {
+        Inputs::Two([Saved::of(self.0), Saved::of(self.1)])
+    }
+}
+
+impl<T: Float> OpInputs<T> for &[&Tensor<T>] {
+    fn any_requires_grad(&self) -> bool {
+        self.iter().any(|t| t.is_requires_grad())
+    }
+    fn capture(self) -> Inputs<T> {
+        Inputs::Many(self.iter().map(|t| Saved::of(t)).collect())
+    }
+}
+
+impl<T: Float> Node<T> {
+    pub(crate) fn new(
+        storage: Arc<Storage<T>>,
+        layout: Layout,
+        requires_grad: bool,
+        grad_fn: Option<Arc<GradFn<T>>>,
+        base: Option<Tensor<T>>,
+    ) -> Self {
+        count_live(1);
+        let base_fn = base.as_ref().map_or(0, |b| fn_addr(&b.grad_fn_slot()));
+        Node {
+            storage,
+            layout,
+            requires_grad: AtomicBool::new(requires_grad),
+            grad_fn: Mutex::new(grad_fn),
+            grad: Mutex::new(None),
+            base,
+            base_fn: AtomicUsize::new(base_fn),
+        }
+    }
+}
+
+/// Builds a record for `op` over `inputs`, placed on the tape after every input.
+#[track_caller]
+pub(crate) fn record<T: Float, F: Function<T>>(
+    op: F,
+    inputs: Inputs<T>,
+    out_version: u64,
+) -> Arc<GradFn<T>> {
+    let after = inputs
+        .as_slice()
+        .iter()
+        .map(|s| match &s.edge {
+            Edge::Fn(f) => f.id,
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0);
+    let f: Arc<GradFn<T, F>> = Arc::new(GradFn {
+        id: next_id(after),
+        location: Location::caller(),
+        inputs,
+        out_version,
+        op,
+    });
+    f
+}
+
+/// Takes a graph apart without recursion: dropping the last handle to a chain of a million
+/// records must not use a million stack frames. Every record or node whose last reference we
+/// hold has its inputs moved onto explicit stacks before it is dropped.
+fn dismantle<T: Float>(mut tensors: Vec<Tensor<T>>, mut fns: Vec<Arc<GradFn<T>>>) {
+    loop {
+        if let Some(mut f) = fns.pop() {
+            if let Some(owned) = Arc::get_mut(&mut f) {
+                owned.inputs.take().move_into(&mut tensors, &mut fns);
+            }
+        } else if let Some(mut t) = tensors.pop() {
+            if let Some(node) = Arc::get_mut(&mut t.0) {
+                let lock = node.grad_fn.get_mut().unwrap_or_else(|e| e.into_inner());
+                fns.extend(lock.take());
+                tensors.extend(node.base.take());
+                let grad = node.grad.get_mut().unwrap_or_else(|e| e.into_inner());
+                tensors.extend(grad.take());
+            }
+        } else {
+            return;
+        }
+    }
+}
+
+impl<T: Float> Drop for Node<T> {
+    fn drop(&mut self) {
+        count_live(-1);
+        let lock = self.grad_fn.get_mut().unwrap_or_else(|e| e.into_inner());
+        let fns: Vec<_> = lock.take().into_iter().collect();
+        let tensors: Vec<_> = self.base.take().into_iter().collect();
+        if !fns.is_empty() || !tensors.is_empty() {
+            dismantle(tensors, fns);
+        }
+    }
+}
+
+impl<T: Float, F: ?Sized> Drop for GradFn<T, F> {
+    fn drop(&mut self) {
+        let mut tensors = Vec::new();
+        let mut fns = Vec::new();
+        self.inputs.take().move_into(&mut tensors, &mut fns);
+        if !fns.is_empty() {
+            dismantle(tensors, fns);
+        }
+    }
+}
+
+impl<T: Float> Tensor<T> {
+    /// A new tensor over `storage` seen through `layout`.
+    pub(crate) fn from_parts(
+        storage: Arc<Storage<T>>,
+        layout: Layout,
+        requires_grad: bool,
+        grad_fn: Option<Arc<GradFn<T>>>,
+        base: Option<Tensor<T>>,
+    ) -> Self {
+        debug_assert!(layout.fits(storage.len()));
+        Tensor(Arc::new(Node::new(
+            storage,
+            layout,
+            requires_grad,
+            grad_fn,
+            base,
+        )))
+    }
+
+    /// A leaf tensor (no gradient recorded, `requires_grad` false) holding `data`.
+    pub(crate) fn leaf(data: ArrayD<T>) -> Self {
+        let (storage, layout) = into_storage(data);
+        Tensor::from_parts(Arc::new(storage), layout, false, None, None)
+    }
+
+    /// Wraps an op's result, recording the op when grad mode is on and an input needs a grad.
+    #[track_caller]
+    pub(crate) fn from_op<F: Function<T>>(
+        data: ArrayD<T>,
+        op: F,
+        inputs: impl OpInputs<T>,
+    ) -> Self {
+        if !grad_enabled() || !inputs.any_requires_grad() {
+            return Tensor::leaf(data);
+        }
+        let (storage, layout) = into_storage(data);
+        let grad_fn = record(op, inputs.capture(), 0);
+        Tensor::from_parts(Arc::new(storage), layout, true, Some(grad_fn), None)
+    }
+
+    /// Records a user-defined op: `values` is the forward result the caller computed from
+    /// `inputs`, and `op`'s backward gives the inputs' gradients. Nothing is recorded under
+    /// `no_grad` or when no input requires grad. See [`Function`] for an example.
+    #[track_caller]
+    pub fn from_function<F: Function<T>>(values: ArrayD<T>, op: F, inputs: &[&Tensor<T>]) -> Self {
+        Tensor::from_op(values, op, inputs)
+    }
+
+    /// A view of this tensor's storage through `layout`, recorded as `op` (whose backward
+    /// maps the view's gradient back to this tensor's shape).
+    #[track_caller]
+    pub(crate) fn view_op<F: Function<T>>(&self, layout: Layout, op: F) -> Self {
+        debug_assert!(layout.fits(self.0.storage.len()));
+        let base = Some(self.0.base.clone().unwrap_or_else(|| self.clone()));
+        let storage = self.0.storage.clone();
+        if !grad_enabled() || !self.is_requires_grad() {
+            return Tensor::from_parts(storage, layout, false, None, base);
+        }
+        let grad_fn = record(op, self.capture(), self.version());
+        Tensor::from_parts(storage, layout, true, Some(grad_fn), base)
+    }
+
+    /// The storage version (bumped by every in-place write, as PyTorch's `_version`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x = Tensor::<f32>::zeros(&[2]);
+    /// let v = x.version();
+    /// x.add_scalar_(1.0);
+    /// assert_eq!(x.version(), v + 1);
+    /// ```
+    pub fn version(&self) -> u64 {
+        self.0.storage.version()
+    }
+
+    /// This tensor's record (None for leaves).
+    pub(crate) fn grad_fn(&self) -> Option<Arc<GradFn<T>>> {
+        self.refresh_view();
+        self.grad_fn_slot().clone()
+    }
+
+    /// Remakes a view's record when its base was modified in place since the view was made,
+    /// so gradients through the view see the base's new history.
+    fn refresh_view(&self) {
+        let Some(base) = &self.0.base else { return };
+        if !self.is_requires_grad() || !base.is_requires_grad() {
+            return;
+        }
+        let now = fn_addr(&base.grad_fn_slot());
+        if now == self.0.base_fn.load(Ordering::Acquire) {
+            return;
+        }
+        assert!(
+            base.is_contiguous(),
+            "tapegrad: a view of a non-contiguous tensor that was modified in place cannot be \
+             differentiated; take the view again after the in-place op"
+        );
+        let rel = self.layout_in(base);
+        let op = AsStrided::new(rel, base.shape());
+        let rec = record(op, Inputs::One([Saved::of(base)]), self.version());
+        *self.grad_fn_slot() = Some(rec);
+        self.0.base_fn.store(now, Ordering::Release);
+    }
+
+    /// This view's layout relative to the first element of `base` (a contiguous tensor
+    /// over the same storage).
+    pub(crate) fn layout_in(&self, base: &Tensor<T>) -> Layout {
+        let l = self.layout();
+        Layout::new(l.shape(), l.strides(), l.offset - base.layout().offset)
+    }
+
+    pub(crate) fn grad_fn_slot(&self) -> MutexGuard<'_, Option<Arc<GradFn<T>>>> {
+        self.0.grad_fn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Where a gradient for this tensor goes, as an op input recorded now.
+    pub(crate) fn edge(&self) -> Edge<T> {
+        if !self.is_requires_grad() {
+            return Edge::None;
+        }
+        match self.grad_fn() {
+            Some(f) => Edge::Fn(f),
+            None => Edge::Leaf,
+        }
+    }
+}
+
+/// The address of a record, 0 for none (to tell records apart without holding them).
+fn fn_addr<T: Float>(f: &Option<Arc<GradFn<T>>>) -> usize {
+    f.as_ref()
+        .map_or(0, |f| Arc::as_ptr(f) as *const () as usize)
+}
+
+/// A storage holding `data`'s elements and the row-major layout over it.
+pub(crate) fn into_storage<T: Float>(data: ArrayD<T>) -> (Storage<T>, Layout) {
+    let layout = Layout::contiguous(data.shape());
+    let data = if data.is_standard_layout() {
+        data
+    } else {
+        data.as_standard_layout().into_owned()
+    };
+    let (mut vec, offset) = data.into_raw_vec_and_offset();
+    if let Some(o) = offset.filter(|&o| o > 0) {
+        vec.drain(..o);
+    }
+    vec.truncate(layout.numel());
+    (Storage::new(vec), layout)
+}

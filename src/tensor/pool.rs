@@ -1,0 +1,147 @@
+//! Reuse of large array buffers, so a training loop does not hand memory back to the operating
+//! system and fault it in again every step.
+//!
+//! When a storage holding at least [`MIN_POOLED`] elements is dropped, its buffer goes to a
+//! per-thread free list of its element type; ops that produce large outputs take a buffer from
+//! there first. Small arrays are left to the allocator, which handles them well. Each list is
+//! bounded by bytes ([`MAX_BYTES`]), and [`empty_cache`] releases everything.
+
+use crate::Float;
+
+/// Arrays at least this large (64 KiB of f32) are pooled.
+pub(crate) const MIN_POOLED: usize = 16 * 1024;
+/// At most this many bytes of free buffers are kept per thread and element type.
+pub(crate) const MAX_BYTES: usize = 64 << 20;
+
+/// One thread's free buffers of one element type.
+pub struct FreeList<T> {
+    buffers: Vec<Vec<T>>,
+    bytes: usize,
+}
+
+impl<T> Default for FreeList<T> {
+    fn default() -> Self {
+        FreeList {
+            buffers: Vec::new(),
+            bytes: 0,
+        }
+    }
+}
+
+fn bytes_of<T>(v: &Vec<T>) -> usize {
+    v.capacity() * std::mem::size_of::<T>()
+}
+
+/// Runs `f` on this thread's free list for `T` (None once the thread is shutting down).
+fn with_list<T: Float, R>(f: impl FnOnce(&mut FreeList<T>) -> R) -> Option<R> {
+    T::free_list()
+        .try_with(|l| l.try_borrow_mut().ok().map(|mut l| f(&mut l)))
+        .ok()
+        .flatten()
+}
+
+/// An empty vector with room for `len` elements, from the pool when one fits.
+pub(crate) fn take<T: Float>(len: usize) -> Vec<T> {
+    if len >= MIN_POOLED {
+        let found = with_list::<T, _>(|list| {
+            let i = list
+                .buffers
+                .iter()
+                .position(|v| v.capacity() >= len && v.capacity() <= 2 * len)?;
+            let v = list.buffers.swap_remove(i);
+            list.bytes -= bytes_of(&v);
+            Some(v)
+        });
+        if let Some(Some(mut v)) = found {
+            v.clear();
+            return v;
+        }
+    }
+    Vec::with_capacity(len)
+}
+
+/// Keeps a large buffer for reuse (small ones, and any past the byte bound, are freed).
+pub(crate) fn give<T: Float>(v: Vec<T>) {
+    if v.capacity() >= MIN_POOLED {
+        with_list::<T, _>(|list| {
+            if list.bytes + bytes_of(&v) <= MAX_BYTES {
+                list.bytes += bytes_of(&v);
+                list.buffers.push(v);
+            }
+        });
+    }
+}
+
+/// The bytes of free buffers this thread keeps for reuse, over all element types.
+///
+/// ```
+/// tapegrad::empty_cache();
+/// assert_eq!(tapegrad::cached_bytes(), 0);
+/// ```
+pub fn cached_bytes() -> usize {
+    with_list::<f32, _>(|l| l.bytes).unwrap_or(0) + with_list::<f64, _>(|l| l.bytes).unwrap_or(0)
+}
+
+/// Frees the buffers this thread keeps for reuse (as `torch.cuda.empty_cache`): after a
+/// large model is dropped, its memory goes back to the allocator. Each thread has its own
+/// pool; call this on every thread that ran large ops.
+///
+/// ```
+/// use tapegrad::Tensor;
+/// drop(Tensor::<f32>::zeros(&[1 << 20])); // 4 MiB, kept for reuse
+/// assert!(tapegrad::cached_bytes() >= 4 << 20);
+/// tapegrad::empty_cache();
+/// assert_eq!(tapegrad::cached_bytes(), 0);
+/// ```
+pub fn empty_cache() {
+    with_list::<f32, _>(|l| *l = FreeList::default());
+    with_list::<f64, _>(|l| *l = FreeList::default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_buffers_are_reused_and_small_ones_are_not() {
+        empty_cache();
+        let big: Vec<f32> = vec![1.0; MIN_POOLED];
+        let ptr = big.as_ptr();
+        give(big);
+        let again = take::<f32>(MIN_POOLED);
+        assert_eq!(again.as_ptr(), ptr, "the same buffer comes back");
+        assert!(again.is_empty() && again.capacity() >= MIN_POOLED);
+        // f64 has its own list: no f32 buffer is handed out as f64.
+        give(again);
+        let other = take::<f64>(MIN_POOLED);
+        assert_ne!(other.as_ptr() as *const f32, ptr);
+        // Too large a buffer for the request is not used (it would waste memory).
+        let quarter = take::<f32>(MIN_POOLED / 4);
+        assert_ne!(quarter.as_ptr(), ptr);
+        let small: Vec<f32> = Vec::with_capacity(16);
+        give(small);
+        with_list::<f32, _>(|l| assert!(l.buffers.iter().all(|v| v.capacity() >= MIN_POOLED)));
+    }
+
+    #[test]
+    fn the_pool_is_bounded_by_bytes_and_can_be_emptied() {
+        empty_cache();
+        let n = MAX_BYTES / 4 / 8; // eight buffers fill the bound
+        for _ in 0..20 {
+            give(vec![0.0f32; n]);
+        }
+        assert!(cached_bytes() <= MAX_BYTES);
+        assert!(cached_bytes() >= MAX_BYTES / 2);
+        empty_cache();
+        assert_eq!(cached_bytes(), 0);
+    }
+
+    #[test]
+    fn dropping_a_large_tensor_recycles_its_buffer() {
+        let t = crate::Tensor::<f64>::ones(&[MIN_POOLED]);
+        let ptr = t.data().as_slice().unwrap().as_ptr();
+        drop(t);
+        let again = take::<f64>(MIN_POOLED);
+        assert_eq!(again.as_ptr(), ptr);
+    }
+}

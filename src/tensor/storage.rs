@@ -1,0 +1,443 @@
+//! Storage and layout: a tensor is a view — shape, strides, offset — of a shared buffer.
+//!
+//! [`Storage`] owns the elements, a version counter (bumped by every write, as PyTorch's
+//! `_version`) and a reader–writer lock that never deadlocks on re-entry:
+//!
+//! - readers never wait for a *waiting* writer when the same thread already reads this
+//!   storage, so an op that reads one tensor twice (`&w * &w`) cannot hang;
+//! - a thread that holds a read guard and asks to write the same storage (or the reverse)
+//!   gets a panic that says so, instead of waiting for itself forever;
+//! - a writer waiting on readers of other threads stops new readers from starting (so a
+//!   writer is not starved), and the lock is held only for the length of one kernel.
+//!
+//! [`Layout`] says which elements of a storage a tensor sees. Views (`t`, `narrow`,
+//! `reshape`, `expand`, ...) are new layouts over the same storage: no element is copied.
+
+use std::cell::{RefCell, UnsafeCell};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use ndarray::{ArrayViewD, ArrayViewMutD, Dimension, IxDyn, ShapeBuilder};
+
+use super::pool;
+use crate::Float;
+
+const WRITER: usize = 1 << (usize::BITS - 1);
+const WAITING: usize = 1 << (usize::BITS - 2);
+const READERS: usize = !(WRITER | WAITING);
+
+thread_local! {
+    /// The storages this thread holds a guard on (address, is a write guard).
+    static HELD: RefCell<Vec<(usize, bool)>> = const { RefCell::new(Vec::new()) };
+}
+
+fn held(addr: usize) -> Option<bool> {
+    HELD.with(|h| {
+        h.borrow()
+            .iter()
+            .rev()
+            .find(|(a, _)| *a == addr)
+            .map(|&(_, w)| w)
+    })
+}
+
+fn register(addr: usize, write: bool) {
+    HELD.with(|h| h.borrow_mut().push((addr, write)));
+}
+
+fn unregister(addr: usize, write: bool) {
+    // During thread teardown the list may be gone; nothing is left to track then.
+    let _ = HELD.try_with(|h| {
+        let mut h = h.borrow_mut();
+        if let Some(i) = h.iter().rposition(|&e| e == (addr, write)) {
+            h.swap_remove(i);
+        }
+    });
+}
+
+/// Spins briefly, then yields the core: lock holders are kernels that finish soon.
+fn backoff(spins: &mut u32) {
+    *spins += 1;
+    if *spins < 64 {
+        std::hint::spin_loop();
+    } else {
+        std::thread::yield_now();
+    }
+}
+
+/// A shared, fixed-size buffer of elements with a version counter and a re-entrant-safe lock.
+pub(crate) struct Storage<T: Float> {
+    buf: UnsafeCell<Vec<T>>,
+    state: AtomicUsize,
+    version: AtomicU64,
+}
+
+// SAFETY: the buffer is only reached through `ReadGuard` (shared) and `WriteGuard` (exclusive),
+// whose lock protocol below excludes a writer from every reader and every other writer.
+unsafe impl<T: Float> Sync for Storage<T> {}
+// SAFETY: `Storage` owns a `Vec<T>` with `T: Send`.
+unsafe impl<T: Float> Send for Storage<T> {}
+// A panic inside a kernel releases its guard on unwinding; the elements are plain numbers, so
+// a half-finished write leaves valid (if partly updated) values, as a poisoned lock would.
+impl<T: Float> std::panic::RefUnwindSafe for Storage<T> {}
+
+impl<T: Float> Storage<T> {
+    pub(crate) fn new(data: Vec<T>) -> Self {
+        Storage {
+            buf: UnsafeCell::new(data),
+            state: AtomicUsize::new(0),
+            version: AtomicU64::new(0),
+        }
+    }
+
+    fn addr(&self) -> usize {
+        self as *const Self as usize
+    }
+
+    /// The number of elements.
+    pub(crate) fn len(&self) -> usize {
+        // SAFETY: the length never changes after construction; no guard needed to read it.
+        unsafe { (*self.buf.get()).len() }
+    }
+
+    /// How many writes this storage has seen.
+    pub(crate) fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    /// Shared access. Waits while another thread writes.
+    ///
+    /// # Panics
+    /// If this thread holds a write guard on the same storage (it would wait for itself).
+    #[track_caller]
+    pub(crate) fn read(&self) -> ReadGuard<'_, T> {
+        let mut s = self.state.load(Ordering::Relaxed);
+        let mut spins = 0;
+        loop {
+            if s & (WRITER | WAITING) == 0 {
+                match self.state.compare_exchange_weak(
+                    s,
+                    s + 1,
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => break,
+                    Err(now) => {
+                        s = now;
+                        continue;
+                    }
+                }
+            }
+            match held(self.addr()) {
+                Some(true) => panic!(
+                    "tapegrad: a tensor is read while this thread holds its data_mut() guard; \
+                     drop the guard (or copy the value out) first"
+                ),
+                // This thread already reads it, so no writer can be inside: join the readers
+                // even if a writer waits (waiting for it would wait for ourselves).
+                Some(false) => {
+                    self.state.fetch_add(1, Ordering::Acquire);
+                    break;
+                }
+                None => {
+                    backoff(&mut spins);
+                    s = self.state.load(Ordering::Relaxed);
+                }
+            }
+        }
+        register(self.addr(), false);
+        ReadGuard { storage: self }
+    }
+
+    /// Exclusive access; bumps the version. Waits for readers and writers of other threads.
+    ///
+    /// # Panics
+    /// If this thread holds any guard on the same storage.
+    #[track_caller]
+    pub(crate) fn write(&self) -> WriteGuard<'_, T> {
+        if let Some(w) = held(self.addr()) {
+            let what = if w { "data_mut()" } else { "data()" };
+            panic!(
+                "tapegrad: a tensor is written while this thread holds its {what} guard; \
+                 drop the guard (or copy the value out) first"
+            );
+        }
+        let mut spins = 0;
+        loop {
+            let s = self.state.load(Ordering::Relaxed);
+            if s & !WAITING == 0 {
+                if self
+                    .state
+                    .compare_exchange_weak(s, WRITER, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    break;
+                }
+                continue;
+            }
+            if s & WAITING == 0 {
+                self.state.fetch_or(WAITING, Ordering::Relaxed);
+            }
+            backoff(&mut spins);
+        }
+        self.version.fetch_add(1, Ordering::AcqRel);
+        register(self.addr(), true);
+        WriteGuard { storage: self }
+    }
+}
+
+impl<T: Float> Drop for Storage<T> {
+    fn drop(&mut self) {
+        pool::give(std::mem::take(self.buf.get_mut()));
+    }
+}
+
+/// Shared access to a storage; see [`Storage::read`].
+pub(crate) struct ReadGuard<'a, T: Float> {
+    storage: &'a Storage<T>,
+}
+
+impl<'a, T: Float> ReadGuard<'a, T> {
+    /// The elements `layout` selects.
+    pub(crate) fn view(&self, layout: &Layout) -> ArrayViewD<'_, T> {
+        // SAFETY: `layout` was checked against this storage's length when it was made
+        // (`Layout::fits`), so every element it reaches is inside the buffer; the read guard
+        // keeps writers out for as long as the view (borrowing `self`) lives.
+        unsafe {
+            let base = (*self.storage.buf.get()).as_ptr();
+            ArrayViewD::from_shape_ptr(
+                layout.shape.clone().strides(layout.strides.clone()),
+                base.add(layout.offset),
+            )
+        }
+    }
+}
+
+impl<T: Float> Drop for ReadGuard<'_, T> {
+    fn drop(&mut self) {
+        unregister(self.storage.addr(), false);
+        let prev = self.storage.state.fetch_sub(1, Ordering::Release);
+        debug_assert!(prev & READERS > 0);
+    }
+}
+
+/// Exclusive access to a storage; see [`Storage::write`].
+pub(crate) struct WriteGuard<'a, T: Float> {
+    storage: &'a Storage<T>,
+}
+
+impl<T: Float> WriteGuard<'_, T> {
+    /// The elements `layout` selects, writable.
+    ///
+    /// # Panics
+    /// If two positions of the layout share an element (an expanded tensor).
+    #[track_caller]
+    pub(crate) fn view_mut(&mut self, layout: &Layout) -> ArrayViewMutD<'_, T> {
+        assert!(
+            !layout.overlaps(),
+            "tapegrad: unsupported operation: more than one element of the written-to tensor \
+             refers to a single memory location (shape {:?}, strides {:?}); call .contiguous() \
+             first",
+            layout.shape.slice(),
+            layout.strides.slice()
+        );
+        // SAFETY: as in `ReadGuard::view`, the layout is inside the buffer; it does not
+        // overlap itself (checked above); the write guard excludes every other access while
+        // the view (borrowing `self` mutably) lives.
+        unsafe {
+            let base = (*self.storage.buf.get()).as_mut_ptr();
+            ArrayViewMutD::from_shape_ptr(
+                layout.shape.clone().strides(layout.strides.clone()),
+                base.add(layout.offset),
+            )
+        }
+    }
+}
+
+impl<T: Float> Drop for WriteGuard<'_, T> {
+    fn drop(&mut self) {
+        unregister(self.storage.addr(), true);
+        self.storage.state.fetch_and(!WRITER, Ordering::Release);
+    }
+}
+
+/// Which elements of a storage a tensor sees: element `i` (a multi-index) is at
+/// `offset + Σ i[d]·strides[d]`. Strides are in elements and never negative.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Layout {
+    pub(crate) shape: IxDyn,
+    pub(crate) strides: IxDyn,
+    pub(crate) offset: usize,
+}
+
+/// Row-major strides of `shape`.
+pub(crate) fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
+    let mut strides = vec![0; shape.len()];
+    let mut acc = 1;
+    for d in (0..shape.len()).rev() {
+        strides[d] = acc;
+        acc *= shape[d].max(1);
+    }
+    strides
+}
+
+impl Layout {
+    /// Row-major layout of `shape` at offset 0.
+    pub(crate) fn contiguous(shape: &[usize]) -> Self {
+        Layout {
+            shape: IxDyn(shape),
+            strides: IxDyn(&contiguous_strides(shape)),
+            offset: 0,
+        }
+    }
+
+    pub(crate) fn new(shape: &[usize], strides: &[usize], offset: usize) -> Self {
+        Layout {
+            shape: IxDyn(shape),
+            strides: IxDyn(strides),
+            offset,
+        }
+    }
+
+    pub(crate) fn shape(&self) -> &[usize] {
+        self.shape.slice()
+    }
+
+    pub(crate) fn strides(&self) -> &[usize] {
+        self.strides.slice()
+    }
+
+    pub(crate) fn numel(&self) -> usize {
+        self.shape().iter().product()
+    }
+
+    /// Whether the elements are row-major and adjacent (sizes of 1 may have any stride).
+    pub(crate) fn is_contiguous(&self) -> bool {
+        let mut expected = 1;
+        for (&n, &s) in self.shape().iter().zip(self.strides()).rev() {
+            if n == 0 {
+                return true;
+            }
+            if n != 1 && s != expected {
+                return false;
+            }
+            expected *= n;
+        }
+        true
+    }
+
+    /// Whether every position reaches a storage of `len` elements.
+    pub(crate) fn fits(&self, len: usize) -> bool {
+        if self.shape().contains(&0) {
+            return self.offset <= len;
+        }
+        let last: Option<usize> = self
+            .shape()
+            .iter()
+            .zip(self.strides())
+            .try_fold(self.offset, |acc, (&n, &s)| {
+                acc.checked_add((n - 1).checked_mul(s)?)
+            });
+        matches!(last, Some(l) if l < len)
+    }
+
+    /// Whether two positions may reach the same element (a zero stride on a dim longer than
+    /// one, or strides too small for the sizes inside them).
+    pub(crate) fn overlaps(&self) -> bool {
+        let mut dims: Vec<(usize, usize)> = self
+            .shape()
+            .iter()
+            .copied()
+            .zip(self.strides().iter().copied())
+            .filter(|&(n, _)| n > 1)
+            .collect();
+        if self.shape().contains(&0) {
+            return false;
+        }
+        dims.sort_by_key(|&(_, s)| s);
+        let mut span = 1; // elements covered by the dims inside this one
+        for (n, s) in dims {
+            if s < span {
+                return true;
+            }
+            span += s * (n - 1);
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn layouts_know_contiguity_bounds_and_overlap() {
+        let c = Layout::contiguous(&[2, 3]);
+        assert!(c.is_contiguous() && c.fits(6) && !c.fits(5) && !c.overlaps());
+        let t = Layout::new(&[3, 2], &[1, 3], 0);
+        assert!(!t.is_contiguous() && t.fits(6) && !t.overlaps());
+        let expanded = Layout::new(&[4, 3], &[0, 1], 0);
+        assert!(expanded.overlaps() && expanded.fits(3));
+        let narrow = Layout::new(&[2, 2], &[3, 1], 1);
+        assert!(!narrow.is_contiguous() && narrow.fits(6) && !narrow.fits(5));
+        assert!(Layout::new(&[0, 5], &[5, 1], 7).fits(7));
+        assert!(!Layout::new(&[usize::MAX, 2], &[usize::MAX, 1], 0).fits(10));
+    }
+
+    #[test]
+    fn a_thread_may_read_twice_while_another_waits_to_write() {
+        let s = Arc::new(Storage::new(vec![1.0f32; 4]));
+        let first = s.read();
+        let writer = {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                let _w = s.write();
+            })
+        };
+        // Give the writer time to start waiting, then read again on this thread.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let second = s.read();
+        drop((first, second));
+        writer.join().unwrap();
+        assert_eq!(s.version(), 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "holds its data() guard")]
+    fn writing_while_this_thread_reads_panics_instead_of_hanging() {
+        let s = Storage::new(vec![1.0f64; 2]);
+        let _r = s.read();
+        let _w = s.write();
+    }
+
+    #[test]
+    #[should_panic(expected = "holds its data_mut() guard")]
+    fn reading_while_this_thread_writes_panics_instead_of_hanging() {
+        let s = Storage::new(vec![1.0f64; 2]);
+        let _w = s.write();
+        let _r = s.read();
+    }
+
+    #[test]
+    fn views_see_the_selected_elements() {
+        let s = Storage::new((0..6).map(|v| v as f64).collect());
+        let t = Layout::new(&[3, 2], &[1, 3], 0);
+        let r = s.read();
+        let v = r.view(&t);
+        assert_eq!(
+            v.iter().copied().collect::<Vec<_>>(),
+            [0., 3., 1., 4., 2., 5.]
+        );
+        drop(v);
+        drop(r);
+        let mut w = s.write();
+        w.view_mut(&Layout::new(&[2], &[3], 1)).fill(9.0);
+        drop(w);
+        let r = s.read();
+        let all = r.view(&Layout::contiguous(&[6]));
+        assert_eq!(
+            all.iter().copied().collect::<Vec<_>>(),
+            [0., 9., 2., 3., 9., 5.]
+        );
+    }
+}
