@@ -42,6 +42,9 @@ pub enum Error {
     },
     /// Backward was asked of a tensor that cannot give it (for example, no gradient recorded).
     Backward(String),
+    /// An argument is outside its valid range (a negative learning rate, a beta of 1, an
+    /// empty parameter list): PyTorch's `ValueError`.
+    Invalid(String),
     /// A tensor that a recorded op saved for its backward was modified in place afterwards,
     /// so its gradient can no longer be computed (PyTorch's "modified by an inplace
     /// operation").
@@ -75,6 +78,7 @@ impl fmt::Display for Error {
                  returned NaN or Inf in the gradient of its input {input}"
             ),
             Error::Backward(m) => write!(f, "tapegrad: backward: {m}"),
+            Error::Invalid(m) => write!(f, "tapegrad: {m}"),
             Error::Modified {
                 op,
                 location,

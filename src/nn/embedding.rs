@@ -52,14 +52,15 @@ impl<T: Float> Module<T> for Embedding<T> {
     #[track_caller]
     fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
         let n = self.weight.shape()[0];
-        let indices: Vec<usize> = x
-            .to_vec()
-            .iter()
-            .map(|&v| match v.to_usize() {
-                Some(i) if T::from_usize(i) == Some(v) && i < n => i,
+        let values = x.to_vec();
+        let mut indices = Vec::with_capacity(values.len());
+        // A loop, not a closure: a panic here must point at the caller's line.
+        for v in values {
+            match v.to_usize() {
+                Some(i) if T::from_usize(i) == Some(v) && i < n => indices.push(i),
                 _ => panic!("tapegrad: Embedding: {v} is not an index below {n}"),
-            })
-            .collect();
+            }
+        }
         self.lookup(&indices, x.shape())
     }
 

@@ -33,12 +33,37 @@ fn fill<T: Float>(t: &Tensor<T>, mut sample: impl FnMut() -> f64) {
         .mapv_inplace(|_| T::of_f64(sample()));
 }
 
+/// Checks a gain and the scale it gives (a uniform bound or a normal's σ), as PyTorch's
+/// `uniform_`/`normal_` refuse an inverted range or a negative σ.
+#[track_caller]
+fn check_scale(op: &str, gain: f64, scale: f64) {
+    if !(gain.is_finite() && gain >= 0.0 && scale.is_finite()) {
+        panic!(
+            "tapegrad: {op}: gain {gain} gives a scale of {scale}; the gain must be finite and \
+             not negative"
+        );
+    }
+}
+
+/// U(−bound, bound) samples, or zeros for a zero bound (an empty range for rand).
+fn fill_uniform<T: Float, R: Rng + ?Sized>(t: &Tensor<T>, bound: f64, rng: &mut R) {
+    if bound == 0.0 {
+        fill(t, || 0.0);
+    } else {
+        fill(t, || rng.random_range(-bound..bound));
+    }
+}
+
 /// U(−a, a) with `a = gain·√(6 / (fan_in + fan_out))`.
 #[track_caller]
 pub fn xavier_uniform<T: Float, R: Rng + ?Sized>(t: &Tensor<T>, gain: f64, rng: &mut R) {
+    if t.numel() == 0 {
+        return; // as PyTorch: initialising a zero-element tensor does nothing
+    }
     let (fan_in, fan_out) = fans(t);
     let a = gain * (6.0 / (fan_in + fan_out)).sqrt();
-    fill(t, || rng.random_range(-a..a));
+    check_scale("xavier_uniform", gain, a);
+    fill_uniform(t, a, rng);
 }
 
 /// N(0, σ²) with `σ = gain·√(2 / (fan_in + fan_out))`.
@@ -53,8 +78,12 @@ pub fn xavier_uniform<T: Float, R: Rng + ?Sized>(t: &Tensor<T>, gain: f64, rng: 
 /// ```
 #[track_caller]
 pub fn xavier_normal<T: Float, R: Rng + ?Sized>(t: &Tensor<T>, gain: f64, rng: &mut R) {
+    if t.numel() == 0 {
+        return;
+    }
     let (fan_in, fan_out) = fans(t);
     let std = gain * (2.0 / (fan_in + fan_out)).sqrt();
+    check_scale("xavier_normal", gain, std);
     fill(t, || std * standard_normal(rng));
 }
 
@@ -69,9 +98,12 @@ pub fn xavier_normal<T: Float, R: Rng + ?Sized>(t: &Tensor<T>, gain: f64, rng: &
 /// ```
 #[track_caller]
 pub fn kaiming_uniform<T: Float, R: Rng + ?Sized>(t: &Tensor<T>, rng: &mut R) {
+    if t.numel() == 0 {
+        return;
+    }
     let (fan_in, _) = fans(t);
     let b = 2f64.sqrt() * (3.0 / fan_in).sqrt();
-    fill(t, || rng.random_range(-b..b));
+    fill_uniform(t, b, rng);
 }
 
 /// N(0, σ²) with `σ = √2 / √fan_in` (fan_in mode, ReLU gain).
@@ -85,6 +117,9 @@ pub fn kaiming_uniform<T: Float, R: Rng + ?Sized>(t: &Tensor<T>, rng: &mut R) {
 /// ```
 #[track_caller]
 pub fn kaiming_normal<T: Float, R: Rng + ?Sized>(t: &Tensor<T>, rng: &mut R) {
+    if t.numel() == 0 {
+        return;
+    }
     let (fan_in, _) = fans(t);
     let std = 2f64.sqrt() / fan_in.sqrt();
     fill(t, || std * standard_normal(rng));

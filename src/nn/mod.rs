@@ -36,7 +36,9 @@ use crate::{Error, Float, Tensor};
 /// assert_eq!(y.shape(), &[4, 1]);
 /// ```
 pub trait Module<T: Float = f32>: Send + Sync {
-    /// The forward pass.
+    /// The forward pass. `#[track_caller]`, so a shape mistake inside a layer (even one
+    /// called through `Sequential`) is reported at the caller's line.
+    #[track_caller]
     fn forward(&self, x: &Tensor<T>) -> Tensor<T>;
 
     /// Every parameter with its state-dict name (`"weight"`, `"0.bias"`, ...), in order.

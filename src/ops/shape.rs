@@ -346,10 +346,11 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn permute(&self, dims: &[isize]) -> Tensor<T> {
         let shape = self.shape();
-        let axes: Vec<usize> = dims
-            .iter()
-            .map(|&d| normalize_dim("permute", d, shape))
-            .collect();
+        // A loop, not a closure: a bad dim must be reported at the caller's line.
+        let mut axes = Vec::with_capacity(dims.len());
+        for &d in dims {
+            axes.push(normalize_dim("permute", d, shape));
+        }
         let mut seen = vec![false; shape.len()];
         for &a in &axes {
             seen[a] = true;
@@ -418,22 +419,21 @@ impl<T: Float> Tensor<T> {
             return self.clone();
         }
         let from = self.shape();
-        let fail = || -> ! {
-            panic!("tapegrad: broadcast_to: shape {from:?} cannot be broadcast to {shape:?}")
-        };
-        if from.len() > shape.len() {
-            fail();
+        let lead = shape.len().wrapping_sub(from.len());
+        let fits = from.len() <= shape.len()
+            && from
+                .iter()
+                .zip(&shape[lead.min(shape.len())..])
+                .all(|(&m, &n)| m == n || m == 1);
+        if !fits {
+            panic!("tapegrad: broadcast_to: shape {from:?} cannot be broadcast to {shape:?}");
         }
-        let lead = shape.len() - from.len();
         let layout = self.layout();
         let mut strides = vec![0; shape.len()];
-        for (d, &n) in shape.iter().enumerate().skip(lead) {
-            let (m, s) = (from[d - lead], layout.strides()[d - lead]);
-            strides[d] = match m {
-                _ if m == n => s,
-                1 => 0,
-                _ => fail(),
-            };
+        for d in lead..shape.len() {
+            if from[d - lead] == shape[d] {
+                strides[d] = layout.strides()[d - lead];
+            }
         }
         self.view_op(Layout::new(shape, &strides, layout.offset), Expand)
     }
@@ -451,17 +451,16 @@ impl<T: Float> Tensor<T> {
     pub fn expand(&self, shape: &[isize]) -> Tensor<T> {
         let from = self.shape();
         let lead = shape.len().saturating_sub(from.len());
-        let sizes: Vec<usize> = shape
-            .iter()
-            .enumerate()
-            .map(|(d, &n)| match n {
+        let mut sizes = Vec::with_capacity(shape.len());
+        for (d, &n) in shape.iter().enumerate() {
+            sizes.push(match n {
                 -1 if d >= lead => from[d - lead],
                 n if n >= 0 => n as usize,
                 _ => panic!(
                     "tapegrad: expand: size {n} in {shape:?} is not valid for shape {from:?}"
                 ),
-            })
-            .collect();
+            });
+        }
         self.broadcast_to(&sizes)
     }
 

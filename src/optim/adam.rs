@@ -1,7 +1,7 @@
 use ndarray::{ArrayD, Zip};
 
-use super::{Optimizer, Params};
-use crate::{Float, Tensor};
+use super::{check, check_beta, check_nonnegative, check_params, or_panic, Optimizer, Params};
+use crate::{Error, Float, Tensor};
 
 /// The first and second moment estimates of one parameter.
 struct Moments<T: Float> {
@@ -83,24 +83,40 @@ macro_rules! adam_like {
 
         impl<T: Float> $name<T> {
             /// With PyTorch's defaults: betas (0.9, 0.999), eps 1e-8.
+            ///
+            /// # Panics
+            /// If `params` is empty or `lr` is negative or NaN (`try_new` returns the error).
+            #[track_caller]
             pub fn new(params: Vec<Tensor<T>>, lr: f64) -> Self {
-                $name(AdamCore::new(params, lr, $wd, $decoupled))
+                or_panic(Self::try_new(params, lr))
             }
 
-            /// The moment decay rates (default 0.9, 0.999).
+            /// Like `new`, but returns an error for an empty parameter list or a bad `lr`.
+            pub fn try_new(params: Vec<Tensor<T>>, lr: f64) -> Result<Self, Error> {
+                check_params(&params, lr)?;
+                Ok($name(AdamCore::new(params, lr, $wd, $decoupled)))
+            }
+
+            /// The moment decay rates (default 0.9, 0.999), each in [0, 1).
+            #[track_caller]
             pub fn betas(mut self, b1: f64, b2: f64) -> Self {
+                or_panic(check_beta(0, b1).and_then(|_| check_beta(1, b2)));
                 self.0.betas = (b1, b2);
                 self
             }
 
             /// Added to the denominator for stability (default 1e-8).
+            #[track_caller]
             pub fn eps(mut self, eps: f64) -> Self {
+                or_panic(check_nonnegative("epsilon", eps));
                 self.0.eps = eps;
                 self
             }
 
             /// Weight decay.
+            #[track_caller]
             pub fn weight_decay(mut self, w: f64) -> Self {
+                or_panic(check_nonnegative("weight_decay", w));
                 self.0.weight_decay = w;
                 self
             }
@@ -116,7 +132,9 @@ macro_rules! adam_like {
             fn lr(&self) -> f64 {
                 self.0.params.lr
             }
+            #[track_caller]
             fn set_lr(&mut self, lr: f64) {
+                or_panic(check(lr >= 0.0, || format!("Invalid learning rate: {lr}")));
                 self.0.params.lr = lr;
             }
         }

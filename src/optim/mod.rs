@@ -11,7 +11,45 @@ pub use rmsprop::RmsProp;
 pub use scheduler::{CosineAnnealingLr, ExponentialLr, LrScheduler, StepLr};
 pub use sgd::Sgd;
 
-use crate::{Float, Tensor};
+use crate::{Error, Float, Tensor};
+
+/// PyTorch's check of a constructor argument: `Err` with its message unless `ok`.
+pub(crate) fn check(ok: bool, message: impl FnOnce() -> String) -> Result<(), Error> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Invalid(message()))
+    }
+}
+
+/// A value that must be a number ≥ 0 (NaN fails), named as PyTorch names it.
+pub(crate) fn check_nonnegative(what: &str, v: f64) -> Result<(), Error> {
+    check(v >= 0.0, || format!("Invalid {what} value: {v}"))
+}
+
+/// A beta that must lie in [0, 1).
+pub(crate) fn check_beta(index: usize, b: f64) -> Result<(), Error> {
+    check((0.0..1.0).contains(&b), || {
+        format!("Invalid beta parameter at index {index}: {b}")
+    })
+}
+
+/// What every optimizer checks first: some parameters, and a learning rate ≥ 0.
+pub(crate) fn check_params<T: Float>(params: &[Tensor<T>], lr: f64) -> Result<(), Error> {
+    check(!params.is_empty(), || {
+        "optimizer got an empty parameter list".into()
+    })?;
+    check(lr >= 0.0, || format!("Invalid learning rate: {lr}"))
+}
+
+/// Panics with the error's message, at the caller's line.
+#[track_caller]
+pub(crate) fn or_panic<R>(r: Result<R, Error>) -> R {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("{e}"),
+    }
+}
 
 /// What every optimizer does; object-safe, so `Box<dyn Optimizer>` works.
 ///
@@ -33,6 +71,10 @@ pub trait Optimizer {
     /// The current learning rate.
     fn lr(&self) -> f64;
     /// Sets the learning rate (schedulers call this).
+    ///
+    /// # Panics
+    /// If `lr` is negative or NaN.
+    #[track_caller]
     fn set_lr(&mut self, lr: f64);
 }
 
@@ -54,7 +96,11 @@ macro_rules! group_methods {
             self.params.lr
         }
 
+        #[track_caller]
         fn set_lr(&mut self, lr: f64) {
+            $crate::optim::or_panic($crate::optim::check(lr >= 0.0, || {
+                format!("Invalid learning rate: {lr}")
+            }));
             self.params.lr = lr;
         }
     };

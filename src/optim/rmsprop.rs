@@ -1,7 +1,7 @@
 use ndarray::{ArrayD, Zip};
 
-use super::{group_methods, Optimizer, Params};
-use crate::{Float, Tensor};
+use super::{check_nonnegative, check_params, group_methods, or_panic, Optimizer, Params};
+use crate::{Error, Float, Tensor};
 
 /// RMSprop, as `torch.optim.RMSprop` (alpha 0.99, eps 1e-8, not centered), with optional
 /// momentum and weight decay.
@@ -26,9 +26,26 @@ pub struct RmsProp<T: Float = f32> {
 
 impl<T: Float> RmsProp<T> {
     /// With PyTorch's defaults.
+    ///
+    /// # Panics
+    /// If `params` is empty or `lr` is negative or NaN ([`RmsProp::try_new`] returns the
+    /// error).
+    #[track_caller]
     pub fn new(params: Vec<Tensor<T>>, lr: f64) -> Self {
+        or_panic(Self::try_new(params, lr))
+    }
+
+    /// Like [`RmsProp::new`], but returns an error for an empty parameter list or a bad `lr`.
+    ///
+    /// ```
+    /// use tapegrad::prelude::*;
+    /// let w = Tensor::<f32>::zeros(&[1]).requires_grad();
+    /// assert!(optim::RmsProp::try_new(vec![w], -1.0).is_err());
+    /// ```
+    pub fn try_new(params: Vec<Tensor<T>>, lr: f64) -> Result<Self, Error> {
+        check_params(&params, lr)?;
         let n = params.len();
-        RmsProp {
+        Ok(RmsProp {
             params: Params::new(params, lr),
             alpha: 0.99,
             eps: 1e-8,
@@ -36,29 +53,37 @@ impl<T: Float> RmsProp<T> {
             momentum: 0.0,
             square_avg: vec![None; n],
             buffers: vec![None; n],
-        }
+        })
     }
 
     /// Smoothing constant of the squared-gradient average (default 0.99).
+    #[track_caller]
     pub fn alpha(mut self, a: f64) -> Self {
+        or_panic(check_nonnegative("alpha", a));
         self.alpha = a;
         self
     }
 
     /// Added to the denominator (default 1e-8).
+    #[track_caller]
     pub fn eps(mut self, e: f64) -> Self {
+        or_panic(check_nonnegative("epsilon", e));
         self.eps = e;
         self
     }
 
     /// L2 penalty added to the gradient (default 0).
+    #[track_caller]
     pub fn weight_decay(mut self, w: f64) -> Self {
+        or_panic(check_nonnegative("weight_decay", w));
         self.weight_decay = w;
         self
     }
 
     /// Momentum factor (default 0).
+    #[track_caller]
     pub fn momentum(mut self, m: f64) -> Self {
+        or_panic(check_nonnegative("momentum", m));
         self.momentum = m;
         self
     }

@@ -16,7 +16,8 @@ pub trait LrScheduler {
 /// ```
 /// use tapegrad::prelude::*;
 /// use tapegrad::optim::LrScheduler;
-/// let mut opt = optim::Sgd::<f32>::new(vec![], 1.0);
+/// let w = Tensor::<f32>::zeros(&[1]).requires_grad();
+/// let mut opt = optim::Sgd::new(vec![w], 1.0);
 /// let mut sched = optim::StepLr::new(&opt, 2, 0.1);
 /// for _ in 0..4 { sched.step(&mut opt); }
 /// assert!((opt.lr() - 0.01).abs() < 1e-12);
@@ -55,7 +56,8 @@ impl LrScheduler for StepLr {
 /// ```
 /// use tapegrad::prelude::*;
 /// use tapegrad::optim::LrScheduler;
-/// let mut opt = optim::Sgd::<f32>::new(vec![], 1.0);
+/// let w = Tensor::<f32>::zeros(&[1]).requires_grad();
+/// let mut opt = optim::Sgd::new(vec![w], 1.0);
 /// let mut sched = optim::ExponentialLr::new(&opt, 0.5);
 /// sched.step(&mut opt);
 /// sched.step(&mut opt);
@@ -93,7 +95,8 @@ impl LrScheduler for ExponentialLr {
 /// ```
 /// use tapegrad::prelude::*;
 /// use tapegrad::optim::LrScheduler;
-/// let mut opt = optim::Sgd::<f32>::new(vec![], 1.0);
+/// let w = Tensor::<f32>::zeros(&[1]).requires_grad();
+/// let mut opt = optim::Sgd::new(vec![w], 1.0);
 /// let mut sched = optim::CosineAnnealingLr::new(&opt, 10, 0.0);
 /// for _ in 0..5 { sched.step(&mut opt); }
 /// assert!((opt.lr() - 0.5).abs() < 1e-12);

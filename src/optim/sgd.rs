@@ -1,7 +1,7 @@
 use ndarray::{ArrayD, Zip};
 
-use super::{group_methods, Optimizer, Params};
-use crate::{Float, Tensor};
+use super::{check, check_nonnegative, check_params, group_methods, or_panic, Optimizer, Params};
+use crate::{Error, Float, Tensor};
 
 /// Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay,
 /// exactly as `torch.optim.SGD` (dampening 0).
@@ -27,31 +27,56 @@ pub struct Sgd<T: Float = f32> {
 
 impl<T: Float> Sgd<T> {
     /// Plain SGD with learning rate `lr`.
+    ///
+    /// # Panics
+    /// If `params` is empty or `lr` is negative or NaN ([`Sgd::try_new`] returns the error).
+    #[track_caller]
     pub fn new(params: Vec<Tensor<T>>, lr: f64) -> Self {
+        or_panic(Self::try_new(params, lr))
+    }
+
+    /// Like [`Sgd::new`], but returns an error for an empty parameter list or a bad `lr`.
+    ///
+    /// ```
+    /// use tapegrad::prelude::*;
+    /// assert!(optim::Sgd::<f32>::try_new(vec![], 0.1).is_err());
+    /// let w = Tensor::<f32>::zeros(&[1]).requires_grad();
+    /// assert!(optim::Sgd::try_new(vec![w], f64::NAN).is_err());
+    /// ```
+    pub fn try_new(params: Vec<Tensor<T>>, lr: f64) -> Result<Self, Error> {
+        check_params(&params, lr)?;
         let n = params.len();
-        Sgd {
+        Ok(Sgd {
             params: Params::new(params, lr),
             momentum: 0.0,
             nesterov: false,
             weight_decay: 0.0,
             buffers: vec![None; n],
-        }
+        })
     }
 
     /// Momentum factor (default 0).
+    #[track_caller]
     pub fn momentum(mut self, m: f64) -> Self {
+        or_panic(check_nonnegative("momentum", m));
         self.momentum = m;
         self
     }
 
-    /// Nesterov momentum (default off; needs momentum > 0).
+    /// Nesterov momentum (default off; needs momentum > 0, set before).
+    #[track_caller]
     pub fn nesterov(mut self, on: bool) -> Self {
+        or_panic(check(!on || self.momentum > 0.0, || {
+            "Nesterov momentum requires a momentum and zero dampening".into()
+        }));
         self.nesterov = on;
         self
     }
 
     /// L2 penalty added to the gradient (default 0).
+    #[track_caller]
     pub fn weight_decay(mut self, w: f64) -> Self {
+        or_panic(check_nonnegative("weight_decay", w));
         self.weight_decay = w;
         self
     }

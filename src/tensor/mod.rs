@@ -140,7 +140,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn zeros(shape: &[usize]) -> Self {
-        Tensor::full(shape, T::zero())
+        Tensor::filled("zeros", shape, T::zero())
     }
 
     /// A tensor of ones.
@@ -151,7 +151,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn ones(shape: &[usize]) -> Self {
-        Tensor::full(shape, T::one())
+        Tensor::filled("ones", shape, T::one())
     }
 
     /// A tensor with every element `v`.
@@ -162,7 +162,13 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn full(shape: &[usize], v: T) -> Self {
-        let n = numel_or_panic::<T>("full", shape);
+        Tensor::filled("full", shape, v)
+    }
+
+    /// `full`, with the user's op name in the error message.
+    #[track_caller]
+    fn filled(op: &str, shape: &[usize], v: T) -> Self {
+        let n = numel_or_panic::<T>(op, shape);
         let mut data = pool::take(n);
         data.resize(n, v);
         Tensor::from_vec(data, shape)

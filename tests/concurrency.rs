@@ -1,0 +1,115 @@
+//! No lock hazards: threads that read one tensor twice in an op while another thread writes it
+//! never deadlock, and a guard held across a call into tapegrad panics with a message instead
+//! of hanging. Each test is bounded by a timeout, not by luck.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use tapegrad::prelude::*;
+use tapegrad::rand::{rngs::StdRng, SeedableRng};
+use tapegrad::Error;
+
+/// Runs `f` on a thread and fails the test if it does not finish within `limit`.
+fn within<R: Send + 'static>(limit: Duration, f: impl FnOnce() -> R + Send + 'static) -> R {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(limit)
+        .expect("deadlock: the threads did not finish in time")
+}
+
+#[test]
+fn eight_trainers_and_a_writer_on_one_model_never_hang() {
+    const WRITES: usize = 100_000;
+    let (steps, refused) = within(Duration::from_secs(240), || {
+        let mut rng = StdRng::seed_from_u64(0);
+        let w = Tensor::<f32>::randn(&[8, 8], &mut rng).requires_grad();
+        let x = Tensor::<f32>::randn(&[4, 8], &mut rng);
+        let delta = Tensor::<f32>::full(&[8, 8], 1e-7);
+        let done = AtomicBool::new(false);
+        let (steps, refused) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    while !done.load(Ordering::Relaxed) {
+                        // An L2 term and w·wᵀ read w twice in one op.
+                        let loss = x.matmul(&w).square().mean()
+                            + (&w * &w).sum() * 1e-3
+                            + w.matmul_t(&w).mean();
+                        match loss.try_backward() {
+                            Ok(()) => steps.fetch_add(1, Ordering::Relaxed),
+                            // The writer changed w between forward and backward: the
+                            // version check refuses, as PyTorch would.
+                            Err(Error::Modified { .. }) => refused.fetch_add(1, Ordering::Relaxed),
+                            Err(e) => panic!("{e}"),
+                        };
+                        w.zero_grad();
+                    }
+                });
+            }
+            s.spawn(|| {
+                for _ in 0..WRITES {
+                    no_grad(|| w.sub_(&delta).version());
+                }
+                done.store(true, Ordering::Relaxed);
+            });
+        });
+        assert_eq!(w.version(), WRITES as u64);
+        (steps.into_inner(), refused.into_inner())
+    });
+    assert!(
+        steps + refused >= 8,
+        "the trainers ran ({steps} steps, {refused} refused)"
+    );
+}
+
+#[test]
+fn an_op_reading_one_tensor_twice_while_a_writer_waits_does_not_hang() {
+    within(Duration::from_secs(60), || {
+        let w = Tensor::<f64>::ones(&[64, 64]);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for _ in 0..2_000 {
+                    w.add_scalar_(0.0);
+                }
+            });
+            for _ in 0..2_000 {
+                let _ = (&w * &w).sum();
+                let _ = w.matmul_t(&w);
+                let _ = Tensor::cat(&[&w, &w, &w], 0);
+                let _ = w.maximum(&w);
+            }
+        });
+    });
+}
+
+#[test]
+#[should_panic(expected = "a tensor is written while this thread holds its data() guard")]
+fn writing_a_tensor_while_holding_its_read_guard_panics() {
+    let w = Tensor::<f32>::ones(&[2]);
+    let guard = w.data();
+    w.sub_(&Tensor::scalar(1.0));
+    drop(guard);
+}
+
+#[test]
+#[should_panic(expected = "a tensor is read while this thread holds its data_mut() guard")]
+fn reading_a_tensor_while_holding_its_write_guard_panics() {
+    // v1 hung here: `*w.data_mut() -= &*w.data()`.
+    let w = Tensor::<f32>::ones(&[2]);
+    let mut guard = w.data_mut();
+    let copy = w.to_vec();
+    guard.view_mut().fill(copy[0]);
+}
+
+#[test]
+#[should_panic(expected = "holds its data() guard")]
+fn an_optimizer_step_while_holding_a_guard_panics_instead_of_hanging() {
+    let w = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad();
+    let mut opt = optim::Sgd::new(vec![w.clone()], 0.1);
+    w.square().sum().backward();
+    let _guard = w.data();
+    opt.step();
+}

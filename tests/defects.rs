@@ -1,0 +1,196 @@
+//! Regression tests for the defects found by trying bad inputs as a user would (core v2,
+//! item 6): each one used to panic inside the crate, abort, hang or silently go wrong.
+
+use tapegrad::prelude::*;
+use tapegrad::rand::{rngs::StdRng, SeedableRng};
+use tapegrad::Error;
+
+fn rng() -> StdRng {
+    StdRng::seed_from_u64(0)
+}
+
+#[test]
+fn backward_over_empty_batches_gives_zero_gradients() {
+    // Linear on a [0, 4] batch: PyTorch gives zero gradients.
+    let layer = nn::Linear::<f64>::new(4, 3, &mut rng());
+    let y = layer.forward(&Tensor::zeros(&[0, 4]));
+    assert_eq!(y.shape(), &[0, 3]);
+    y.sum().backward();
+    for p in layer.parameters() {
+        let g = p.grad().unwrap();
+        assert_eq!(g.shape(), p.shape());
+        assert!(g.to_vec().iter().all(|&v| v == 0.0));
+    }
+    // [0, 3] + [3]
+    let b = Tensor::<f64>::ones(&[3]).requires_grad();
+    (Tensor::zeros(&[0, 3]) + &b).sum().backward();
+    assert_eq!(b.grad().unwrap().to_vec(), [0.0; 3]);
+    // Batched matmul with an empty batch.
+    let w = Tensor::<f64>::ones(&[3, 2]).requires_grad();
+    Tensor::zeros(&[0, 4, 3]).matmul(&w).sum().backward();
+    assert_eq!(w.grad().unwrap().to_vec(), [0.0; 6]);
+}
+
+#[test]
+fn try_forms_return_errors_instead_of_panicking() {
+    // An element count that overflows.
+    let err = Tensor::<f32>::try_from_vec(vec![], &[usize::MAX, 2]).unwrap_err();
+    assert!(err.to_string().contains("too many elements"), "{err}");
+    // Non-scalar output for try_backward; wrong upstream shape for try_backward_with.
+    let x = Tensor::<f32>::ones(&[2]).requires_grad();
+    let y = x.exp();
+    assert!(matches!(y.try_backward(), Err(Error::Shape { .. })));
+    assert!(matches!(
+        y.try_backward_with(&Tensor::ones(&[3])),
+        Err(Error::Shape { .. })
+    ));
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: broadcast_to: shape [1, 1] cannot be broadcast to [3]")]
+fn broadcast_to_checks_one_element_tensors_too() {
+    Tensor::<f32>::ones(&[1, 1]).broadcast_to(&[3]);
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: narrow: range 1..1+18446744073709551615 is out of bounds")]
+fn narrow_does_not_overflow() {
+    Tensor::<f32>::ones(&[4]).narrow(0, 1, usize::MAX);
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: arange: 0..100000000000000000000 in steps of 1 holds")]
+fn arange_of_an_absurd_range_is_an_error_not_an_empty_tensor() {
+    Tensor::<f64>::arange(0.0, 1e20, 1.0);
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: zeros: shape [4611686018427387904, 4] has too many elements")]
+fn an_overflowing_shape_gets_tapegrads_message() {
+    Tensor::<f32>::zeros(&[1 << 62, 4]);
+}
+
+#[test]
+#[should_panic(
+    expected = "tapegrad: full: shape [1099511627776, 1073741824] has too many elements"
+)]
+fn an_absurd_size_panics_before_allocating() {
+    // 2^70 bytes of f32: checked against isize::MAX, never handed to the allocator.
+    Tensor::<f32>::full(&[1 << 40, 1 << 30], 1.0);
+}
+
+/// The line of the caller in a panic message, for the `*_reports_the_callers_line` tests.
+fn panic_location(f: impl FnOnce()) -> String {
+    let hook = std::panic::take_hook();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = tx.send(info.location().map(|l| l.to_string()).unwrap_or_default());
+    }));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(hook);
+    assert!(result.is_err(), "expected a panic");
+    rx.recv().unwrap()
+}
+
+#[test]
+fn shape_mistakes_inside_layers_are_reported_at_the_callers_line() {
+    let model = nn::Sequential::<f32>::new().add(nn::Linear::new(4, 2, &mut rng()));
+    let line = line!() + 1;
+    let at = panic_location(|| drop(model.forward(&Tensor::zeros(&[3, 5]))));
+    assert!(at.starts_with(&format!("tests/defects.rs:{line}")), "{at}");
+
+    let emb = nn::Embedding::<f32>::new(3, 2, &mut rng());
+    let line = line!() + 1;
+    let at = panic_location(|| drop(emb.forward(&Tensor::from_vec(vec![7.0], &[1]))));
+    assert!(at.starts_with(&format!("tests/defects.rs:{line}")), "{at}");
+
+    let line = line!() + 1;
+    let at = panic_location(|| drop(Tensor::<f32>::zeros(&[2, 3]).permute(&[0, 5])));
+    assert!(at.starts_with(&format!("tests/defects.rs:{line}")), "{at}");
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: xavier_uniform: gain -1 gives a scale of")]
+fn init_with_a_negative_gain_panics_with_the_reason() {
+    nn::init::xavier_uniform(&Tensor::<f32>::zeros(&[3, 3]), -1.0, &mut rng());
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: xavier_normal: gain NaN")]
+fn init_with_a_nan_gain_panics_with_the_reason() {
+    nn::init::xavier_normal(&Tensor::<f32>::zeros(&[3, 3]), f64::NAN, &mut rng());
+}
+
+#[test]
+fn init_of_empty_tensors_does_nothing_and_zero_gain_gives_zeros() {
+    nn::init::kaiming_uniform(&Tensor::<f32>::zeros(&[0, 3]), &mut rng());
+    let w = Tensor::<f32>::ones(&[2, 2]);
+    nn::init::xavier_uniform(&w, 0.0, &mut rng());
+    assert_eq!(w.to_vec(), [0.0; 4]);
+}
+
+#[test]
+fn optimizers_validate_their_arguments_as_pytorch() {
+    let w = || vec![Tensor::<f32>::zeros(&[2]).requires_grad()];
+    let message = |r: Result<Box<dyn Optimizer>, Error>| r.err().unwrap().to_string();
+    let boxed = |o: Result<optim::Adam<f32>, Error>| o.map(|o| Box::new(o) as Box<dyn Optimizer>);
+    assert!(
+        message(boxed(optim::Adam::try_new(w(), f64::NAN))).contains("Invalid learning rate: NaN")
+    );
+    assert!(message(boxed(optim::Adam::try_new(w(), -0.1))).contains("Invalid learning rate: -0.1"));
+    assert!(message(boxed(optim::Adam::try_new(vec![], 0.1)))
+        .contains("optimizer got an empty parameter list"));
+    assert!(optim::Sgd::try_new(w(), 0.1).is_ok());
+    assert!(optim::AdamW::try_new(w(), 1e-3).is_ok());
+    assert!(optim::RmsProp::<f32>::try_new(vec![], 1e-3).is_err());
+    let caught = |f: Box<dyn FnOnce() + std::panic::UnwindSafe>| {
+        let e = std::panic::catch_unwind(f).unwrap_err();
+        e.downcast_ref::<String>().cloned().unwrap_or_default()
+    };
+    let betas = caught(Box::new(move || {
+        drop(optim::Adam::new(w(), 0.1).betas(1.0, 0.999))
+    }));
+    assert!(
+        betas.contains("Invalid beta parameter at index 0: 1"),
+        "{betas}"
+    );
+    let eps = caught(Box::new(move || drop(optim::Adam::new(w(), 0.1).eps(-1.0))));
+    assert!(eps.contains("Invalid epsilon value: -1"), "{eps}");
+    let mom = caught(Box::new(move || {
+        drop(optim::Sgd::new(w(), 0.1).momentum(-0.5))
+    }));
+    assert!(mom.contains("Invalid momentum value: -0.5"), "{mom}");
+    let nesterov = caught(Box::new(move || {
+        drop(optim::Sgd::new(w(), 0.1).nesterov(true))
+    }));
+    assert!(
+        nesterov.contains("Nesterov momentum requires a momentum"),
+        "{nesterov}"
+    );
+    let wd = caught(Box::new(move || {
+        drop(optim::RmsProp::new(w(), 0.1).weight_decay(f64::NAN))
+    }));
+    assert!(wd.contains("Invalid weight_decay value: NaN"), "{wd}");
+    let lr = caught(Box::new(move || optim::Sgd::new(w(), 0.1).set_lr(f64::NAN)));
+    assert!(lr.contains("Invalid learning rate: NaN"), "{lr}");
+}
+
+#[test]
+fn the_buffer_pool_is_bounded_and_can_be_emptied() {
+    tapegrad::empty_cache();
+    // 100 MiB of large tensors dropped: the pool keeps at most its bound per type.
+    for _ in 0..25 {
+        drop(Tensor::<f32>::zeros(&[1 << 20]));
+        drop(Tensor::<f64>::zeros(&[1 << 19]));
+        let many: Vec<_> = (0..10).map(|_| Tensor::<f32>::zeros(&[1 << 20])).collect();
+        drop(many);
+    }
+    assert!(
+        tapegrad::cached_bytes() <= 2 * (64 << 20),
+        "{}",
+        tapegrad::cached_bytes()
+    );
+    assert!(tapegrad::cached_bytes() > 0);
+    tapegrad::empty_cache();
+    assert_eq!(tapegrad::cached_bytes(), 0);
+}

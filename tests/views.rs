@@ -1,0 +1,163 @@
+//! Views: every view op shares its input's storage (no element copied), writes through a view
+//! are seen by the base, and gradients through chains of views land in the right elements
+//! (finite differences and exact values).
+
+use tapegrad::{gradcheck, no_grad, Tensor};
+
+fn t(shape: &[usize]) -> Tensor<f64> {
+    let n = shape.iter().product::<usize>();
+    Tensor::from_vec((0..n).map(|v| v as f64).collect(), shape)
+}
+
+#[test]
+fn every_view_op_shares_storage() {
+    let x = t(&[2, 3, 4]);
+    let views: Vec<(&str, Tensor<f64>)> = vec![
+        ("reshape", x.reshape(&[6, 4])),
+        ("view", x.view(&[-1])),
+        ("flatten", x.flatten(0, 1)),
+        ("transpose", x.transpose(0, 2)),
+        ("permute", x.permute(&[1, 2, 0])),
+        ("t", x.select(0, 0).t()),
+        ("narrow", x.narrow(1, 1, 2)),
+        ("slice", x.slice(2, 0, 4, 2)),
+        ("select", x.select(1, -1)),
+        ("squeeze", x.narrow(0, 0, 1).squeeze(0)),
+        ("unsqueeze", x.unsqueeze(1)),
+        ("expand", x.unsqueeze(0).expand(&[5, -1, -1, -1])),
+        ("broadcast_to", x.broadcast_to(&[3, 2, 3, 4])),
+        ("detach", x.detach()),
+        ("unbind", x.unbind(1).remove(2)),
+        ("chunk", x.chunk(2, 2).remove(1)),
+        ("split", x.split(1, 0).remove(1)),
+        ("contiguous", x.contiguous()),
+    ];
+    for (name, v) in &views {
+        assert!(v.shares_storage(&x), "{name} copied its input");
+    }
+    assert!(!x.exp().shares_storage(&x));
+}
+
+#[test]
+fn views_see_the_right_elements() {
+    let x = t(&[2, 3]);
+    assert_eq!(x.t().to_vec(), [0., 3., 1., 4., 2., 5.]);
+    assert_eq!(x.t().stride(), vec![1, 3]);
+    assert_eq!(x.narrow(1, 1, 2).to_vec(), [1., 2., 4., 5.]);
+    assert_eq!(x.narrow(1, 1, 2).storage_offset(), 1);
+    assert_eq!(x.select(1, 2).to_vec(), [2., 5.]);
+    assert_eq!(x.slice(1, 0, 3, 2).to_vec(), [0., 2., 3., 5.]);
+    assert_eq!(
+        x.unsqueeze(1).expand(&[2, 2, 3]).to_vec()[..6],
+        [0., 1., 2., 0., 1., 2.]
+    );
+    // A view of a view, then back to a row-major copy.
+    let v = x.t().narrow(0, 1, 2);
+    assert_eq!(v.to_vec(), [1., 4., 2., 5.]);
+    assert!(!v.is_contiguous());
+    let c = v.contiguous();
+    assert!(c.is_contiguous() && !c.shares_storage(&x));
+    assert_eq!(c.to_vec(), v.to_vec());
+}
+
+#[test]
+fn reshape_copies_only_when_no_view_exists() {
+    let x = t(&[2, 3]);
+    // A transpose cannot be flattened without moving elements: reshape copies...
+    let r = x.t().reshape(&[6]);
+    assert!(!r.shares_storage(&x));
+    assert_eq!(r.to_vec(), [0., 3., 1., 4., 2., 5.]);
+    // ...but splitting a dim of a transpose is still a view.
+    let s = x.t().reshape(&[3, 2, 1]);
+    assert!(s.shares_storage(&x));
+    assert_eq!(s.to_vec(), [0., 3., 1., 4., 2., 5.]);
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: view: shape [6] is not compatible with the strides [1, 3]")]
+fn view_refuses_what_needs_a_copy() {
+    t(&[2, 3]).t().view(&[6]);
+}
+
+#[test]
+fn writes_through_a_view_are_seen_by_the_base() {
+    let x = Tensor::<f32>::zeros(&[3, 4]);
+    x.narrow(1, 1, 2).fill_(5.0);
+    x.select(0, 2).add_scalar_(1.0);
+    x.t().select(0, 0).mul_scalar_(10.0); // column 0
+    assert_eq!(
+        x.to_vec(),
+        [0., 5., 5., 0., 0., 5., 5., 0., 10., 6., 6., 1.]
+    );
+    // And writes to the base are seen by an existing view.
+    let col = x.select(1, 3);
+    x.zero_();
+    assert_eq!(col.to_vec(), [0., 0., 0.]);
+}
+
+#[test]
+fn gradients_through_view_chains_land_in_the_right_elements() {
+    let x = t(&[2, 3]).requires_grad();
+    // y = sum of x[:, 1:3].T * w, with a broadcast and a reshape on the way.
+    let w = Tensor::from_vec(vec![1.0, 10.0], &[1, 2]);
+    let y = (x.narrow(1, 1, 2).t().reshape(&[2, 2]) * w.expand(&[2, -1])).sum();
+    y.backward();
+    // element [i, j] of x.narrow(1,1,2).t() is x[j, 1 + i], weighted by w[j].
+    assert_eq!(x.grad().unwrap().to_vec(), [0., 1., 1., 0., 10., 10.]);
+}
+
+#[test]
+fn view_chains_pass_gradcheck_and_gradgradcheck() {
+    let x = Tensor::from_vec(
+        (0..24).map(|v| (v as f64) * 0.1 - 1.0).collect(),
+        &[2, 3, 4],
+    );
+    let chain = |v: &[Tensor<f64>]| {
+        let a = v[0].permute(&[2, 0, 1]).narrow(0, 1, 3).slice(2, 0, 3, 2);
+        let b = a
+            .select(1, 1)
+            .unsqueeze(0)
+            .expand(&[2, -1, -1])
+            .reshape(&[4, 3]);
+        (b.square() * &v[0].t_last()).sum_dim(0, false)
+    };
+    gradcheck(chain, std::slice::from_ref(&x), 1e-6, 1e-7, 1e-6).unwrap();
+    // Second order: the gradient, recorded, checked again.
+    let grad_of_chain = |v: &[Tensor<f64>]| {
+        let y = chain(v).sum();
+        tapegrad::grad(&y, &[&v[0]], true).remove(0).square().sum()
+    };
+    gradcheck(grad_of_chain, &[x], 1e-6, 1e-6, 1e-5).unwrap();
+}
+
+/// A [4, 3] view of x's first rows, to give the chain above a second, differentiable factor.
+trait LastRows {
+    fn t_last(&self) -> Tensor<f64>;
+}
+
+impl LastRows for Tensor<f64> {
+    fn t_last(&self) -> Tensor<f64> {
+        self.select(0, 0).t().narrow(1, 0, 3)
+    }
+}
+
+#[test]
+fn backward_through_unbind_chunk_split_is_exact() {
+    let x = t(&[3, 2]).requires_grad();
+    let parts = x.unbind(0);
+    let chunks = x.chunk(2, 1);
+    let y = (&parts[0] * 1.0).sum() + (&parts[2] * 3.0).sum() + (&chunks[1] * 100.0).sum();
+    y.backward();
+    assert_eq!(x.grad().unwrap().to_vec(), [1., 101., 0., 100., 3., 103.]);
+}
+
+#[test]
+fn detach_shares_storage_but_cuts_the_graph() {
+    let x = t(&[3]).requires_grad();
+    let d = x.detach();
+    assert!(d.shares_storage(&x) && !d.is_requires_grad());
+    no_grad(|| {
+        d.add_scalar_(1.0);
+    });
+    assert_eq!(x.to_vec(), [1., 2., 3.]);
+}
