@@ -40,7 +40,11 @@ fn every_write_bumps_the_version() {
     ];
     for (v, write) in (x.version()..).zip(writes) {
         write(&view);
-        assert_eq!(x.version(), v + 1, "a write through a view bumps the base's version");
+        assert_eq!(
+            x.version(),
+            v + 1,
+            "a write through a view bumps the base's version"
+        );
     }
     assert_eq!(x.to_vec(), [0.0, 9.0, 9.0, 0.0]);
 }

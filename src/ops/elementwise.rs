@@ -5,10 +5,11 @@
 //! [`Function`] impl right below is its backward. Each backward reduces its gradients to the
 //! inputs' shapes with [`Tensor::sum_to`], the one place where broadcasting is undone.
 
-use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
+use ndarray::{ArrayViewD, IxDyn, Zip};
 
 use super::broadcast_shape;
 use crate::autograd::{Context, Function, Grads};
+use crate::tensor::Values;
 use crate::{Float, Tensor};
 
 /// The forward of a binary elementwise op, one pair of elements at a time.
@@ -188,14 +189,14 @@ pub(crate) fn zip_broadcast<T: Float>(
     a: &ArrayViewD<'_, T>,
     b: &ArrayViewD<'_, T>,
     f: impl Fn(T, T) -> T,
-) -> ArrayD<T> {
+) -> Values<T> {
     if a.shape() == b.shape() {
         if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
             let mut v = crate::tensor::pool::take(x.len());
             v.extend(x.iter().zip(y).map(|(&x, &y)| f(x, y)));
-            return ArrayD::from_shape_vec(a.raw_dim(), v).expect("same shape");
+            return Values::new(v, a.raw_dim());
         }
-        return Zip::from(a).and(b).map_collect(|&x, &y| f(x, y));
+        return Zip::from(a).and(b).map_collect(|&x, &y| f(x, y)).into();
     }
     if b.len() == 1 && b.ndim() <= a.ndim() {
         let y = *b.iter().next().unwrap();
@@ -212,7 +213,7 @@ pub(crate) fn zip_broadcast<T: Float>(
             for row in x.chunks_exact(y.len()) {
                 out.extend(row.iter().zip(y).map(|(&x, &y)| f(x, y)));
             }
-            return ArrayD::from_shape_vec(a.raw_dim(), out).expect("same shape as a");
+            return Values::new(out, a.raw_dim());
         }
     }
     if a.ndim() < b.ndim() && b.shape()[b.ndim() - a.ndim()..] == *a.shape() && !a.is_empty() {
@@ -221,13 +222,13 @@ pub(crate) fn zip_broadcast<T: Float>(
             for row in y.chunks_exact(x.len()) {
                 out.extend(x.iter().zip(row).map(|(&x, &y)| f(x, y)));
             }
-            return ArrayD::from_shape_vec(b.raw_dim(), out).expect("same shape as b");
+            return Values::new(out, b.raw_dim());
         }
     }
     let shape = IxDyn(&broadcast_shape(op, a.shape(), b.shape()));
     let av = a.broadcast(shape.clone()).expect("broadcastable");
     let bv = b.broadcast(shape).expect("broadcastable");
-    Zip::from(&av).and(&bv).map_collect(|&x, &y| f(x, y))
+    Zip::from(&av).and(&bv).map_collect(|&x, &y| f(x, y)).into()
 }
 
 impl<T: Float> Tensor<T> {

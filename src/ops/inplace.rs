@@ -15,6 +15,7 @@ use crate::autograd::{Context, Function, Grads};
 use crate::tensor::grad_mode::grad_enabled;
 use crate::tensor::node::{record, Inputs, Saved};
 use crate::tensor::storage::Layout;
+use crate::tensor::Values;
 use crate::{Float, Tensor};
 
 /// The base of a view after an in-place write through the view: the old base with the
@@ -118,7 +119,7 @@ impl<T: Float> Tensor<T> {
         op: F,
         other: Option<&Tensor<T>>,
         keeps_self: bool,
-        f: impl FnOnce(&ArrayViewD<'_, T>, Option<&ArrayViewD<'_, T>>) -> ArrayD<T>,
+        f: impl FnOnce(&ArrayViewD<'_, T>, Option<&ArrayViewD<'_, T>>) -> Values<T>,
     ) -> &Self {
         self.check_inplace(name);
         let values = {
@@ -142,7 +143,7 @@ impl<T: Float> Tensor<T> {
         });
         {
             let mut guard = self.storage().write();
-            guard.view_mut(self.layout()).assign(&values);
+            guard.view_mut(self.layout()).assign(&values.view());
         }
         if let Some(inputs) = inputs {
             let rec = record(op, inputs, self.version());
@@ -350,7 +351,7 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn fill_(&self, v: T) -> &Self {
         let values = |a: &ArrayViewD<'_, T>, _: Option<&ArrayViewD<'_, T>>| {
-            ArrayD::from_elem(IxDyn(a.shape()), v)
+            ArrayD::from_elem(IxDyn(a.shape()), v).into()
         };
         self.inplace("fill_", Fill, None, false, values)
     }

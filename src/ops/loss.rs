@@ -86,7 +86,7 @@ impl<T: Float> Tensor<T> {
             Some(x) => x,
             None => {
                 standard = super::to_standard(&guard.view());
-                standard.as_slice().expect("standard layout")
+                &standard.data[..]
             }
         };
         let mut total = T::zero();

@@ -20,7 +20,7 @@ pub(crate) mod unary;
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
-use crate::tensor::pool;
+use crate::tensor::{pool, Values};
 use crate::{Float, Tensor};
 
 /// A dim given as `isize` (negative counts from the end) as an index below `ndim`.
@@ -79,17 +79,17 @@ pub(crate) fn map_const<T: Float>(x: &Tensor<T>, f: impl Fn(T) -> T) -> Tensor<T
 }
 
 /// `f` of each element, in row-major order, into a buffer from the pool when it is large.
-pub(crate) fn map<T: Float>(a: &ArrayViewD<'_, T>, f: impl Fn(T) -> T) -> ArrayD<T> {
+pub(crate) fn map<T: Float>(a: &ArrayViewD<'_, T>, f: impl Fn(T) -> T) -> Values<T> {
     let mut out = pool::take(a.len());
     match a.as_slice() {
         Some(x) => out.extend(x.iter().map(|&v| f(v))),
         None => out.extend(a.iter().map(|&v| f(v))),
     }
-    ArrayD::from_shape_vec(a.raw_dim(), out).expect("same shape")
+    Values::new(out, a.raw_dim())
 }
 
 /// A row-major copy of `a`.
-pub(crate) fn to_standard<T: Float>(a: &ArrayViewD<'_, T>) -> ArrayD<T> {
+pub(crate) fn to_standard<T: Float>(a: &ArrayViewD<'_, T>) -> Values<T> {
     map(a, |v| v)
 }
 

@@ -726,5 +726,9 @@ fn sum_to_array<T: Float>(a: &ArrayViewD<'_, T>, shape: &[usize]) -> ArrayD<T> {
             out = out.sum_axis(Axis(d)).insert_axis(Axis(d));
         }
     }
-    super::to_standard(&out.view())
+    if out.is_standard_layout() {
+        out
+    } else {
+        super::to_standard(&out.view()).into_array()
+    }
 }

@@ -91,9 +91,18 @@ impl<T: Float> Optimizer for Sgd<T> {
         );
         for (p, buf) in self.params.tensors.iter().zip(&mut self.buffers) {
             let Some(grad) = p.grad() else { continue };
+            let grad = grad.data();
+            let grad = grad.view();
             let mut param = p.data_mut();
             let mut param = param.view_mut();
-            let mut d = grad.to_array();
+            if self.weight_decay == 0.0 && self.momentum == 0.0 {
+                // Plain SGD: one pass, no temporary.
+                Zip::from(&mut param)
+                    .and(&grad)
+                    .for_each(|w, &g| *w += -lr * g);
+                continue;
+            }
+            let mut d = grad.to_owned();
             if self.weight_decay != 0.0 {
                 Zip::from(&mut d).and(&param).for_each(|d, &w| *d += wd * w);
             }

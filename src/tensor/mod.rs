@@ -11,6 +11,8 @@ pub(crate) mod node;
 pub(crate) mod pool;
 pub(crate) mod storage;
 
+pub(crate) use node::Values;
+
 use std::fmt;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, MutexGuard};
@@ -104,8 +106,14 @@ impl<T: Float> Tensor<T> {
                 ),
             });
         }
-        let array = ArrayD::from_shape_vec(IxDyn(shape), data).expect("length checked above");
-        Ok(Tensor::leaf(array))
+        let storage = Arc::new(storage::Storage::new(data));
+        Ok(Tensor::from_parts(
+            storage,
+            Layout::contiguous(shape),
+            false,
+            None,
+            None,
+        ))
     }
 
     /// Wraps an ndarray array (no copy when it is already in standard layout).
@@ -422,7 +430,7 @@ impl<T: Float> Tensor<T> {
     /// assert_eq!(a.shape(), &[2, 2]);
     /// ```
     pub fn to_array(&self) -> ArrayD<T> {
-        ArrayD::from_shape_vec(IxDyn(self.shape()), self.to_vec()).expect("element count")
+        self.data().view().to_owned()
     }
 
     /// Read access to the elements without copying them: a guard whose

@@ -14,7 +14,7 @@ use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use ndarray::ArrayD;
+use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 
 use super::as_strided::AsStrided;
 use super::function::Function;
@@ -296,26 +296,61 @@ fn dismantle<T: Float>(mut tensors: Vec<Tensor<T>>, mut fns: Vec<Arc<GradFn<T>>>
     }
 }
 
+thread_local! {
+    /// How deep in nested graph drops this thread is; see [`drop_nested`].
+    static DROP_DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Nested drops up to this depth recurse (no allocation); deeper ones go to `dismantle`.
+const MAX_DROP_DEPTH: u32 = 64;
+
+/// Enters one more level of nested graph drops, if the stack allows it (see `Node::drop`).
+fn enter_nested() -> bool {
+    DROP_DEPTH
+        .try_with(|d| {
+            let depth = d.get();
+            d.set(depth + 1);
+            depth < MAX_DROP_DEPTH
+        })
+        .unwrap_or(false)
+}
+
+fn leave_nested() {
+    let _ = DROP_DEPTH.try_with(|d| d.set(d.get() - 1));
+}
+
+/// A node drops its record and base by plain recursion while the nesting is shallow (no
+/// allocation, the common case), and through the explicit stacks of [`dismantle`] beyond
+/// [`MAX_DROP_DEPTH`], so dropping a million-op chain never overflows the stack.
 impl<T: Float> Drop for Node<T> {
     fn drop(&mut self) {
         count_live(-1);
         let lock = self.grad_fn.get_mut().unwrap_or_else(|e| e.into_inner());
-        let fns: Vec<_> = lock.take().into_iter().collect();
-        let tensors: Vec<_> = self.base.take().into_iter().collect();
-        if !fns.is_empty() || !tensors.is_empty() {
-            dismantle(tensors, fns);
+        let f = lock.take();
+        let base = self.base.take();
+        if f.is_none() && base.is_none() {
+            return;
         }
+        if enter_nested() {
+            drop((f, base));
+        } else {
+            dismantle(base.into_iter().collect(), f.into_iter().collect());
+        }
+        leave_nested();
     }
 }
 
 impl<T: Float, F: ?Sized> Drop for GradFn<T, F> {
     fn drop(&mut self) {
-        let mut tensors = Vec::new();
-        let mut fns = Vec::new();
-        self.inputs.take().move_into(&mut tensors, &mut fns);
-        if !fns.is_empty() {
+        let inputs = self.inputs.take();
+        if enter_nested() {
+            drop(inputs);
+        } else {
+            let (mut tensors, mut fns) = (Vec::new(), Vec::new());
+            inputs.move_into(&mut tensors, &mut fns);
             dismantle(tensors, fns);
         }
+        leave_nested();
     }
 }
 
@@ -339,22 +374,22 @@ impl<T: Float> Tensor<T> {
     }
 
     /// A leaf tensor (no gradient recorded, `requires_grad` false) holding `data`.
-    pub(crate) fn leaf(data: ArrayD<T>) -> Self {
-        let (storage, layout) = into_storage(data);
+    pub(crate) fn leaf(data: impl Into<Values<T>>) -> Self {
+        let (storage, layout) = data.into().into_storage();
         Tensor::from_parts(Arc::new(storage), layout, false, None, None)
     }
 
     /// Wraps an op's result, recording the op when grad mode is on and an input needs a grad.
     #[track_caller]
     pub(crate) fn from_op<F: Function<T>>(
-        data: ArrayD<T>,
+        data: impl Into<Values<T>>,
         op: F,
         inputs: impl OpInputs<T>,
     ) -> Self {
         if !grad_enabled() || !inputs.any_requires_grad() {
             return Tensor::leaf(data);
         }
-        let (storage, layout) = into_storage(data);
+        let (storage, layout) = data.into().into_storage();
         let grad_fn = record(op, inputs.capture(), 0);
         Tensor::from_parts(Arc::new(storage), layout, true, Some(grad_fn), None)
     }
@@ -452,18 +487,50 @@ fn fn_addr<T: Float>(f: &Option<Arc<GradFn<T>>>) -> usize {
         .map_or(0, |f| Arc::as_ptr(f) as *const () as usize)
 }
 
-/// A storage holding `data`'s elements and the row-major layout over it.
-pub(crate) fn into_storage<T: Float>(data: ArrayD<T>) -> (Storage<T>, Layout) {
-    let layout = Layout::contiguous(data.shape());
-    let data = if data.is_standard_layout() {
-        data
-    } else {
-        data.as_standard_layout().into_owned()
-    };
-    let (mut vec, offset) = data.into_raw_vec_and_offset();
-    if let Some(o) = offset.filter(|&o| o > 0) {
-        vec.drain(..o);
+/// An op's result: row-major elements and their shape, before they become a storage.
+/// Kernels that fill a `Vec` hand it over as it is; ndarray results convert.
+pub(crate) struct Values<T> {
+    pub(crate) data: Vec<T>,
+    pub(crate) shape: IxDyn,
+}
+
+impl<T: Float> Values<T> {
+    /// `data` (row-major, `shape`'s element count) as values.
+    pub(crate) fn new(data: Vec<T>, shape: IxDyn) -> Self {
+        debug_assert_eq!(data.len(), shape.size());
+        Values { data, shape }
     }
-    vec.truncate(layout.numel());
-    (Storage::new(vec), layout)
+
+    /// The values as an ndarray view.
+    pub(crate) fn view(&self) -> ArrayViewD<'_, T> {
+        ArrayViewD::from_shape(self.shape.clone(), &self.data).expect("element count")
+    }
+
+    /// The values as an ndarray array.
+    pub(crate) fn into_array(self) -> ArrayD<T> {
+        ArrayD::from_shape_vec(self.shape, self.data).expect("element count")
+    }
+
+    fn into_storage(self) -> (Storage<T>, Layout) {
+        let layout = Layout::contiguous(self.shape.slice());
+        (Storage::new(self.data), layout)
+    }
+}
+
+impl<T: Float> From<ArrayD<T>> for Values<T> {
+    fn from(data: ArrayD<T>) -> Self {
+        let shape = data.raw_dim();
+        let data = if data.is_standard_layout() {
+            data
+        } else {
+            data.as_standard_layout().into_owned()
+        };
+        let n = shape.size();
+        let (mut vec, offset) = data.into_raw_vec_and_offset();
+        if let Some(o) = offset.filter(|&o| o > 0) {
+            vec.drain(..o);
+        }
+        vec.truncate(n);
+        Values { data: vec, shape }
+    }
 }

@@ -26,8 +26,9 @@ const WAITING: usize = 1 << (usize::BITS - 2);
 const READERS: usize = !(WRITER | WAITING);
 
 thread_local! {
-    /// The storages this thread holds a guard on (address, is a write guard).
-    static HELD: RefCell<Vec<(usize, bool)>> = const { RefCell::new(Vec::new()) };
+    /// The storages this thread holds a guard on: the address, with the low bit set for a
+    /// write guard (storages are aligned, so the bit is free).
+    static HELD: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
 fn held(addr: usize) -> Option<bool> {
@@ -35,21 +36,25 @@ fn held(addr: usize) -> Option<bool> {
         h.borrow()
             .iter()
             .rev()
-            .find(|(a, _)| *a == addr)
-            .map(|&(_, w)| w)
+            .find(|&&e| e & !1 == addr)
+            .map(|&e| e & 1 == 1)
     })
 }
 
 fn register(addr: usize, write: bool) {
-    HELD.with(|h| h.borrow_mut().push((addr, write)));
+    HELD.with(|h| h.borrow_mut().push(addr | write as usize));
 }
 
 fn unregister(addr: usize, write: bool) {
+    let entry = addr | write as usize;
     // During thread teardown the list may be gone; nothing is left to track then.
     let _ = HELD.try_with(|h| {
         let mut h = h.borrow_mut();
-        if let Some(i) = h.iter().rposition(|&e| e == (addr, write)) {
-            h.swap_remove(i);
+        // Guards are mostly dropped in reverse order: the last entry is the usual match.
+        if h.last() == Some(&entry) {
+            h.pop();
+        } else if let Some(i) = h.iter().rposition(|&e| e == entry) {
+            h.remove(i);
         }
     });
 }
@@ -271,6 +276,25 @@ pub(crate) struct Layout {
 
 /// Row-major strides of `shape`.
 pub(crate) fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
+    contiguous_dim(shape).slice().to_vec()
+}
+
+/// Row-major strides of `shape` as an `IxDyn` (stored inline up to 4 dims).
+fn contiguous_dim(shape: &[usize]) -> IxDyn {
+    const INLINE: usize = 8;
+    let mut buf = [0usize; INLINE];
+    if shape.len() > INLINE {
+        return IxDyn(&contiguous_strides_slow(shape));
+    }
+    let mut acc = 1;
+    for d in (0..shape.len()).rev() {
+        buf[d] = acc;
+        acc *= shape[d].max(1);
+    }
+    IxDyn(&buf[..shape.len()])
+}
+
+fn contiguous_strides_slow(shape: &[usize]) -> Vec<usize> {
     let mut strides = vec![0; shape.len()];
     let mut acc = 1;
     for d in (0..shape.len()).rev() {
@@ -285,7 +309,7 @@ impl Layout {
     pub(crate) fn contiguous(shape: &[usize]) -> Self {
         Layout {
             shape: IxDyn(shape),
-            strides: IxDyn(&contiguous_strides(shape)),
+            strides: contiguous_dim(shape),
             offset: 0,
         }
     }
@@ -304,10 +328,6 @@ impl Layout {
 
     pub(crate) fn strides(&self) -> &[usize] {
         self.strides.slice()
-    }
-
-    pub(crate) fn numel(&self) -> usize {
-        self.shape().iter().product()
     }
 
     /// Whether the elements are row-major and adjacent (sizes of 1 may have any stride).
@@ -343,6 +363,9 @@ impl Layout {
     /// Whether two positions may reach the same element (a zero stride on a dim longer than
     /// one, or strides too small for the sizes inside them).
     pub(crate) fn overlaps(&self) -> bool {
+        if self.is_contiguous() {
+            return false;
+        }
         let mut dims: Vec<(usize, usize)> = self
             .shape()
             .iter()
