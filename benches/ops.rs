@@ -1,5 +1,6 @@
-//! Op-level benchmarks: the cost of recording one tiny op (forward + backward), elementwise
-//! throughput on 1M elements, and matmul forward + backward.
+//! Op-level benchmarks: the cost of recording one tiny op (forward + backward), views of a
+//! 16M-element tensor (O(1)), elementwise throughput on 1M elements, and matmul forward +
+//! backward.
 //!
 //!     cargo bench --bench ops
 
@@ -83,12 +84,26 @@ fn matmul(c: &mut Criterion) {
     group.finish();
 }
 
+/// Views of a 16M-element tensor: O(1), whatever the size (no element is copied).
+fn views(c: &mut Criterion) {
+    let x = Tensor::<f32>::zeros(&[4096, 4096]);
+    let mut group = c.benchmark_group("view_16M");
+    group.bench_function("reshape", |b| b.iter(|| black_box(x.reshape(&[-1, 1024]))));
+    group.bench_function("t", |b| b.iter(|| black_box(x.t())));
+    group.bench_function("narrow", |b| b.iter(|| black_box(x.narrow(1, 100, 2000))));
+    group.bench_function("expand", |b| {
+        let row = x.select(0, 0);
+        b.iter(|| black_box(row.expand(&[4096, -1])))
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .sample_size(20)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
-    targets = recording_overhead, elementwise, matmul
+    targets = recording_overhead, views, elementwise, matmul
 }
 criterion_main!(benches);

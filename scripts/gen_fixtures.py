@@ -101,6 +101,25 @@ OTHER = {
     "softplus_big": (lambda x: torch.nn.functional.softplus(x), "big"),
     "cross_entropy": (lambda x: torch.nn.functional.cross_entropy(x, torch.tensor(CE_TARGETS)), [[4, 3]]),
     "mse": (lambda a, b: torch.nn.functional.mse_loss(a, b), [[3, 4], [3, 4]]),
+    # Views (core v2): no copies, gradients through chains of them.
+    "view": (lambda x: x.view(3, -1), [[2, 6]]),
+    "expand": (lambda x: x.expand(2, -1, 4), [[3, 1]]),
+    "slice_step": (lambda x: x[:, 1:4:2], [[3, 5]]),
+    "slice_neg": (lambda x: x[-2:100], [[4, 3]]),
+    "select": (lambda x: x.select(1, -1), [[3, 4]]),
+    "chunk": (lambda x: torch.cat(x.chunk(2, 1)[::-1], 1), [[3, 5]]),
+    "split": (lambda x: (lambda p: torch.cat([p[2], p[0], p[1]], 0))(x.split(2, 0)), [[5, 3]]),
+    "unbind": (lambda x: torch.stack(list(reversed(x.unbind(1))), 0), [[2, 3]]),
+    "contiguous": (lambda x: x.t().contiguous(), [[3, 4]]),
+    "view_chain": (lambda x: x.permute(2, 0, 1).narrow(0, 1, 2).select(1, 0).t() * x[0, :, :2], [[2, 3, 4]]),
+    # In-place ops on non-leaves, recorded as PyTorch records them.
+    "inplace_mul": (lambda a, b: (a * 1).mul_(b), [[3, 4], [4]]),
+    "inplace_chain": (lambda a, b: (a * 2).add_(b).mul_(b).sub_(a).div_(b * b + 1).clamp_(-1, 1), [[3, 4], [3, 4]]),
+    "inplace_scalar": (lambda a: (a * 1).add_(0.5).mul_(-3.0).exp(), [[2, 3]]),
+    "inplace_view": (lambda a, b: (lambda y: (y[:, 1:3].mul_(b), y)[1])(a * 1), [[3, 4], [3, 2]]),
+    "inplace_view_old": (lambda a: (lambda y: (lambda v: (y[1:3].mul_(3.0), v * y[3])[1])(y[0:2]))(a * 1), [[4, 3]]),
+    "inplace_fill_copy": (lambda a, b: (lambda y: (y[:, 0:1].fill_(2.0), y[1].zero_(), y[0:1].copy_(b), y * b)[3])(a * 1), [[3, 4], [4]]),
+    "inplace_masked_fill": (lambda a: (a * 1).masked_fill_(torch.tensor([[True, False, False, True]]), 0.5) * a, [[3, 4]]),
 }
 
 UNARY_SHAPES = [[3, 4], [], [1], [2, 1, 3]]

@@ -84,6 +84,71 @@ pub fn apply(op: &str, x: &[T64]) -> T64 {
         "cross_entropy" => tapegrad::loss::cross_entropy(a, &[2, 0, 1, 2]),
         "mse" => tapegrad::loss::mse(a, b()),
         "tanh_net" => a.matmul(b()).tanh().matmul(&x[2]).square().mean(),
+        "view" => a.view(&[3, -1]),
+        "expand" => a.expand(&[2, -1, 4]),
+        "slice_step" => a.slice(1, 1, 4, 2),
+        "slice_neg" => a.slice(0, -2, 100, 1),
+        "select" => a.select(1, -1),
+        "chunk" => {
+            let c = a.chunk(2, 1);
+            Tensor::cat(&[&c[1], &c[0]], 1)
+        }
+        "split" => {
+            let p = a.split(2, 0);
+            Tensor::cat(&[&p[2], &p[0], &p[1]], 0)
+        }
+        "unbind" => {
+            let u = a.unbind(1);
+            Tensor::stack(&[&u[2], &u[1], &u[0]], 0)
+        }
+        "contiguous" => a.t().contiguous(),
+        "view_chain" => {
+            let v = a.permute(&[2, 0, 1]).narrow(0, 1, 2).select(1, 0).t();
+            v * a.select(0, 0).narrow(1, 0, 2)
+        }
+        "inplace_mul" => {
+            let y = a * 1.0;
+            y.mul_(b());
+            y
+        }
+        "inplace_chain" => {
+            let y = a * 2.0;
+            y.add_(b())
+                .mul_(b())
+                .sub_(a)
+                .div_(&(b() * b() + 1.0))
+                .clamp_(-1.0, 1.0);
+            y
+        }
+        "inplace_scalar" => {
+            let y = a * 1.0;
+            y.add_scalar_(0.5).mul_scalar_(-3.0);
+            y.exp()
+        }
+        "inplace_view" => {
+            let y = a * 1.0;
+            y.narrow(1, 1, 2).mul_(b());
+            y
+        }
+        "inplace_view_old" => {
+            let y = a * 1.0;
+            let v = y.narrow(0, 0, 2);
+            y.narrow(0, 1, 2).mul_scalar_(3.0);
+            v * y.select(0, 3)
+        }
+        "inplace_fill_copy" => {
+            let y = a * 1.0;
+            y.narrow(1, 0, 1).fill_(2.0);
+            y.select(0, 1).zero_();
+            y.narrow(0, 0, 1).copy_(b());
+            y * b()
+        }
+        "inplace_masked_fill" => {
+            let y = a * 1.0;
+            let mask = Tensor::from_vec(vec![1.0, 0.0, 0.0, 1.0], &[1, 4]);
+            y.masked_fill_(&mask, 0.5);
+            y * a
+        }
         other => panic!("no op named {other} in the test table"),
     }
 }
