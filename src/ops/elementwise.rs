@@ -7,7 +7,7 @@
 
 use ndarray::{ArrayViewD, IxDyn, Zip};
 
-use super::broadcast_shape;
+use super::{broadcast_shape, Buffer};
 use crate::autograd::{Context, Function, Grads};
 use crate::tensor::Values;
 use crate::{Float, Tensor};
@@ -182,6 +182,21 @@ backward!(SigmoidBackward, "sigmoid_backward", |ctx, g| (
         .then(|| g * ctx.input(0) * (ctx.input(1) * T::of_f64(-2.0)).add_scalar(T::one())),
 ));
 
+/// `f(row element, bias element)` for every row of `rows` (a multiple of `bias` long): one
+/// tight loop per row, so large arrays vectorise.
+fn by_rows<T: Float>(rows: &[T], bias: &[T], f: impl Fn(T, T) -> T) -> Buffer<T> {
+    if rows.len() <= crate::tensor::buffer::INLINE {
+        let each = rows.chunks_exact(bias.len());
+        let values = each.flat_map(|row| row.iter().zip(bias).map(|(&x, &y)| f(x, y)));
+        return Buffer::collect(rows.len(), values);
+    }
+    let mut out = crate::tensor::pool::take(rows.len());
+    for row in rows.chunks_exact(bias.len()) {
+        out.extend(row.iter().zip(bias).map(|(&x, &y)| f(x, y)));
+    }
+    Buffer::Heap(out)
+}
+
 /// `f` applied elementwise to `a` and `b` broadcast together.
 #[track_caller]
 pub(crate) fn zip_broadcast<T: Float>(
@@ -192,8 +207,7 @@ pub(crate) fn zip_broadcast<T: Float>(
 ) -> Values<T> {
     if a.shape() == b.shape() {
         if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
-            let mut v = crate::tensor::pool::take(x.len());
-            v.extend(x.iter().zip(y).map(|(&x, &y)| f(x, y)));
+            let v = Buffer::collect(x.len(), x.iter().zip(y).map(|(&x, &y)| f(x, y)));
             return Values::new(v, a.raw_dim());
         }
         return Zip::from(a).and(b).map_collect(|&x, &y| f(x, y)).into();
@@ -209,20 +223,12 @@ pub(crate) fn zip_broadcast<T: Float>(
     // A bias: b's shape is a's trailing dims (e.g. [N, C] + [C]), so b repeats along rows.
     if b.ndim() <= a.ndim() && a.shape()[a.ndim() - b.ndim()..] == *b.shape() && !b.is_empty() {
         if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
-            let mut out = crate::tensor::pool::take(x.len());
-            for row in x.chunks_exact(y.len()) {
-                out.extend(row.iter().zip(y).map(|(&x, &y)| f(x, y)));
-            }
-            return Values::new(out, a.raw_dim());
+            return Values::new(by_rows(x, y, &f), a.raw_dim());
         }
     }
     if a.ndim() < b.ndim() && b.shape()[b.ndim() - a.ndim()..] == *a.shape() && !a.is_empty() {
         if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
-            let mut out = crate::tensor::pool::take(y.len());
-            for row in y.chunks_exact(x.len()) {
-                out.extend(x.iter().zip(row).map(|(&x, &y)| f(x, y)));
-            }
-            return Values::new(out, b.raw_dim());
+            return Values::new(by_rows(y, x, |y, x| f(x, y)), b.raw_dim());
         }
     }
     let shape = IxDyn(&broadcast_shape(op, a.shape(), b.shape()));

@@ -86,7 +86,7 @@ impl<T: Float> Tensor<T> {
             Some(x) => x,
             None => {
                 standard = super::to_standard(&guard.view());
-                &standard.data[..]
+                standard.data.as_slice()
             }
         };
         let mut total = T::zero();

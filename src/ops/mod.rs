@@ -80,11 +80,10 @@ pub(crate) fn map_const<T: Float>(x: &Tensor<T>, f: impl Fn(T) -> T) -> Tensor<T
 
 /// `f` of each element, in row-major order, into a buffer from the pool when it is large.
 pub(crate) fn map<T: Float>(a: &ArrayViewD<'_, T>, f: impl Fn(T) -> T) -> Values<T> {
-    let mut out = pool::take(a.len());
-    match a.as_slice() {
-        Some(x) => out.extend(x.iter().map(|&v| f(v))),
-        None => out.extend(a.iter().map(|&v| f(v))),
-    }
+    let out = match a.as_slice() {
+        Some(x) => Buffer::collect(x.len(), x.iter().map(|&v| f(v))),
+        None => Buffer::collect(a.len(), a.iter().map(|&v| f(v))),
+    };
     Values::new(out, a.raw_dim())
 }
 
@@ -100,3 +99,6 @@ pub(crate) fn zeros<T: Float>(shape: &[usize]) -> ArrayD<T> {
     out.resize(n, T::zero());
     ArrayD::from_shape_vec(IxDyn(shape), out).expect("element count")
 }
+
+/// The storage buffer type, for kernels that fill one directly.
+pub(crate) use crate::tensor::buffer::Buffer;

@@ -4,6 +4,7 @@
 //! the engine.
 
 pub(crate) mod as_strided;
+pub(crate) mod buffer;
 pub(crate) mod element;
 pub(crate) mod function;
 pub(crate) mod grad_mode;
@@ -177,9 +178,7 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     fn filled(op: &str, shape: &[usize], v: T) -> Self {
         let n = numel_or_panic::<T>(op, shape);
-        let mut data = pool::take(n);
-        data.resize(n, v);
-        Tensor::from_vec(data, shape)
+        Tensor::leaf(Values::new(buffer::Buffer::filled(n, v), IxDyn(shape)))
     }
 
     /// Zeros with the shape of `t`.

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 
 use super::as_strided::AsStrided;
+use super::buffer::Buffer;
 use super::function::Function;
 use super::grad_mode::grad_enabled;
 use super::storage::{Layout, Storage};
@@ -488,27 +489,29 @@ fn fn_addr<T: Float>(f: &Option<Arc<GradFn<T>>>) -> usize {
 }
 
 /// An op's result: row-major elements and their shape, before they become a storage.
-/// Kernels that fill a `Vec` hand it over as it is; ndarray results convert.
-pub(crate) struct Values<T> {
-    pub(crate) data: Vec<T>,
+/// Kernels fill a [`Buffer`] (inline when small) and hand it over as it is; ndarray results
+/// convert.
+pub(crate) struct Values<T: Float> {
+    pub(crate) data: Buffer<T>,
     pub(crate) shape: IxDyn,
 }
 
 impl<T: Float> Values<T> {
     /// `data` (row-major, `shape`'s element count) as values.
-    pub(crate) fn new(data: Vec<T>, shape: IxDyn) -> Self {
+    pub(crate) fn new(data: impl Into<Buffer<T>>, shape: IxDyn) -> Self {
+        let data = data.into();
         debug_assert_eq!(data.len(), shape.size());
         Values { data, shape }
     }
 
     /// The values as an ndarray view.
     pub(crate) fn view(&self) -> ArrayViewD<'_, T> {
-        ArrayViewD::from_shape(self.shape.clone(), &self.data).expect("element count")
+        ArrayViewD::from_shape(self.shape.clone(), self.data.as_slice()).expect("element count")
     }
 
     /// The values as an ndarray array.
     pub(crate) fn into_array(self) -> ArrayD<T> {
-        ArrayD::from_shape_vec(self.shape, self.data).expect("element count")
+        ArrayD::from_shape_vec(self.shape, self.data.into_vec()).expect("element count")
     }
 
     fn into_storage(self) -> (Storage<T>, Layout) {
@@ -531,6 +534,9 @@ impl<T: Float> From<ArrayD<T>> for Values<T> {
             vec.drain(..o);
         }
         vec.truncate(n);
-        Values { data: vec, shape }
+        Values {
+            data: Buffer::Heap(vec),
+            shape,
+        }
     }
 }

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use ndarray::{ArrayViewD, ArrayViewMutD, Dimension, IxDyn, ShapeBuilder};
 
+use super::buffer::Buffer;
 use super::pool;
 use crate::Float;
 
@@ -71,7 +72,7 @@ fn backoff(spins: &mut u32) {
 
 /// A shared, fixed-size buffer of elements with a version counter and a re-entrant-safe lock.
 pub(crate) struct Storage<T: Float> {
-    buf: UnsafeCell<Vec<T>>,
+    buf: UnsafeCell<Buffer<T>>,
     state: AtomicUsize,
     version: AtomicU64,
 }
@@ -79,16 +80,16 @@ pub(crate) struct Storage<T: Float> {
 // SAFETY: the buffer is only reached through `ReadGuard` (shared) and `WriteGuard` (exclusive),
 // whose lock protocol below excludes a writer from every reader and every other writer.
 unsafe impl<T: Float> Sync for Storage<T> {}
-// SAFETY: `Storage` owns a `Vec<T>` with `T: Send`.
+// SAFETY: `Storage` owns its elements (`T: Send`), inline or in a `Vec`.
 unsafe impl<T: Float> Send for Storage<T> {}
 // A panic inside a kernel releases its guard on unwinding; the elements are plain numbers, so
 // a half-finished write leaves valid (if partly updated) values, as a poisoned lock would.
 impl<T: Float> std::panic::RefUnwindSafe for Storage<T> {}
 
 impl<T: Float> Storage<T> {
-    pub(crate) fn new(data: Vec<T>) -> Self {
+    pub(crate) fn new(data: impl Into<Buffer<T>>) -> Self {
         Storage {
-            buf: UnsafeCell::new(data),
+            buf: UnsafeCell::new(data.into()),
             state: AtomicUsize::new(0),
             version: AtomicU64::new(0),
         }
@@ -192,7 +193,9 @@ impl<T: Float> Storage<T> {
 
 impl<T: Float> Drop for Storage<T> {
     fn drop(&mut self) {
-        pool::give(std::mem::take(self.buf.get_mut()));
+        if let Buffer::Heap(v) = self.buf.get_mut() {
+            pool::give(std::mem::take(v));
+        }
     }
 }
 
@@ -208,7 +211,7 @@ impl<'a, T: Float> ReadGuard<'a, T> {
         // (`Layout::fits`), so every element it reaches is inside the buffer; the read guard
         // keeps writers out for as long as the view (borrowing `self`) lives.
         unsafe {
-            let base = (*self.storage.buf.get()).as_ptr();
+            let base = (*self.storage.buf.get()).as_slice().as_ptr();
             ArrayViewD::from_shape_ptr(
                 layout.shape.clone().strides(layout.strides.clone()),
                 base.add(layout.offset),
@@ -249,7 +252,7 @@ impl<T: Float> WriteGuard<'_, T> {
         // overlap itself (checked above); the write guard excludes every other access while
         // the view (borrowing `self` mutably) lives.
         unsafe {
-            let base = (*self.storage.buf.get()).as_mut_ptr();
+            let base = (*self.storage.buf.get()).as_mut_slice().as_mut_ptr();
             ArrayViewMutD::from_shape_ptr(
                 layout.shape.clone().strides(layout.strides.clone()),
                 base.add(layout.offset),
@@ -443,7 +446,7 @@ mod tests {
 
     #[test]
     fn views_see_the_selected_elements() {
-        let s = Storage::new((0..6).map(|v| v as f64).collect());
+        let s = Storage::new((0..6).map(|v| v as f64).collect::<Vec<_>>());
         let t = Layout::new(&[3, 2], &[1, 3], 0);
         let r = s.read();
         let v = r.view(&t);
