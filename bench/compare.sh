@@ -15,8 +15,8 @@ for t in 1 2; do
   echo "== PyTorch, $t thread(s)"
   "$PY" bench/pytorch/train_step.py --threads "$t" --out "$out/pytorch-$t.json"
   echo "== tapegrad, $t thread(s)"
-  TAPEGRAD_NUM_THREADS=$t cargo bench --bench train_step -- --noplot >"$out/tapegrad-train-$t.log" 2>&1
-  TAPEGRAD_NUM_THREADS=$t cargo bench --bench ops -- --noplot 'matmul_forward|tape/' >"$out/tapegrad-ops-$t.log" 2>&1
+  TAPEGRAD_NUM_THREADS=$t cargo bench -p tapegrad-bench --bench train_step -- --noplot >"$out/tapegrad-train-$t.log" 2>&1
+  TAPEGRAD_NUM_THREADS=$t cargo bench -p tapegrad-bench --bench ops -- --noplot 'matmul_forward|tape/' >"$out/tapegrad-ops-$t.log" 2>&1
   # Keep criterion's estimates of this thread count before the next run overwrites them.
   "$PY" - "$t" <<'PY'
 import json, sys, pathlib

@@ -8,11 +8,11 @@
 
 mod common;
 
-use common::{label_column, load_digits, Digits};
-use tapegrad::data::{accuracy, labels, DataLoader};
+use common::{Digits, label_column, load_digits};
+use tapegrad::data::{DataLoader, accuracy, labels};
 use tapegrad::ndarray::ArrayD;
 use tapegrad::prelude::*;
-use tapegrad::rand::{rngs::StdRng, Rng, SeedableRng};
+use tapegrad::rand::{Rng, SeedableRng, rngs::StdRng};
 
 const CLIENTS: usize = 5;
 const ROUNDS: usize = 30;
@@ -130,7 +130,9 @@ fn main() -> Result<(), tapegrad::Error> {
     let central = model(0);
     train(&central, &x_train, &y_train, ROUNDS * LOCAL_EPOCHS, 0);
     let central_acc = accuracy(&no_grad(|| central.forward(&x_test)), &y_test);
-    println!("\nFedAvg, {CLIENTS} clients, {ROUNDS} rounds × {LOCAL_EPOCHS} local epochs: test accuracy {fed_acc:.4} ({fed_time:.1} s)");
+    println!(
+        "\nFedAvg, {CLIENTS} clients, {ROUNDS} rounds × {LOCAL_EPOCHS} local epochs: test accuracy {fed_acc:.4} ({fed_time:.1} s)"
+    );
     println!(
         "centralized, {} epochs on all rows:            test accuracy {central_acc:.4}",
         ROUNDS * LOCAL_EPOCHS

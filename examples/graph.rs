@@ -4,7 +4,7 @@
 //!     cargo run --release --example graph
 
 use tapegrad::prelude::*;
-use tapegrad::rand::{rngs::StdRng, SeedableRng};
+use tapegrad::rand::{SeedableRng, rngs::StdRng};
 
 fn main() -> std::io::Result<()> {
     let mut rng = StdRng::seed_from_u64(0);

@@ -7,7 +7,7 @@
 //!     cargo run --release --example linear_regression
 
 use tapegrad::prelude::*;
-use tapegrad::rand::{rngs::StdRng, SeedableRng};
+use tapegrad::rand::{SeedableRng, rngs::StdRng};
 
 fn main() {
     raw_tensors();

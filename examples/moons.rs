@@ -4,7 +4,7 @@
 //!     cargo run --release --example moons
 
 use tapegrad::prelude::*;
-use tapegrad::rand::{rngs::StdRng, Rng, SeedableRng};
+use tapegrad::rand::{Rng, SeedableRng, rngs::StdRng};
 
 /// `n` points on two noisy interleaving half circles, as scikit-learn's `make_moons`.
 fn make_moons(n: usize, noise: f32, rng: &mut StdRng) -> (Tensor<f32>, Tensor<f32>) {

@@ -3,13 +3,17 @@
 //!
 //!     cargo run --release --example sine    # then open sine.svg
 
+mod common;
+
 use std::f32::consts::PI;
-use std::fmt::Write;
+
+use common::plot::{Chart, Line, write_svg};
+use plotters::style::{BLUE, RED, RGBColor};
 
 use tapegrad::prelude::*;
-use tapegrad::rand::{rngs::StdRng, SeedableRng};
+use tapegrad::rand::{SeedableRng, rngs::StdRng};
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = StdRng::seed_from_u64(0);
     let x = Tensor::linspace(-PI, PI, 256).unsqueeze(1);
     let y = Tensor::from_array(x.data().view().mapv(f32::sin));
@@ -40,53 +44,41 @@ fn main() -> std::io::Result<()> {
         "final mse {:.2e}, largest error {max_err:.4}",
         losses.last().unwrap()
     );
-    std::fs::write("sine.svg", svg(&x.to_vec(), &y.to_vec(), &fit, &losses))?;
+    let xs = x.to_vec();
+    let line = |name: &str, color, ys: &[f32]| Line {
+        name: name.into(),
+        color,
+        points: xs
+            .iter()
+            .zip(ys)
+            .map(|(&x, &y)| (x as f64, y as f64))
+            .collect(),
+    };
+    let grey = RGBColor(150, 150, 150);
+    let log_losses = losses
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (i as f64, (*l as f64).max(1e-12).log10()))
+        .collect();
+    let charts = [
+        Chart {
+            title: "sin(x) and the MLP's fit".into(),
+            x_desc: "x".into(),
+            y_desc: "y".into(),
+            lines: vec![line("sin(x)", grey, &y.to_vec()), line("fit", BLUE, &fit)],
+        },
+        Chart {
+            title: "training loss".into(),
+            x_desc: "step".into(),
+            y_desc: "log10 mse".into(),
+            lines: vec![Line {
+                name: "mse".into(),
+                color: RED,
+                points: log_losses,
+            }],
+        },
+    ];
+    write_svg("sine.svg", &charts)?;
     println!("wrote sine.svg");
     Ok(())
-}
-
-/// Polyline points for `ys` against `xs`, scaled into a `w × h` box at (`left`, `top`).
-fn points(
-    xs: &[f32],
-    ys: &[f32],
-    (left, top, w, h): (f32, f32, f32, f32),
-    (y0, y1): (f32, f32),
-) -> String {
-    let (x0, x1) = (xs[0], xs[xs.len() - 1]);
-    let mut s = String::new();
-    for (x, y) in xs.iter().zip(ys) {
-        let px = left + (x - x0) / (x1 - x0) * w;
-        let py = top + h - (y - y0) / (y1 - y0) * h;
-        let _ = write!(s, "{px:.1},{py:.1} ");
-    }
-    s
-}
-
-fn svg(xs: &[f32], truth: &[f32], fit: &[f32], losses: &[f32]) -> String {
-    let panel = |left| (left, 40.0, 400.0, 260.0);
-    let steps: Vec<f32> = (0..losses.len()).map(|i| i as f32).collect();
-    let log_loss: Vec<f32> = losses.iter().map(|l| l.max(1e-9).log10()).collect();
-    let (lo, hi) = log_loss
-        .iter()
-        .fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
-    format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="920" height="340" font-family="sans-serif" font-size="13">
-<rect width="920" height="340" fill="white"/>
-<text x="40" y="25">sin(x) (grey) and the MLP's fit (blue)</text>
-<rect x="40" y="40" width="400" height="260" fill="none" stroke="#ccc"/>
-<polyline fill="none" stroke="#999" stroke-width="4" points="{}"/>
-<polyline fill="none" stroke="#1f77b4" stroke-width="1.5" points="{}"/>
-<text x="480" y="25">training loss, log10 scale ({:.1} … {:.1})</text>
-<rect x="480" y="40" width="400" height="260" fill="none" stroke="#ccc"/>
-<polyline fill="none" stroke="#d62728" stroke-width="1.5" points="{}"/>
-<text x="40" y="320">x from −π to π</text><text x="480" y="320">step 0 … {}</text>
-</svg>
-"##,
-        points(xs, truth, panel(40.0), (-1.1, 1.1)),
-        points(xs, fit, panel(40.0), (-1.1, 1.1)),
-        lo,
-        hi,
-        points(&steps, &log_loss, panel(480.0), (lo, hi)),
-        losses.len() - 1
-    )
 }

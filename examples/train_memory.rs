@@ -4,7 +4,7 @@
 //!
 //!     cargo run --release --example train_memory -- W3_mnist 1000
 
-#[path = "../benches/common/workloads.rs"]
+#[path = "../bench/benches/common/workloads.rs"]
 mod workloads;
 
 use tapegrad::nn::Module;

@@ -3,7 +3,7 @@
 //!     cargo run --release --example xor
 
 use tapegrad::prelude::*;
-use tapegrad::rand::{rngs::StdRng, SeedableRng};
+use tapegrad::rand::{SeedableRng, rngs::StdRng};
 
 fn main() {
     let mut rng = StdRng::seed_from_u64(0);

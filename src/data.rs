@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
+use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
 
-use crate::{no_grad, Error, Float, Tensor};
+use crate::{Error, Float, Tensor, no_grad};
 
 /// Mini-batches of `(x, y)` along dim 0, as `torch.utils.data.DataLoader` over a
 /// `TensorDataset`: a batch size, optional shuffling from a seeded rng (a new order each
@@ -105,6 +105,7 @@ impl<T: Float> DataLoader<T> {
 }
 
 /// A numeric CSV file read into a `[rows, columns]` tensor.
+#[cfg(feature = "csv")]
 #[derive(Debug)]
 pub struct Csv<T: Float = f32> {
     /// The header's column names (empty when the file has no header).
@@ -113,10 +114,13 @@ pub struct Csv<T: Float = f32> {
     pub data: Tensor<T>,
 }
 
-/// Reads a comma-separated file of numbers (optionally with a header line).
+/// Reads a comma-separated file of numbers (optionally with a header line), with the `csv`
+/// crate: quoted fields, CRLF line ends and a UTF-8 byte-order mark are handled.
 ///
-/// Every problem is an [`Error`], never a panic: a missing file, a value that is not a
-/// number (with its line and column), or a row with the wrong number of fields.
+/// Every problem is an [`Error`], never a panic, and names the file: a missing or unreadable
+/// file, bytes that are not UTF-8, a value that is not a number or is out of the element
+/// type's range (`1e39` in f32 is an error, not `inf`), or a row with the wrong number of
+/// fields — each with its line and column.
 ///
 /// ```
 /// let path = std::env::temp_dir().join("tapegrad_doc.csv");
@@ -128,48 +132,90 @@ pub struct Csv<T: Float = f32> {
 /// let err = tapegrad::data::load_csv::<f32>(&path, false).unwrap_err();
 /// assert!(err.to_string().contains("line 2, column 2"));
 /// ```
+#[cfg(feature = "csv")]
 pub fn load_csv<T: Float>(path: impl AsRef<Path>, has_header: bool) -> Result<Csv<T>, Error> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path)?;
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
+    let named = |message: String| Error::Format(format!("{}: {message}", path.display()));
+    let file = std::fs::File::open(path).map_err(|e| {
+        Error::Io(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}", path.display()),
+        ))
+    })?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(has_header)
+        .trim(csv::Trim::All)
+        .from_reader(std::io::BufReader::new(file));
+    let describe = |e: csv::Error| -> Error {
+        let line = e.position().map(|p| p.line());
+        match (e.into_kind(), line) {
+            (csv::ErrorKind::Io(io), _) => Error::Io(std::io::Error::new(
+                io.kind(),
+                format!("{}: {io}", path.display()),
+            )),
+            (
+                csv::ErrorKind::UnequalLengths {
+                    expected_len,
+                    len,
+                    pos,
+                },
+                line,
+            ) => {
+                let line = pos.map(|p| p.line()).or(line).unwrap_or(0);
+                named(format!(
+                    "line {line}: {len} fields, expected {expected_len}"
+                ))
+            }
+            (csv::ErrorKind::Utf8 { pos, err }, line) => {
+                let line = pos.map(|p| p.line()).or(line).unwrap_or(0);
+                named(format!(
+                    "line {line}, column {}: not valid UTF-8",
+                    err.field() + 1
+                ))
+            }
+            (kind, line) => named(format!("line {}: {kind:?}", line.unwrap_or(0))),
+        }
+    };
     let mut columns = Vec::new();
     if has_header {
-        if let Some((_, header)) = lines.next() {
-            columns = header.split(',').map(|c| c.trim().to_string()).collect();
-        }
+        let header = reader.headers().map_err(describe)?;
+        columns = header.iter().map(str::to_string).collect();
     }
     let mut values = Vec::new();
-    let mut width = if has_header {
-        Some(columns.len())
-    } else {
-        None
-    };
+    let mut width = has_header.then_some(columns.len());
     let mut rows = 0;
-    for (i, line) in lines {
-        let fields: Vec<&str> = line.split(',').collect();
-        let expected = *width.get_or_insert(fields.len());
-        if fields.len() != expected {
-            return Err(Error::Format(format!(
-                "{}: line {}: {} fields, expected {expected}",
-                path.display(),
-                i + 1,
-                fields.len()
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(describe(e)),
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() == 1 && record[0].is_empty() {
+            continue; // a blank line
+        }
+        let expected = *width.get_or_insert(record.len());
+        if record.len() != expected {
+            return Err(named(format!(
+                "line {line}: {} fields, expected {expected}",
+                record.len()
             )));
         }
-        for (j, field) in fields.iter().enumerate() {
-            let v: f64 = field.trim().parse().map_err(|_| {
-                Error::Format(format!(
-                    "{}: line {}, column {}: {:?} is not a number",
-                    path.display(),
-                    i + 1,
-                    j + 1,
-                    field.trim()
-                ))
-            })?;
-            values.push(T::of_f64(v));
+        for (j, field) in record.iter().enumerate() {
+            let at = || format!("line {line}, column {}", j + 1);
+            let v: f64 = field
+                .parse()
+                .map_err(|_| named(format!("{}: {field:?} is not a number", at())))?;
+            let t = T::of_f64(v);
+            if v.is_finite() && !t.is_finite() {
+                return Err(named(format!(
+                    "{}: {field} is out of the range of {}",
+                    at(),
+                    T::DTYPE.short_name()
+                )));
+            }
+            values.push(t);
         }
         rows += 1;
     }

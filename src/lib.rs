@@ -40,7 +40,7 @@ pub use autograd::gradcheck::gradcheck;
 pub use error::{Error, Result};
 pub use parallel::{num_threads, set_num_threads};
 pub use tensor::element::{DType, Float};
-pub use tensor::grad_mode::{no_grad, NoGradGuard};
+pub use tensor::grad_mode::{NoGradGuard, no_grad};
 pub use tensor::node::live_tensors;
 pub use tensor::pool::{cached_bytes, empty_cache};
 pub use tensor::{Data, DataMut, Tensor};
@@ -55,7 +55,7 @@ pub use rand;
 pub mod prelude {
     pub use crate::nn::{self, Module};
     pub use crate::optim::{self, Optimizer};
-    pub use crate::{loss, no_grad, Float, NoGradGuard, Tensor};
+    pub use crate::{Float, NoGradGuard, Tensor, loss, no_grad};
 }
 
 #[cfg(test)]

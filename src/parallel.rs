@@ -4,8 +4,8 @@
 //! dominate the small ops of small models, so everything below a size threshold runs on the
 //! calling thread.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// 0 means "not set by `set_num_threads`": use the environment's default.
 static THREADS: AtomicUsize = AtomicUsize::new(0);

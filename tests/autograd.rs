@@ -4,8 +4,8 @@
 mod common;
 
 use common::{apply, assert_close, load_cases};
-use tapegrad::rand::{rngs::StdRng, SeedableRng};
-use tapegrad::{grad, no_grad, NoGradGuard, Tensor};
+use tapegrad::rand::{SeedableRng, rngs::StdRng};
+use tapegrad::{NoGradGuard, Tensor, grad, no_grad};
 
 fn leaf(v: &[f64], shape: &[usize]) -> Tensor<f64> {
     Tensor::from_vec(v.to_vec(), shape).requires_grad()

@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use tapegrad::prelude::*;
-use tapegrad::rand::{rngs::StdRng, SeedableRng};
 use tapegrad::Error;
+use tapegrad::prelude::*;
+use tapegrad::rand::{SeedableRng, rngs::StdRng};
 
 /// Runs `f` on a thread and fails the test if it does not finish within `limit`.
 fn within<R: Send + 'static>(limit: Duration, f: impl FnOnce() -> R + Send + 'static) -> R {

@@ -3,7 +3,7 @@
 //! inputs are version-checked like the built-in ops'.
 
 use tapegrad::autograd::{Context, Function, Grads};
-use tapegrad::{gradcheck, ndarray::Zip, Error, Tensor};
+use tapegrad::{Error, Tensor, gradcheck, ndarray::Zip};
 
 /// `a·sin(b)`, with its backward in tensor ops (so it can be differentiated again).
 struct ScaledSin;

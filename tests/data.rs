@@ -1,6 +1,6 @@
 //! DataLoader and CSV loading.
 
-use tapegrad::data::{load_csv, DataLoader};
+use tapegrad::data::{DataLoader, load_csv};
 use tapegrad::{Error, Tensor};
 
 fn rows_seen(loader: &mut DataLoader<f32>) -> Vec<f32> {
@@ -39,9 +39,11 @@ fn drop_last_drops_only_the_short_batch() {
     let x = Tensor::<f32>::zeros(&[10, 2]);
     let mut loader = DataLoader::new(x.clone(), Tensor::zeros(&[10]), 4).drop_last(true);
     assert_eq!(loader.num_batches(), 2);
-    assert!(loader
-        .iter()
-        .all(|(xb, yb)| xb.shape() == [4, 2] && yb.shape() == [4]));
+    assert!(
+        loader
+            .iter()
+            .all(|(xb, yb)| xb.shape() == [4, 2] && yb.shape() == [4])
+    );
 }
 
 #[test]
@@ -94,6 +96,59 @@ fn bad_csv_input_is_an_error_naming_the_place() {
         &[0, 0]
     );
     for p in [bad_value, ragged, empty] {
+        std::fs::remove_file(p).ok();
+    }
+}
+
+fn write_bytes(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("tapegrad-data-{}-{name}", std::process::id()));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn csv_files_as_spreadsheets_write_them_load() {
+    // A UTF-8 byte-order mark, quoted fields (one with a comma in the header), CRLF endings.
+    let path = write_bytes(
+        "excel.csv",
+        b"\xEF\xBB\xBF\"width, cm\",\"height\"\r\n\"1.5\",2\r\n3,\"4e-1\"\r\n",
+    );
+    let csv = load_csv::<f64>(&path, true).unwrap();
+    assert_eq!(csv.columns, ["width, cm", "height"]);
+    assert_eq!(csv.data.to_vec(), [1.5, 2.0, 3.0, 0.4]);
+    std::fs::remove_file(path).ok();
+}
+
+#[test]
+fn csv_errors_name_the_file_line_and_column() {
+    let bad_utf8 = write_bytes("latin1.csv", b"a,b\n1,2\n3,\xE9\n");
+    let err = load_csv::<f32>(&bad_utf8, true).unwrap_err().to_string();
+    assert!(err.contains("latin1.csv"), "{err}");
+    assert!(
+        err.contains("line 3, column 2") && err.contains("UTF-8"),
+        "{err}"
+    );
+
+    let missing = std::env::temp_dir().join("tapegrad-no-such-file.csv");
+    let err = load_csv::<f32>(&missing, false).unwrap_err();
+    assert!(matches!(err, Error::Io(_)));
+    assert!(
+        err.to_string().contains("tapegrad-no-such-file.csv"),
+        "{err}"
+    );
+
+    let huge = write("huge.csv", "x\n1\n1e39\n");
+    let err = load_csv::<f32>(&huge, true).unwrap_err().to_string();
+    assert!(
+        err.contains("line 3, column 1") && err.contains("out of the range of f32"),
+        "{err}"
+    );
+    // The same value fits an f64.
+    assert_eq!(
+        load_csv::<f64>(&huge, true).unwrap().data.to_vec(),
+        [1.0, 1e39]
+    );
+    for p in [bad_utf8, huge] {
         std::fs::remove_file(p).ok();
     }
 }

@@ -1,9 +1,9 @@
 //! Regression tests for the defects found by trying bad inputs as a user would (core v2,
 //! item 6): each one used to panic inside the crate, abort, hang or silently go wrong.
 
-use tapegrad::prelude::*;
-use tapegrad::rand::{rngs::StdRng, SeedableRng};
 use tapegrad::Error;
+use tapegrad::prelude::*;
+use tapegrad::rand::{SeedableRng, rngs::StdRng};
 
 fn rng() -> StdRng {
     StdRng::seed_from_u64(0)
@@ -137,9 +137,13 @@ fn optimizers_validate_their_arguments_as_pytorch() {
     assert!(
         message(boxed(optim::Adam::try_new(w(), f64::NAN))).contains("Invalid learning rate: NaN")
     );
-    assert!(message(boxed(optim::Adam::try_new(w(), -0.1))).contains("Invalid learning rate: -0.1"));
-    assert!(message(boxed(optim::Adam::try_new(vec![], 0.1)))
-        .contains("optimizer got an empty parameter list"));
+    assert!(
+        message(boxed(optim::Adam::try_new(w(), -0.1))).contains("Invalid learning rate: -0.1")
+    );
+    assert!(
+        message(boxed(optim::Adam::try_new(vec![], 0.1)))
+            .contains("optimizer got an empty parameter list")
+    );
     assert!(optim::Sgd::try_new(w(), 0.1).is_ok());
     assert!(optim::AdamW::try_new(w(), 1e-3).is_ok());
     assert!(optim::RmsProp::<f32>::try_new(vec![], 1e-3).is_err());

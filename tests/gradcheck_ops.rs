@@ -5,7 +5,7 @@
 mod common;
 
 use common::{apply, load_cases};
-use tapegrad::{gradcheck, Tensor};
+use tapegrad::{Tensor, gradcheck};
 
 #[test]
 fn every_op_passes_gradcheck() {

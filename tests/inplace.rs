@@ -3,7 +3,7 @@
 //! `no_grad`, and recorded in-place ops on non-leaves give PyTorch's gradients (checked
 //! exactly and by finite differences).
 
-use tapegrad::{gradcheck, no_grad, Error, Tensor};
+use tapegrad::{Error, Tensor, gradcheck, no_grad};
 
 fn x3() -> Tensor<f64> {
     Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]).requires_grad()

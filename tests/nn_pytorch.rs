@@ -7,7 +7,7 @@ use common::assert_close;
 use serde_json::Value;
 use tapegrad::optim::LrScheduler;
 use tapegrad::prelude::*;
-use tapegrad::rand::{rngs::StdRng, SeedableRng};
+use tapegrad::rand::{SeedableRng, rngs::StdRng};
 
 fn fixture() -> Value {
     serde_json::from_str(include_str!("fixtures/nn.json")).unwrap()
@@ -369,9 +369,10 @@ fn dropout_is_inactive_in_eval_mode_and_scales_in_training() {
     let y = model.forward(&x).to_vec();
     let kept = y.iter().filter(|&&v| v != 0.0).count() as f64 / 1e4;
     assert!((kept - 0.75).abs() < 0.02, "kept {kept}");
-    assert!(y
-        .iter()
-        .all(|&v| v == 0.0 || (v - 1.0 / 0.75).abs() < 1e-12));
+    assert!(
+        y.iter()
+            .all(|&v| v == 0.0 || (v - 1.0 / 0.75).abs() < 1e-12)
+    );
     model.train(false);
     assert_eq!(model.forward(&x).to_vec(), x.to_vec());
 }

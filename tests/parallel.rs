@@ -1,8 +1,8 @@
 //! Large matrix products split across threads give the single-thread result, for splits by
 //! rows and by columns, forward and backward.
 
-use tapegrad::rand::{rngs::StdRng, SeedableRng};
 use tapegrad::Tensor;
+use tapegrad::rand::{SeedableRng, rngs::StdRng};
 
 fn close(a: &[f32], b: &[f32]) {
     for (i, (x, y)) in a.iter().zip(b).enumerate() {

@@ -1,8 +1,8 @@
 //! Shape mistakes panic with the op's name and both shapes, one test per op family, and the
 //! panic points at the caller's line.
 
-use tapegrad::ndarray::{arr2, ArrayD};
 use tapegrad::Tensor;
+use tapegrad::ndarray::{ArrayD, arr2};
 
 fn t(shape: &[usize]) -> Tensor<f32> {
     Tensor::zeros(shape)

@@ -4,9 +4,9 @@
 #[path = "../examples/common/mod.rs"]
 mod digits;
 
-use tapegrad::data::{accuracy, labels, DataLoader};
+use tapegrad::data::{DataLoader, accuracy, labels};
 use tapegrad::prelude::*;
-use tapegrad::rand::{rngs::StdRng, SeedableRng};
+use tapegrad::rand::{SeedableRng, rngs::StdRng};
 
 #[test]
 fn xor_reaches_100_percent() {

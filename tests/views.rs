@@ -2,7 +2,7 @@
 //! are seen by the base, and gradients through chains of views land in the right elements
 //! (finite differences and exact values).
 
-use tapegrad::{gradcheck, no_grad, Tensor};
+use tapegrad::{Tensor, gradcheck, no_grad};
 
 fn t(shape: &[usize]) -> Tensor<f64> {
     let n = shape.iter().product::<usize>();

@@ -1,5 +1,5 @@
 """The five training-step workloads of BENCHMARKS.md in PyTorch (same shapes, losses and
-optimizers as benches/common/workloads.rs), timed as median microseconds per full step.
+optimizers as bench/benches/common/workloads.rs), timed as median microseconds per full step.
 
     python bench/pytorch/train_step.py --threads 1 --out results.json
 """

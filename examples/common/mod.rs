@@ -1,8 +1,11 @@
-//! What the digits examples share: loading the fixed train/test split.
+//! What the examples share: loading the fixed digits split, progress bars, SVG charts.
 #![allow(dead_code)] // each example and test uses a different part
 
-use tapegrad::data::{labels, load_csv};
+pub mod plot;
+pub mod progress;
+
 use tapegrad::Tensor;
+use tapegrad::data::{labels, load_csv};
 
 /// Rows 0..1437 train, the last 360 test (data/DATA.md); pixels scaled to [0, 1].
 pub const TRAIN_ROWS: usize = 1437;

@@ -10,7 +10,7 @@ mod sequential;
 
 use std::path::Path;
 
-pub use activation::{LeakyReLU, ReLU, SiLU, Sigmoid, Tanh, GELU};
+pub use activation::{GELU, LeakyReLU, ReLU, SiLU, Sigmoid, Tanh};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use layer_norm::LayerNorm;

@@ -1,4 +1,4 @@
-use super::{prefixed, Module};
+use super::{Module, prefixed};
 use crate::{Float, Tensor};
 
 /// Layers applied in order, with parameter names exactly as a PyTorch `nn.Sequential`

@@ -7,7 +7,7 @@
 
 use ndarray::{ArrayViewD, IxDyn, Zip};
 
-use super::{broadcast_shape, Buffer};
+use super::{Buffer, broadcast_shape};
 use crate::autograd::{Context, Function, Grads};
 use crate::tensor::Values;
 use crate::{Float, Tensor};

@@ -182,7 +182,9 @@ impl<T: Float> Tensor<T> {
         let shape = self.shape();
         let d = normalize_dim("index_select", dim, shape);
         if let Some(&bad) = indices.iter().find(|&&i| i >= shape[d]) {
-            panic!("tapegrad: index_select: index {bad} is out of range for dim {dim} of shape {shape:?}");
+            panic!(
+                "tapegrad: index_select: index {bad} is out of range for dim {dim} of shape {shape:?}"
+            );
         }
         self.select_at(d, indices.into())
     }

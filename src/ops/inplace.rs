@@ -9,13 +9,13 @@
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
-use super::elementwise::{zip_broadcast, Add, Div, Mul, Sub};
+use super::elementwise::{Add, Div, Mul, Sub, zip_broadcast};
 use super::unary::{AddScalar, Clamp, Elementwise, MulScalar};
 use crate::autograd::{Context, Function, Grads};
-use crate::tensor::grad_mode::grad_enabled;
-use crate::tensor::node::{record, Inputs, Saved};
-use crate::tensor::storage::Layout;
 use crate::tensor::Values;
+use crate::tensor::grad_mode::grad_enabled;
+use crate::tensor::node::{Inputs, Saved, record};
+use crate::tensor::storage::Layout;
 use crate::{Float, Tensor};
 
 /// The base of a view after an in-place write through the view: the old base with the
@@ -76,11 +76,7 @@ impl<T: Float> Function<T> for MaskedFill {
     }
     fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
         let keep = super::map_const(ctx.input(1), |m| {
-            if m == T::zero() {
-                T::one()
-            } else {
-                T::zero()
-            }
+            if m == T::zero() { T::one() } else { T::zero() }
         });
         Grads::two(ctx.needs_input_grad(0).then(|| g * &keep), None)
     }
@@ -402,11 +398,7 @@ impl<T: Float> Tensor<T> {
         self.check_broadcasts_into("masked_fill_", mask);
         let values = |a: &ArrayViewD<'_, T>, m: Option<&ArrayViewD<'_, T>>| {
             zip_broadcast("masked_fill_", a, m.expect("a mask"), |x, m| {
-                if m == T::zero() {
-                    x
-                } else {
-                    v
-                }
+                if m == T::zero() { x } else { v }
             })
         };
         // The mask is a constant: it is read for its values, never differentiated.

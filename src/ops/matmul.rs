@@ -7,12 +7,12 @@
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{
-    s, Array3, ArrayD, ArrayView2, ArrayViewD, ArrayViewMut2, Axis, CowArray, Ix2, Ix3, IxDyn,
+    Array3, ArrayD, ArrayView2, ArrayViewD, ArrayViewMut2, Axis, CowArray, Ix2, Ix3, IxDyn, s,
 };
 
 use super::broadcast_shape;
 use crate::autograd::{Context, Function, Grads};
-use crate::{parallel, Float, Tensor};
+use crate::{Float, Tensor, parallel};
 
 /// `op(a)·op(b)`, where `op` optionally transposes the last two dims.
 #[derive(Clone, Copy, Debug)]
@@ -57,11 +57,7 @@ impl<T: Float> Function<T> for MatMul {
 /// The rows and columns of the last two dims of `shape`, swapped when `transposed`.
 fn matrix_dims(shape: &[usize], transposed: bool) -> (usize, usize) {
     let (r, c) = (shape[shape.len() - 2], shape[shape.len() - 1]);
-    if transposed {
-        (c, r)
-    } else {
-        (r, c)
-    }
+    if transposed { (c, r) } else { (r, c) }
 }
 
 /// `op(a)·op(b)` for operands with at least 2 dims, recorded as one op.
@@ -202,7 +198,9 @@ impl<T: Float> Tensor<T> {
     pub fn matmul(&self, other: &Tensor<T>) -> Tensor<T> {
         let (sa, sb) = (self.shape(), other.shape());
         if sa.is_empty() || sb.is_empty() {
-            panic!("tapegrad: matmul: both arguments need at least 1 dim, got shapes {sa:?} and {sb:?}");
+            panic!(
+                "tapegrad: matmul: both arguments need at least 1 dim, got shapes {sa:?} and {sb:?}"
+            );
         }
         let ka = sa[sa.len() - 1];
         let kb = if sb.len() == 1 {
@@ -241,7 +239,9 @@ impl<T: Float> Tensor<T> {
     pub fn matmul_t(&self, other: &Tensor<T>) -> Tensor<T> {
         let (sa, sb) = (self.shape(), other.shape());
         if sa.len() < 2 || sb.len() < 2 || sa[sa.len() - 1] != sb[sb.len() - 1] {
-            panic!("tapegrad: matmul_t: shapes {sa:?} and {sb:?} do not match (a · bᵀ needs equal last dims)");
+            panic!(
+                "tapegrad: matmul_t: shapes {sa:?} and {sb:?} do not match (a · bᵀ needs equal last dims)"
+            );
         }
         broadcast_shape("matmul_t", &sa[..sa.len() - 2], &sb[..sb.len() - 2]);
         mm(self, other, false, true)

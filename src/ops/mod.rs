@@ -20,7 +20,7 @@ pub(crate) mod unary;
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
-use crate::tensor::{pool, Values};
+use crate::tensor::{Values, pool};
 use crate::{Float, Tensor};
 
 /// A dim given as `isize` (negative counts from the end) as an index below `ndim`.

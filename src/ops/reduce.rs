@@ -86,11 +86,7 @@ pub(crate) struct SelectDim {
 
 impl<T: Float> Function<T> for SelectDim {
     fn name(&self) -> &'static str {
-        if self.max {
-            "max_dim"
-        } else {
-            "min_dim"
-        }
+        if self.max { "max_dim" } else { "min_dim" }
     }
     fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
         let mut mask = ArrayD::<T>::zeros(IxDyn(ctx.input_shape(0)));
@@ -153,11 +149,7 @@ fn keep<T: Float>(t: &Tensor<T>, dim: usize, keepdim: bool) -> Tensor<T> {
 
 /// `a` with `dim` restored as size 1 when `keepdim` asks for it.
 fn shape_result<T: Float>(a: ArrayD<T>, dim: usize, keepdim: bool) -> ArrayD<T> {
-    if keepdim {
-        a.insert_axis(Axis(dim))
-    } else {
-        a
-    }
+    if keepdim { a.insert_axis(Axis(dim)) } else { a }
 }
 
 /// Index and value of the largest (or smallest) element of a lane; NaN wins, as in PyTorch.

@@ -10,7 +10,7 @@ use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
 
 use super::{normalize_dim, normalize_dim_for};
 use crate::autograd::{Context, Function, Grads};
-use crate::tensor::storage::{contiguous_strides, Layout};
+use crate::tensor::storage::{Layout, contiguous_strides};
 use crate::{Float, Tensor};
 
 /// A view with a new shape over the same elements (row-major order).

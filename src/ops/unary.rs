@@ -123,11 +123,7 @@ pub(crate) struct LeakyRelu<T>(pub(crate) T);
 impl<T: Float> Elementwise<T> for LeakyRelu<T> {
     #[inline(always)]
     fn f(&self, x: T) -> T {
-        if x > T::zero() {
-            x
-        } else {
-            x * self.0
-        }
+        if x > T::zero() { x } else { x * self.0 }
     }
 }
 impl<T: Float> Function<T> for LeakyRelu<T> {

@@ -1,6 +1,6 @@
 use ndarray::{ArrayD, Zip};
 
-use super::{check, check_beta, check_nonnegative, check_params, or_panic, Optimizer, Params};
+use super::{Optimizer, Params, check, check_beta, check_nonnegative, check_params, or_panic};
 use crate::{Error, Float, Tensor};
 
 /// The first and second moment estimates of one parameter.

@@ -1,6 +1,6 @@
 use ndarray::{ArrayD, Zip};
 
-use super::{check_nonnegative, check_params, group_methods, or_panic, Optimizer, Params};
+use super::{Optimizer, Params, check_nonnegative, check_params, group_methods, or_panic};
 use crate::{Error, Float, Tensor};
 
 /// RMSprop, as `torch.optim.RMSprop` (alpha 0.99, eps 1e-8, not centered), with optional

@@ -1,6 +1,6 @@
 use ndarray::{ArrayD, Zip};
 
-use super::{check, check_nonnegative, check_params, group_methods, or_panic, Optimizer, Params};
+use super::{Optimizer, Params, check, check_nonnegative, check_params, group_methods, or_panic};
 use crate::{Error, Float, Tensor};
 
 /// Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay,

@@ -213,11 +213,7 @@ impl<T: Float> Tensor<T> {
     pub fn eye(n: usize) -> Self {
         numel_or_panic::<T>("eye", &[n, n]);
         Tensor::leaf(ArrayD::from_shape_fn(IxDyn(&[n, n]), |ix| {
-            if ix[0] == ix[1] {
-                T::one()
-            } else {
-                T::zero()
-            }
+            if ix[0] == ix[1] { T::one() } else { T::zero() }
         }))
     }
 
@@ -417,8 +413,7 @@ impl<T: Float> Tensor<T> {
             self.numel()
         );
         let d = self.data();
-        let v = *d.view().iter().next().expect("one element");
-        v
+        *d.view().iter().next().expect("one element")
     }
 
     /// A copy of the data as an ndarray array (row-major).

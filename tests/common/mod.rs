@@ -2,8 +2,8 @@
 //! scripts/gen_fixtures.py) and the PyTorch fixture reader.
 #![allow(dead_code)]
 
-use tapegrad::ndarray::{arr2, ArrayD};
 use tapegrad::Tensor;
+use tapegrad::ndarray::{ArrayD, arr2};
 
 pub type T64 = Tensor<f64>;
 

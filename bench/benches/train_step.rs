@@ -2,11 +2,11 @@
 //! workloads in BENCHMARKS.md, named `train_step/W1_xor` and so on. `bench/compare.sh` runs
 //! these next to PyTorch at 1 and 2 threads.
 //!
-//!     TAPEGRAD_NUM_THREADS=1 cargo bench --bench train_step
+//!     TAPEGRAD_NUM_THREADS=1 cargo bench -p tapegrad-bench --bench train_step
 
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 
 #[path = "common/workloads.rs"]
 mod workloads;

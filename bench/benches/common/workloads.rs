@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use tapegrad::prelude::*;
-use tapegrad::rand::{rngs::StdRng, Rng, SeedableRng};
+use tapegrad::rand::{Rng, SeedableRng, rngs::StdRng};
 
 pub enum Target {
     Values(Tensor<f32>),

@@ -2,14 +2,14 @@
 //! 16M-element tensor (O(1)), elementwise throughput on 1M elements, and matmul forward +
 //! backward.
 //!
-//!     cargo bench --bench ops
+//!     cargo bench -p tapegrad-bench --bench ops
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use tapegrad::rand::{rngs::StdRng, SeedableRng};
-use tapegrad::{no_grad, Tensor};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use tapegrad::rand::{SeedableRng, rngs::StdRng};
+use tapegrad::{Tensor, no_grad};
 
 /// A chain of this many tiny ops is built and back-propagated per iteration.
 const CHAIN: usize = 100;
