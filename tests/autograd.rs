@@ -1,9 +1,9 @@
 //! The engine's semantics, one test each: accumulation, backward_with, detach, no_grad,
 //! grad() with and without create_graph, DOT output, numerical stability, threads.
 
-mod common;
 
-use common::{apply, assert_close, load_cases};
+
+use crate::common::{apply, assert_close, load_cases};
 use tapegrad::rand::{SeedableRng, rngs::StdRng};
 use tapegrad::{NoGradGuard, Tensor, grad, no_grad};
 

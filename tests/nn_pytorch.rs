@@ -1,9 +1,9 @@
 //! Losses, layers, optimizers and checkpoints against PyTorch (fixtures made by
 //! scripts/gen_nn_fixtures.py), and checkpoint failure cases.
 
-mod common;
 
-use common::assert_close;
+
+use crate::common::assert_close;
 use serde_json::Value;
 use tapegrad::optim::LrScheduler;
 use tapegrad::prelude::*;

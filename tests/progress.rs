@@ -1,11 +1,7 @@
 //! The examples' progress display: with output going to a file or a pipe it writes one plain
 //! line per epoch and never a `\r` frame (a log of the digits example used to hold 4,500).
 
-#[allow(dead_code)] // the test uses the writer-generic part
-#[path = "../examples/common/progress.rs"]
-mod progress;
-
-use progress::Progress;
+use crate::examples_common::progress::Progress;
 
 #[test]
 fn piped_output_gets_one_line_per_epoch_and_no_carriage_returns() {

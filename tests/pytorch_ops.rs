@@ -1,9 +1,9 @@
 //! Every op's value, gradient and second derivative against PyTorch's, from the fixture
 //! made by scripts/gen_fixtures.py (relative error ≤ 1e-10 in f64).
 
-mod common;
 
-use common::{apply, assert_close, load_cases};
+
+use crate::common::{apply, assert_close, load_cases};
 use tapegrad::Tensor;
 
 const REL: f64 = 1e-10;

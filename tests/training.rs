@@ -1,8 +1,7 @@
 //! End-to-end training runs, seeded: XOR to 100% accuracy, and the digits reference recipe to
 //! PyTorch's accuracy bar.
 
-#[path = "../examples/common/mod.rs"]
-mod digits;
+use crate::examples_common as digits;
 
 use tapegrad::data::{DataLoader, accuracy, labels};
 use tapegrad::prelude::*;
