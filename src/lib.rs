@@ -38,6 +38,7 @@ pub mod optim;
 pub use autograd::backward::{grad, grad_with, is_anomaly_enabled, set_detect_anomaly};
 pub use autograd::gradcheck::gradcheck;
 pub use error::{Error, Result};
+pub use ops::indexing::{IndexItem, IntoIndexItem, TensorIndex};
 pub use parallel::{num_threads, set_num_threads};
 pub use tensor::element::{DType, Float};
 pub use tensor::grad_mode::{NoGradGuard, no_grad};

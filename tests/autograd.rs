@@ -1,8 +1,6 @@
 //! The engine's semantics, one test each: accumulation, backward_with, detach, no_grad,
 //! grad() with and without create_graph, DOT output, numerical stability, threads.
 
-
-
 use crate::common::{apply, assert_close, load_cases};
 use tapegrad::rand::{SeedableRng, rngs::StdRng};
 use tapegrad::{NoGradGuard, Tensor, grad, no_grad};

@@ -2,8 +2,6 @@
 //! fixture cases: broadcast pairs ([3,1,4] with [2,4], scalar with matrix), size-1 dims, 1-D
 //! and 0-d inputs. The same for the second derivative (gradcheck of the gradient itself).
 
-
-
 use crate::common::{apply, load_cases};
 use tapegrad::{Tensor, gradcheck};
 

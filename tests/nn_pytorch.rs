@@ -1,8 +1,6 @@
 //! Losses, layers, optimizers and checkpoints against PyTorch (fixtures made by
 //! scripts/gen_nn_fixtures.py), and checkpoint failure cases.
 
-
-
 use crate::common::assert_close;
 use serde_json::Value;
 use tapegrad::optim::LrScheduler;

@@ -1,8 +1,6 @@
 //! Every op's value, gradient and second derivative against PyTorch's, from the fixture
 //! made by scripts/gen_fixtures.py (relative error ≤ 1e-10 in f64).
 
-
-
 use crate::common::{apply, assert_close, load_cases};
 use tapegrad::Tensor;
 

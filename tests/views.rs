@@ -161,3 +161,31 @@ fn detach_shares_storage_but_cuts_the_graph() {
     });
     assert_eq!(x.to_vec(), [1., 2., 3.]);
 }
+
+#[test]
+fn indexing_with_i_is_a_view_like_pythons_brackets() {
+    let x = t(&[3, 4, 2]);
+    // x[:, 1:3] , x[1], x[-1, ..2], x[1..=2, 0, 1]
+    assert_eq!(x.i((.., 1..3)).shape(), &[3, 2, 2]);
+    assert_eq!(x.i(1).to_vec(), x.select(0, 1).to_vec());
+    assert_eq!(x.i((-1, ..2)).to_vec(), [16., 17., 18., 19.]);
+    assert_eq!(x.i((1..=2, 0, 1)).to_vec(), [9., 17.]);
+    assert_eq!(x.i((.., .., -1)).shape(), &[3, 4]);
+    assert!(x.i((.., 1..3)).shares_storage(&x));
+    // Gradients land in the indexed elements only.
+    let w = t(&[2, 3]).requires_grad();
+    w.i((.., 1..)).sum().backward();
+    assert_eq!(w.grad().unwrap().to_vec(), [0., 1., 1., 0., 1., 1.]);
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: i: 3 index items for a tensor of shape [2, 3]")]
+fn too_many_index_items_panic() {
+    t(&[2, 3]).i((0, 1, 2));
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: select: index 5 is out of range for dim 0 of shape [2, 3]")]
+fn an_index_out_of_range_panics() {
+    t(&[2, 3]).i(5);
+}

@@ -10,6 +10,7 @@
 mod arith;
 pub(crate) mod elementwise;
 pub(crate) mod index;
+pub(crate) mod indexing;
 pub(crate) mod inplace;
 pub(crate) mod loss;
 pub(crate) mod matmul;
