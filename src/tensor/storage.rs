@@ -73,6 +73,8 @@ fn backoff(spins: &mut u32) {
 /// A shared, fixed-size buffer of elements with a version counter and a re-entrant-safe lock.
 pub(crate) struct Storage<T: Float> {
     buf: UnsafeCell<Buffer<T>>,
+    /// The element count, kept outside the cell so it can be read without a guard.
+    len: usize,
     state: AtomicUsize,
     version: AtomicU64,
 }
@@ -88,8 +90,10 @@ impl<T: Float> std::panic::RefUnwindSafe for Storage<T> {}
 
 impl<T: Float> Storage<T> {
     pub(crate) fn new(data: impl Into<Buffer<T>>) -> Self {
+        let data = data.into();
         Storage {
-            buf: UnsafeCell::new(data.into()),
+            len: data.len(),
+            buf: UnsafeCell::new(data),
             state: AtomicUsize::new(0),
             version: AtomicU64::new(0),
         }
@@ -101,8 +105,7 @@ impl<T: Float> Storage<T> {
 
     /// The number of elements.
     pub(crate) fn len(&self) -> usize {
-        // SAFETY: the length never changes after construction; no guard needed to read it.
-        unsafe { (*self.buf.get()).len() }
+        self.len
     }
 
     /// How many writes this storage has seen.
