@@ -123,10 +123,37 @@ OTHER = {
 }
 
 UNARY_SHAPES = [[3, 4], [], [1], [2, 1, 3]]
+
+# Elementwise functions added after the first fixture; generated last so the earlier cases
+# keep their random inputs. The value is the input domain.
+UNARY_V2 = {
+    "sin": (torch.sin, "normal"),
+    "cos": (torch.cos, "normal"),
+    "tan": (torch.tan, "unit"),
+    "asin": (torch.asin, "unit"),
+    "acos": (torch.acos, "unit"),
+    "atan": (torch.atan, "normal"),
+    "sinh": (torch.sinh, "normal"),
+    "cosh": (torch.cosh, "normal"),
+    "asinh": (torch.asinh, "normal"),
+    "acosh": (torch.acosh, "above1"),
+    "atanh": (torch.atanh, "unit"),
+    "log1p": (torch.log1p, "positive"),
+    "expm1": (torch.expm1, "normal"),
+    "log2": (torch.log2, "positive"),
+    "log10": (torch.log10, "positive"),
+    "exp2": (torch.exp2, "normal"),
+    "rsqrt": (torch.rsqrt, "positive"),
+    "reciprocal": (torch.reciprocal, "positive"),
+}
 BINARY_SHAPES = [([3, 4], [3, 4]), ([3, 1, 4], [2, 4]), ([], [2, 3]), ([2, 3], [1]), ([5], [5]), ([1, 1], [3, 1])]
 
 
 def sample(shape, kind):
+    if kind == "unit":
+        return torch.rand(shape, generator=g) * 1.8 - 0.9
+    if kind == "above1":
+        return torch.rand(shape, generator=g) * 2.0 + 1.1
     if kind == "positive":
         return torch.rand(shape, generator=g) * 1.5 + 0.5
     if kind == "big":
@@ -181,6 +208,9 @@ def main():
             cases.append(record(op, op, fn, [sample([4, 5], "big")]))
             continue
         cases.append(record(f"{op}{shapes}", op, fn, [sample(s, "normal") for s in shapes]))
+    for op, (fn, kind) in UNARY_V2.items():
+        for shape in UNARY_SHAPES:
+            cases.append(record(f"{op}{shape}", op, fn, [sample(shape, kind)]))
     meta = {"torch": torch.__version__, "generator": "scripts/gen_fixtures.py"}
     path = os.path.join("tests", "fixtures", "ops.json")
     with open(path, "w") as f:

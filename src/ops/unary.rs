@@ -280,6 +280,134 @@ pub(crate) struct RSubScalar<T>(pub(crate) T);
 forward!(RSubScalar<T>, |s, x| s.0 - x);
 backward!(RSubScalar<T>, "rsub_scalar", |_, _ctx, g| -g);
 
+// Trigonometric, hyperbolic, logarithmic and exponential functions (PyTorch's
+// `derivatives.yaml` formulas).
+
+#[derive(Clone, Copy)]
+pub(crate) struct Sin;
+forward!(Sin, |_, x| x.sin());
+backward!(Sin, "sin", |_, ctx, g| g * &ctx.input(0).cos());
+
+#[derive(Clone, Copy)]
+pub(crate) struct Cos;
+forward!(Cos, |_, x| x.cos());
+backward!(Cos, "cos", |_, ctx, g| g * &ctx.input(0).sin().neg());
+
+#[derive(Clone, Copy)]
+pub(crate) struct Tan;
+forward!(Tan, |_, x| x.tan());
+backward!(Tan, "tan", |_, ctx, g| {
+    let y = ctx.output();
+    g * &((y * y) + c::<T>(1.0))
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Asin;
+forward!(Asin, |_, x| x.asin());
+backward!(Asin, "asin", |_, ctx, g| {
+    let x = ctx.input(0);
+    g * &(&(x * x).neg() + c::<T>(1.0)).rsqrt()
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Acos;
+forward!(Acos, |_, x| x.acos());
+backward!(Acos, "acos", |_, ctx, g| {
+    let x = ctx.input(0);
+    g * &(&(x * x).neg() + c::<T>(1.0)).rsqrt().neg()
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Atan;
+forward!(Atan, |_, x| x.atan());
+backward!(Atan, "atan", |_, ctx, g| {
+    let x = ctx.input(0);
+    g / &((x * x) + c::<T>(1.0))
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Sinh;
+forward!(Sinh, |_, x| x.sinh());
+backward!(Sinh, "sinh", |_, ctx, g| g * &ctx.input(0).cosh());
+
+#[derive(Clone, Copy)]
+pub(crate) struct Cosh;
+forward!(Cosh, |_, x| x.cosh());
+backward!(Cosh, "cosh", |_, ctx, g| g * &ctx.input(0).sinh());
+
+#[derive(Clone, Copy)]
+pub(crate) struct Asinh;
+forward!(Asinh, |_, x| x.asinh());
+backward!(Asinh, "asinh", |_, ctx, g| {
+    let x = ctx.input(0);
+    g * &((x * x) + c::<T>(1.0)).rsqrt()
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Acosh;
+forward!(Acosh, |_, x| x.acosh());
+backward!(Acosh, "acosh", |_, ctx, g| {
+    let x = ctx.input(0);
+    g * &((x * x) - c::<T>(1.0)).rsqrt()
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Atanh;
+forward!(Atanh, |_, x| x.atanh());
+backward!(Atanh, "atanh", |_, ctx, g| {
+    let x = ctx.input(0);
+    g * &(&(x * x).neg() + c::<T>(1.0)).reciprocal()
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Log1p;
+forward!(Log1p, |_, x| x.ln_1p());
+backward!(Log1p, "log1p", |_, ctx, g| g / &(ctx.input(0)
+    + c::<T>(1.0)));
+
+#[derive(Clone, Copy)]
+pub(crate) struct Expm1;
+forward!(Expm1, |_, x| x.exp_m1());
+backward!(Expm1, "expm1", |_, ctx, g| g * &(ctx.output()
+    + c::<T>(1.0)));
+
+#[derive(Clone, Copy)]
+pub(crate) struct Log2;
+forward!(Log2, |_, x| x.log2());
+backward!(Log2, "log2", |_, ctx, g| {
+    g / &(ctx.input(0) * c::<T>(std::f64::consts::LN_2))
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Log10;
+forward!(Log10, |_, x| x.log10());
+backward!(Log10, "log10", |_, ctx, g| {
+    g / &(ctx.input(0) * c::<T>(std::f64::consts::LN_10))
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Exp2;
+forward!(Exp2, |_, x| x.exp2());
+backward!(Exp2, "exp2", |_, ctx, g| {
+    g * &(ctx.output() * c::<T>(std::f64::consts::LN_2))
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Rsqrt;
+forward!(Rsqrt, |_, x| x.sqrt().recip());
+backward!(Rsqrt, "rsqrt", |_, ctx, g| {
+    let y = ctx.output();
+    (g * c::<T>(-0.5)) * &(&(y * y) * y)
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Reciprocal;
+forward!(Reciprocal, |_, x| x.recip());
+backward!(Reciprocal, "reciprocal", |_, ctx, g| {
+    let y = ctx.output();
+    g.neg() * &(y * y)
+});
+
 impl<T: Float> Tensor<T> {
     /// Applies an elementwise op: one specialised loop per op type.
     #[track_caller]
@@ -542,5 +670,203 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn rsub_scalar(&self, s: T) -> Tensor<T> {
         self.unary(RSubScalar(s))
+    }
+
+    /// Sine elementwise (radians).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![0.0f64], &[1]).sin().to_vec(), vec![0.0]);
+    /// ```
+    #[track_caller]
+    pub fn sin(&self) -> Tensor<T> {
+        self.unary(Sin)
+    }
+
+    /// Cosine elementwise (radians).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![0.0f64], &[1]).cos().to_vec(), vec![1.0]);
+    /// ```
+    #[track_caller]
+    pub fn cos(&self) -> Tensor<T> {
+        self.unary(Cos)
+    }
+
+    /// Tangent elementwise (radians).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![0.0f64], &[1]).tan().to_vec(), vec![0.0]);
+    /// ```
+    #[track_caller]
+    pub fn tan(&self) -> Tensor<T> {
+        self.unary(Tan)
+    }
+
+    /// Arcsine elementwise (NaN outside [−1, 1]).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![1.0f64], &[1]).asin().to_vec(), vec![std::f64::consts::FRAC_PI_2]);
+    /// ```
+    #[track_caller]
+    pub fn asin(&self) -> Tensor<T> {
+        self.unary(Asin)
+    }
+
+    /// Arccosine elementwise (NaN outside [−1, 1]).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![1.0f64], &[1]).acos().to_vec(), vec![0.0]);
+    /// ```
+    #[track_caller]
+    pub fn acos(&self) -> Tensor<T> {
+        self.unary(Acos)
+    }
+
+    /// Arctangent elementwise.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![1.0f64], &[1]).atan().to_vec(), vec![std::f64::consts::FRAC_PI_4]);
+    /// ```
+    #[track_caller]
+    pub fn atan(&self) -> Tensor<T> {
+        self.unary(Atan)
+    }
+
+    /// Hyperbolic sine elementwise.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![0.0f64], &[1]).sinh().to_vec(), vec![0.0]);
+    /// ```
+    #[track_caller]
+    pub fn sinh(&self) -> Tensor<T> {
+        self.unary(Sinh)
+    }
+
+    /// Hyperbolic cosine elementwise.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![0.0f64], &[1]).cosh().to_vec(), vec![1.0]);
+    /// ```
+    #[track_caller]
+    pub fn cosh(&self) -> Tensor<T> {
+        self.unary(Cosh)
+    }
+
+    /// Inverse hyperbolic sine elementwise.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![0.0f64], &[1]).asinh().to_vec(), vec![0.0]);
+    /// ```
+    #[track_caller]
+    pub fn asinh(&self) -> Tensor<T> {
+        self.unary(Asinh)
+    }
+
+    /// Inverse hyperbolic cosine elementwise (NaN below 1).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![1.0f64], &[1]).acosh().to_vec(), vec![0.0]);
+    /// ```
+    #[track_caller]
+    pub fn acosh(&self) -> Tensor<T> {
+        self.unary(Acosh)
+    }
+
+    /// Inverse hyperbolic tangent elementwise (±inf at ±1).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![0.0f64], &[1]).atanh().to_vec(), vec![0.0]);
+    /// ```
+    #[track_caller]
+    pub fn atanh(&self) -> Tensor<T> {
+        self.unary(Atanh)
+    }
+
+    /// `ln(1 + x)`, accurate for small `x`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![0.0f64], &[1]).log1p().to_vec(), vec![0.0]);
+    /// ```
+    #[track_caller]
+    pub fn log1p(&self) -> Tensor<T> {
+        self.unary(Log1p)
+    }
+
+    /// `eˣ − 1`, accurate for small `x`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![0.0f64], &[1]).expm1().to_vec(), vec![0.0]);
+    /// ```
+    #[track_caller]
+    pub fn expm1(&self) -> Tensor<T> {
+        self.unary(Expm1)
+    }
+
+    /// Base-2 logarithm elementwise.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![8.0f64], &[1]).log2().to_vec(), vec![3.0]);
+    /// ```
+    #[track_caller]
+    pub fn log2(&self) -> Tensor<T> {
+        self.unary(Log2)
+    }
+
+    /// Base-10 logarithm elementwise.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![100.0f64], &[1]).log10().to_vec(), vec![2.0]);
+    /// ```
+    #[track_caller]
+    pub fn log10(&self) -> Tensor<T> {
+        self.unary(Log10)
+    }
+
+    /// `2ˣ` elementwise.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![3.0f64], &[1]).exp2().to_vec(), vec![8.0]);
+    /// ```
+    #[track_caller]
+    pub fn exp2(&self) -> Tensor<T> {
+        self.unary(Exp2)
+    }
+
+    /// `1 / √x` elementwise.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![4.0f64], &[1]).rsqrt().to_vec(), vec![0.5]);
+    /// ```
+    #[track_caller]
+    pub fn rsqrt(&self) -> Tensor<T> {
+        self.unary(Rsqrt)
+    }
+
+    /// `1 / x` elementwise.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![4.0f64], &[1]).reciprocal().to_vec(), vec![0.25]);
+    /// ```
+    #[track_caller]
+    pub fn reciprocal(&self) -> Tensor<T> {
+        self.unary(Reciprocal)
     }
 }
