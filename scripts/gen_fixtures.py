@@ -42,6 +42,7 @@ UNARY = {
     "rsub_scalar": lambda x: 2.0 - x,
     "rdiv_scalar": lambda x: 2.0 / x,
 }
+PIECEWISE_LINEAR = {"hardsigmoid"}
 POSITIVE = {"log", "sqrt", "powf", "powf_neg", "rdiv_scalar"}
 
 BINARY = {
@@ -145,11 +146,29 @@ UNARY_V2 = {
     "exp2": (torch.exp2, "normal"),
     "rsqrt": (torch.rsqrt, "positive"),
     "reciprocal": (torch.reciprocal, "positive"),
+    "sign": (torch.sign, "normal"),
+    "floor": (torch.floor, "wide"),
+    "ceil": (torch.ceil, "wide"),
+    "round": (torch.round, "wide"),
+    "trunc": (torch.trunc, "wide"),
+    "frac": (torch.frac, "wide"),
+    "log_sigmoid": (torch.nn.functional.logsigmoid, "wide"),
+    "softsign": (torch.nn.functional.softsign, "normal"),
+    "relu6": (torch.nn.functional.relu6, "wide"),
+    "elu": (lambda x: torch.nn.functional.elu(x, 0.7), "normal"),
+    "selu": (torch.nn.functional.selu, "normal"),
+    "celu": (lambda x: torch.nn.functional.celu(x, 0.5), "normal"),  # 1/alpha exact: PyTorch rounds it to f32
+    "mish": (torch.nn.functional.mish, "normal"),
+    "hardtanh": (lambda x: torch.nn.functional.hardtanh(x, -0.5, 0.8), "normal"),
+    "hardsigmoid": (torch.nn.functional.hardsigmoid, "wide"),
+    "hardswish": (torch.nn.functional.hardswish, "wide"),
 }
 BINARY_SHAPES = [([3, 4], [3, 4]), ([3, 1, 4], [2, 4]), ([], [2, 3]), ([2, 3], [1]), ([5], [5]), ([1, 1], [3, 1])]
 
 
 def sample(shape, kind):
+    if kind == "wide":
+        return torch.randn(shape, generator=g) * 4.0
     if kind == "unit":
         return torch.rand(shape, generator=g) * 1.8 - 0.9
     if kind == "above1":
@@ -169,7 +188,10 @@ def record(name, op, fn, inputs):
     grads = [gr if gr is not None else torch.zeros_like(x) for gr, x in zip(grads, xs)]
     ws = [torch.randn(x.shape, generator=g) for x in xs]
     inner = sum((gr * w).sum() for gr, w in zip(grads, ws))
-    if inner.requires_grad:
+    if inner.requires_grad and op in PIECEWISE_LINEAR:
+        # PyTorch has no double backward for these; their gradient is piecewise constant.
+        second = [torch.zeros_like(x) for x in xs]
+    elif inner.requires_grad:
         second = torch.autograd.grad(inner, xs, allow_unused=True)
         second = [s if s is not None else torch.zeros_like(x) for s, x in zip(second, xs)]
     else:

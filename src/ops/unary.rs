@@ -408,6 +408,169 @@ backward!(Reciprocal, "reciprocal", |_, ctx, g| {
     g.neg() * &(y * y)
 });
 
+// Rounding (piecewise constant: zero gradient, as PyTorch) and activations.
+
+/// A zero gradient of `g`'s shape (what PyTorch gives for the rounding family).
+fn zero_grad_like<T: Float>(g: &Tensor<T>) -> Tensor<T> {
+    g * c::<T>(0.0)
+}
+
+/// 1 where `keep(x)`, else 0: a constant mask of `x`'s shape.
+fn mask<T: Float>(x: &Tensor<T>, keep: impl Fn(T) -> bool) -> Tensor<T> {
+    map_const(x, |v| if keep(v) { T::one() } else { T::zero() })
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct Sign;
+forward!(Sign, |_, x| if x.is_nan() { x } else { sign(x) });
+backward!(Sign, "sign", |_, _ctx, g| zero_grad_like(g));
+
+#[derive(Clone, Copy)]
+pub(crate) struct Floor;
+forward!(Floor, |_, x| x.floor());
+backward!(Floor, "floor", |_, _ctx, g| zero_grad_like(g));
+
+#[derive(Clone, Copy)]
+pub(crate) struct Ceil;
+forward!(Ceil, |_, x| x.ceil());
+backward!(Ceil, "ceil", |_, _ctx, g| zero_grad_like(g));
+
+/// Round half to even, as `torch.round`.
+fn round_half_even<T: Float>(x: T) -> T {
+    let r = x.round();
+    if (x - x.trunc()).abs() == c(0.5) {
+        (x * c(0.5)).round() * c(2.0)
+    } else {
+        r
+    }
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct Round;
+forward!(Round, |_, x| round_half_even(x));
+backward!(Round, "round", |_, _ctx, g| zero_grad_like(g));
+
+#[derive(Clone, Copy)]
+pub(crate) struct Trunc;
+forward!(Trunc, |_, x| x.trunc());
+backward!(Trunc, "trunc", |_, _ctx, g| zero_grad_like(g));
+
+#[derive(Clone, Copy)]
+pub(crate) struct Frac;
+forward!(Frac, |_, x| x - x.trunc());
+backward!(Frac, "frac", |_, _ctx, g| g.clone());
+
+#[derive(Clone, Copy)]
+pub(crate) struct LogSigmoid;
+forward!(LogSigmoid, |_, x| {
+    // −softplus(−x), without overflow for large |x|.
+    let m = (-x).max(T::zero());
+    -(m + ((-m).exp() + (-x - m).exp()).ln())
+});
+backward!(LogSigmoid, "log_sigmoid", |_, ctx, g| g * &ctx
+    .input(0)
+    .neg()
+    .sigmoid());
+
+#[derive(Clone, Copy)]
+pub(crate) struct Softsign;
+forward!(Softsign, |_, x| x / (T::one() + x.abs()));
+backward!(Softsign, "softsign", |_, ctx, g| {
+    let d = ctx.input(0).abs() + c::<T>(1.0);
+    g / &(&d * &d)
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Hardtanh<T>(pub(crate) T, pub(crate) T);
+forward!(Hardtanh<T>, |s, x| if x.is_nan() {
+    x
+} else {
+    x.max(s.0).min(s.1)
+});
+backward!(Hardtanh<T>, "hardtanh", |s, ctx, g| {
+    let (lo, hi) = (s.0, s.1);
+    g * &mask(ctx.input(0), |v| v > lo && v < hi)
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Elu<T> {
+    pub(crate) alpha: T,
+    pub(crate) scale: T,
+}
+forward!(Elu<T>, |s, x| {
+    let v = if x > T::zero() {
+        x
+    } else {
+        s.alpha * x.exp_m1()
+    };
+    s.scale * v
+});
+backward!(Elu<T>, "elu", |s, ctx, g| {
+    let x = ctx.input(0);
+    let positive = mask(x, |v| v > T::zero());
+    let negative = mask(x, |v| v <= T::zero());
+    let slope = positive + &(x.exp() * &negative) * s.alpha;
+    g * &(slope * s.scale)
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Celu<T>(pub(crate) T);
+forward!(Celu<T>, |s, x| {
+    if x > T::zero() {
+        x
+    } else {
+        s.0 * (x / s.0).exp_m1()
+    }
+});
+backward!(Celu<T>, "celu", |s, ctx, g| {
+    let x = ctx.input(0);
+    let positive = mask(x, |v| v > T::zero());
+    let negative = mask(x, |v| v <= T::zero());
+    g * &(positive + (x / s.0).exp() * &negative)
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Mish;
+forward!(Mish, |_, x| {
+    let sp = if x > c(SOFTPLUS_THRESHOLD) {
+        x
+    } else {
+        x.exp().ln_1p()
+    };
+    x * sp.tanh()
+});
+backward!(Mish, "mish", |_, ctx, g| {
+    let x = ctx.input(0);
+    let t = x.softplus().tanh();
+    let d = &t + &(x * &x.sigmoid() * (&t * &t).rsub_scalar(T::one()));
+    g * &d
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Hardsigmoid;
+forward!(Hardsigmoid, |_, x| ((x + c(3.0))
+    .max(T::zero())
+    .min(c(6.0)))
+    / c(6.0));
+backward!(Hardsigmoid, "hardsigmoid", |_, ctx, g| {
+    // PyTorch's kernel multiplies by 1/6 rounded to f32, in f64 too; so do we, to match it.
+    let one_sixth = c::<T>(f64::from(1.0f32 / 6.0f32));
+    g * &(mask(ctx.input(0), |v| v > c(-3.0) && v < c(3.0)) * one_sixth)
+});
+
+#[derive(Clone, Copy)]
+pub(crate) struct Hardswish;
+forward!(Hardswish, |_, x| x
+    * ((x + c(3.0)).max(T::zero()).min(c(6.0)))
+    / c(6.0));
+backward!(Hardswish, "hardswish", |_, ctx, g| {
+    // PyTorch: 0 below −3, x/3 + 1/2 up to 3, 1 above.
+    let x = ctx.input(0);
+    let middle = mask(x, |v| v >= c(-3.0) && v <= c(3.0));
+    let above = mask(x, |v| v > c(3.0));
+    g * &((x / c::<T>(3.0) + c::<T>(0.5)) * &middle + above)
+});
+
 impl<T: Float> Tensor<T> {
     /// Applies an elementwise op: one specialised loop per op type.
     #[track_caller]
@@ -868,5 +1031,199 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn reciprocal(&self) -> Tensor<T> {
         self.unary(Reciprocal)
+    }
+
+    /// -1, 0 or 1 by the sign (0 at 0); zero gradient, as PyTorch.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![-2.0f64, 0.0, 3.0], &[3]).sign().to_vec(), vec![-1.0, 0.0, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn sign(&self) -> Tensor<T> {
+        self.unary(Sign)
+    }
+
+    /// Rounds down; zero gradient.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![-1.5f64, 1.5], &[2]).floor().to_vec(), vec![-2.0, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn floor(&self) -> Tensor<T> {
+        self.unary(Floor)
+    }
+
+    /// Rounds up; zero gradient.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![-1.5f64, 1.5], &[2]).ceil().to_vec(), vec![-1.0, 2.0]);
+    /// ```
+    #[track_caller]
+    pub fn ceil(&self) -> Tensor<T> {
+        self.unary(Ceil)
+    }
+
+    /// Rounds to the nearest integer, halves to even (as `torch.round`); zero gradient.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![0.5f64, 1.5, 2.5, -2.5], &[4]).round().to_vec(), vec![0.0, 2.0, 2.0, -2.0]);
+    /// ```
+    #[track_caller]
+    pub fn round(&self) -> Tensor<T> {
+        self.unary(Round)
+    }
+
+    /// Rounds toward zero; zero gradient.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![-1.7f64, 1.7], &[2]).trunc().to_vec(), vec![-1.0, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn trunc(&self) -> Tensor<T> {
+        self.unary(Trunc)
+    }
+
+    /// `x − trunc(x)`; gradient 1.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![-1.5f64, 2.25], &[2]).frac().to_vec(), vec![-0.5, 0.25]);
+    /// ```
+    #[track_caller]
+    pub fn frac(&self) -> Tensor<T> {
+        self.unary(Frac)
+    }
+
+    /// `log(sigmoid(x))`, stable for large |x|.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![0.0f64], &[1]).log_sigmoid().to_vec(), vec![-(2f64.ln())]);
+    /// ```
+    #[track_caller]
+    pub fn log_sigmoid(&self) -> Tensor<T> {
+        self.unary(LogSigmoid)
+    }
+
+    /// `x / (1 + |x|)`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![1.0f64, -3.0], &[2]).softsign().to_vec(), vec![0.5, -0.75]);
+    /// ```
+    #[track_caller]
+    pub fn softsign(&self) -> Tensor<T> {
+        self.unary(Softsign)
+    }
+
+    /// `min(max(x, 0), 6)`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![-1.0f64, 3.0, 9.0], &[3]).relu6().to_vec(), vec![0.0, 3.0, 6.0]);
+    /// ```
+    #[track_caller]
+    pub fn relu6(&self) -> Tensor<T> {
+        self.unary(Hardtanh(T::zero(), T::of_f64(6.0)))
+    }
+
+    /// SELU: `scale·(x if x > 0 else α·(eˣ − 1))` with PyTorch's α and scale.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![0.0f64], &[1]).selu().to_vec(), vec![0.0]);
+    /// ```
+    #[track_caller]
+    pub fn selu(&self) -> Tensor<T> {
+        self.unary(Elu {
+            alpha: T::of_f64(1.673_263_242_354_377_3),
+            scale: T::of_f64(1.050_700_987_355_480_5),
+        })
+    }
+
+    /// Mish: `x·tanh(softplus(x))`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![0.0f64], &[1]).mish().to_vec(), vec![0.0]);
+    /// ```
+    #[track_caller]
+    pub fn mish(&self) -> Tensor<T> {
+        self.unary(Mish)
+    }
+
+    /// `relu6(x + 3) / 6`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![0.0f64, 5.0], &[2]).hardsigmoid().to_vec(), vec![0.5, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn hardsigmoid(&self) -> Tensor<T> {
+        self.unary(Hardsigmoid)
+    }
+
+    /// `x·relu6(x + 3) / 6`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![-4.0f64, 4.0], &[2]).hardswish().to_vec(), vec![0.0, 4.0]);
+    /// ```
+    #[track_caller]
+    pub fn hardswish(&self) -> Tensor<T> {
+        self.unary(Hardswish)
+    }
+
+    /// ELU: `x` where positive, `α·(eˣ − 1)` elsewhere.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let y = Tensor::from_vec(vec![1.0f64, 0.0], &[2]).elu(1.0);
+    /// assert_eq!(y.to_vec(), vec![1.0, 0.0]);
+    /// ```
+    #[track_caller]
+    pub fn elu(&self, alpha: T) -> Tensor<T> {
+        self.unary(Elu {
+            alpha,
+            scale: T::one(),
+        })
+    }
+
+    /// CELU: `max(0, x) + min(0, α·(e^(x/α) − 1))`.
+    ///
+    /// # Panics
+    /// If `alpha` is 0.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let y = Tensor::from_vec(vec![2.0f64, 0.0], &[2]).celu(1.0);
+    /// assert_eq!(y.to_vec(), vec![2.0, 0.0]);
+    /// ```
+    #[track_caller]
+    pub fn celu(&self, alpha: T) -> Tensor<T> {
+        assert!(alpha != T::zero(), "tapegrad: celu: alpha must not be 0");
+        self.unary(Celu(alpha))
+    }
+
+    /// Limits every element to `[min, max]`; the gradient passes strictly inside (PyTorch's
+    /// `hardtanh`, which differs from `clamp` at the ends).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let y = Tensor::from_vec(vec![-2.0f64, 0.5, 2.0], &[3]).hardtanh(-1.0, 1.0);
+    /// assert_eq!(y.to_vec(), vec![-1.0, 0.5, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn hardtanh(&self, min: T, max: T) -> Tensor<T> {
+        assert!(
+            min <= max,
+            "tapegrad: hardtanh: min {min} is greater than max {max}"
+        );
+        self.unary(Hardtanh(min, max))
     }
 }
