@@ -166,6 +166,16 @@ UNARY_V2 = {
 BINARY_SHAPES = [([3, 4], [3, 4]), ([3, 1, 4], [2, 4]), ([], [2, 3]), ([2, 3], [1]), ([5], [5]), ([1, 1], [3, 1])]
 
 
+# Binary functions added later, generated after everything else: (fn, kinds of a and b).
+BINARY_V2 = {
+    "pow": (torch.pow, "positive", "normal"),
+    "atan2": (torch.atan2, "normal", "normal"),
+    "fmod": (torch.fmod, "wide", "positive"),
+    "remainder": (torch.remainder, "wide", "positive"),
+    "lerp": (lambda a, b: torch.lerp(a, b, 0.3), "normal", "normal"),
+}
+
+
 def sample(shape, kind):
     if kind == "wide":
         return torch.randn(shape, generator=g) * 4.0
@@ -233,6 +243,9 @@ def main():
     for op, (fn, kind) in UNARY_V2.items():
         for shape in UNARY_SHAPES:
             cases.append(record(f"{op}{shape}", op, fn, [sample(shape, kind)]))
+    for op, (fn, ka, kb) in BINARY_V2.items():
+        for sa, sb in BINARY_SHAPES:
+            cases.append(record(f"{op}{sa}{sb}", op, fn, [sample(sa, ka), sample(sb, kb)]))
     meta = {"torch": torch.__version__, "generator": "scripts/gen_fixtures.py"}
     path = os.path.join("tests", "fixtures", "ops.json")
     with open(path, "w") as f:

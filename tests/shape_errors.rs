@@ -138,3 +138,15 @@ fn the_panic_points_at_the_callers_line() {
         );
     }
 }
+
+#[test]
+#[should_panic(expected = "tapegrad: pow: shapes [2, 3] and [4] cannot be broadcast together")]
+fn pow_with_a_mismatched_exponent() {
+    t(&[2, 3]).pow(&t(&[4]));
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: celu: alpha must not be 0")]
+fn celu_with_zero_alpha() {
+    t(&[2]).celu(0.0);
+}

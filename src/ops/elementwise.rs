@@ -93,6 +93,82 @@ backward!(Div, "div", |ctx, g| {
     )
 });
 
+/// `a^b` for a tensor exponent.
+#[derive(Clone, Copy)]
+pub(crate) struct Pow;
+forward!(Pow, |x, y| x.powf(y));
+backward!(Pow, "pow", |ctx, g| {
+    let (a, b) = (ctx.input(0), ctx.input(1));
+    // PyTorch: no gradient for the base where the exponent is 0, none for the exponent
+    // where the base is 0 and the exponent is not negative.
+    let ga = ctx.needs_input_grad(0).then(|| {
+        let nonzero = super::map_const(b, |e| if e == T::zero() { T::zero() } else { T::one() });
+        g * &(b * &a.pow(&b.add_scalar(-T::one()))) * nonzero
+    });
+    let gb = ctx.needs_input_grad(1).then(|| {
+        let keep = {
+            let (x, y) = (a.data(), b.data());
+            zip_broadcast("pow", &x.view(), &y.view(), |x, y| {
+                if x == T::zero() && y >= T::zero() {
+                    T::zero()
+                } else {
+                    T::one()
+                }
+            })
+        };
+        g * &(ctx.output() * &a.log()) * Tensor::leaf(keep)
+    });
+    (ga, gb)
+});
+
+/// `atan2(a, b)`, the angle of the point (b, a).
+#[derive(Clone, Copy)]
+pub(crate) struct Atan2;
+forward!(Atan2, |x, y| x.atan2(y));
+backward!(Atan2, "atan2", |ctx, g| {
+    let (a, b) = (ctx.input(0), ctx.input(1));
+    let r2 = &(a * a) + &(b * b);
+    (
+        ctx.needs_input_grad(0).then(|| g * b / &r2),
+        ctx.needs_input_grad(1).then(|| g * &a.neg() / &r2),
+    )
+});
+
+/// The quotient `a / b` rounded by `round` (trunc for fmod, floor for remainder), constant.
+fn quotient<T: Float>(a: &Tensor<T>, b: &Tensor<T>, round: fn(T) -> T) -> Tensor<T> {
+    let (x, y) = (a.data(), b.data());
+    Tensor::leaf(zip_broadcast("fmod", &x.view(), &y.view(), |x, y| {
+        round(x / y)
+    }))
+}
+
+/// `a − trunc(a/b)·b` (C's `fmod`: the sign of `a`).
+#[derive(Clone, Copy)]
+pub(crate) struct Fmod;
+forward!(Fmod, |x, y| x % y);
+backward!(Fmod, "fmod", |ctx, g| (
+    ctx.needs_input_grad(0).then(|| g.clone()),
+    ctx.needs_input_grad(1)
+        .then(|| g.neg() * quotient(ctx.input(0), ctx.input(1), T::trunc)),
+));
+
+/// `a − floor(a/b)·b` (Python's `%`: the sign of `b`).
+#[derive(Clone, Copy)]
+pub(crate) struct Remainder;
+forward!(Remainder, |x, y| {
+    let r = x % y;
+    if r != T::zero() && ((r < T::zero()) != (y < T::zero())) {
+        r + y
+    } else {
+        r
+    }
+});
+backward!(Remainder, "remainder", |ctx, g| (
+    ctx.needs_input_grad(0).then(|| g.clone()),
+    ctx.needs_input_grad(1)
+        .then(|| g.neg() * quotient(ctx.input(0), ctx.input(1), T::floor)),
+));
+
 /// The share of the gradient the first of `x`, `y` takes: all when it wins, half on a tie.
 fn winner_share<T: Float>(x: T, y: T, max: bool) -> T {
     let wins = if max { x > y } else { x < y };
@@ -322,5 +398,99 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn minimum(&self, other: &Tensor<T>) -> Tensor<T> {
         self.binary(other, Minimum)
+    }
+
+    /// `self^exponent` elementwise with a tensor exponent (broadcast), as `torch.pow`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let a = Tensor::from_vec(vec![2.0f64, 3.0], &[2]);
+    /// assert_eq!(a.pow(&Tensor::from_vec(vec![3.0, 2.0], &[2])).to_vec(), vec![8.0, 9.0]);
+    /// ```
+    #[track_caller]
+    pub fn pow(&self, exponent: &Tensor<T>) -> Tensor<T> {
+        self.binary(exponent, Pow)
+    }
+
+    /// `self^e` for a scalar exponent (the same as [`Tensor::powf`]).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![3.0f64], &[1]).pow_scalar(2.0).to_vec(), vec![9.0]);
+    /// ```
+    #[track_caller]
+    pub fn pow_scalar(&self, e: T) -> Tensor<T> {
+        self.powf(e)
+    }
+
+    /// `atan2(self, other)` elementwise with broadcasting: the angle of (other, self).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let y = Tensor::from_vec(vec![1.0f64], &[1]).atan2(&Tensor::from_vec(vec![1.0], &[1]));
+    /// assert_eq!(y.to_vec(), vec![std::f64::consts::FRAC_PI_4]);
+    /// ```
+    #[track_caller]
+    pub fn atan2(&self, other: &Tensor<T>) -> Tensor<T> {
+        self.binary(other, Atan2)
+    }
+
+    /// The remainder of `self / divisor` with the sign of `self` (C's `fmod`), broadcasting.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let r = Tensor::from_vec(vec![-7.0f64, 7.0], &[2]).fmod(&Tensor::scalar(3.0));
+    /// assert_eq!(r.to_vec(), vec![-1.0, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn fmod(&self, divisor: &Tensor<T>) -> Tensor<T> {
+        self.binary(divisor, Fmod)
+    }
+
+    /// [`Tensor::fmod`] by a scalar.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![-7.0f64], &[1]).fmod_scalar(3.0).to_vec(), vec![-1.0]);
+    /// ```
+    #[track_caller]
+    pub fn fmod_scalar(&self, divisor: T) -> Tensor<T> {
+        self.fmod(&Tensor::scalar(divisor))
+    }
+
+    /// The remainder of `self / divisor` with the sign of the divisor (Python's `%`),
+    /// broadcasting.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let r = Tensor::from_vec(vec![-7.0f64, 7.0], &[2]).remainder(&Tensor::scalar(3.0));
+    /// assert_eq!(r.to_vec(), vec![2.0, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn remainder(&self, divisor: &Tensor<T>) -> Tensor<T> {
+        self.binary(divisor, Remainder)
+    }
+
+    /// [`Tensor::remainder`] by a scalar.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![-7.0f64], &[1]).remainder_scalar(3.0).to_vec(), vec![2.0]);
+    /// ```
+    #[track_caller]
+    pub fn remainder_scalar(&self, divisor: T) -> Tensor<T> {
+        self.remainder(&Tensor::scalar(divisor))
+    }
+
+    /// `self + weight·(end − self)`, as `torch.lerp` with a scalar weight.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let a = Tensor::from_vec(vec![0.0f64, 10.0], &[2]);
+    /// assert_eq!(a.lerp(&Tensor::from_vec(vec![1.0, 20.0], &[2]), 0.5).to_vec(), vec![0.5, 15.0]);
+    /// ```
+    #[track_caller]
+    pub fn lerp(&self, end: &Tensor<T>, weight: T) -> Tensor<T> {
+        self + &((end - self) * weight)
     }
 }
