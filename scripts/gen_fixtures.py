@@ -176,6 +176,22 @@ BINARY_V2 = {
 }
 
 
+# Reductions added later, generated after everything else.
+OTHER_V2 = {
+    "sum_dims": (lambda x: x.sum((0, 2)), [[2, 3, 4]]),
+    "sum_dims_keep": (lambda x: x.sum((-1,), keepdim=True), [[2, 3, 4]]),
+    "mean_dims": (lambda x: x.mean((0, 1)), [[2, 3, 4]]),
+    "amax": (lambda x: x.amax((1,)), [[3, 4]]),
+    "amax_ties": (lambda x: torch.cat([x, x], 0).amax(0), [[3, 4]]),
+    "amin_keep": (lambda x: x.amin((0, 1), keepdim=True), [[2, 3, 4]]),
+    "max_all": (lambda x: x.max(), [[3, 4]]),
+    "min_all": (lambda x: x.min(), [[3, 4]]),
+    "var_all": (lambda x: x.var(), [[3, 4]]),
+    "std_all": (lambda x: x.std(), [[3, 4]]),
+    "std_dim": (lambda x: x.std(1, unbiased=False, keepdim=True), [[3, 4]]),
+}
+
+
 def sample(shape, kind):
     if kind == "wide":
         return torch.randn(shape, generator=g) * 4.0
@@ -246,6 +262,8 @@ def main():
     for op, (fn, ka, kb) in BINARY_V2.items():
         for sa, sb in BINARY_SHAPES:
             cases.append(record(f"{op}{sa}{sb}", op, fn, [sample(sa, ka), sample(sb, kb)]))
+    for op, (fn, shapes) in OTHER_V2.items():
+        cases.append(record(f"{op}{shapes}", op, fn, [sample(sh, "normal") for sh in shapes]))
     meta = {"torch": torch.__version__, "generator": "scripts/gen_fixtures.py"}
     path = os.path.join("tests", "fixtures", "ops.json")
     with open(path, "w") as f:

@@ -138,6 +138,133 @@ impl<T: Float> Function<T> for LogSumExp {
     }
 }
 
+/// The sum over several dims.
+pub(crate) struct SumDims {
+    dims: Vec<usize>,
+    keepdim: bool,
+}
+
+impl<T: Float> Function<T> for SumDims {
+    fn name(&self) -> &'static str {
+        "sum_dims"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let shape = ctx.input_shape(0);
+        Grads::one(keep_dims(g, &self.dims, self.keepdim, shape).broadcast_to(shape))
+    }
+}
+
+/// The largest (or smallest) value over several dims; tied elements share the gradient
+/// evenly, as PyTorch's `amax`/`amin` (and global `max`/`min`).
+pub(crate) struct Extremum {
+    dims: Vec<usize>,
+    keepdim: bool,
+    max: bool,
+}
+
+impl<T: Float> Function<T> for Extremum {
+    fn name(&self) -> &'static str {
+        if self.max { "amax" } else { "amin" }
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let x = ctx.input(0);
+        let shape = x.shape();
+        let out = keep_dims(ctx.output(), &self.dims, self.keepdim, shape);
+        let ties = {
+            let (a, b) = (x.data(), out.data());
+            let at = |a, b| if a == b { T::one() } else { T::zero() };
+            Tensor::leaf(super::elementwise::zip_broadcast(
+                "amax",
+                &a.view(),
+                &b.view(),
+                at,
+            ))
+        };
+        let count = ties.sum_dims_at(&self.dims, true);
+        let g = keep_dims(g, &self.dims, self.keepdim, shape);
+        Grads::one(g * ties / count)
+    }
+}
+
+/// `t` with the reduced `dims` put back (size 1) when the reduction dropped them.
+fn keep_dims<T: Float>(t: &Tensor<T>, dims: &[usize], keepdim: bool, shape: &[usize]) -> Tensor<T> {
+    if keepdim {
+        return t.clone();
+    }
+    let kept: Vec<usize> = shape
+        .iter()
+        .enumerate()
+        .map(|(d, &n)| if dims.contains(&d) { 1 } else { n })
+        .collect();
+    t.reshape_to(&kept)
+}
+
+/// Distinct dims from `dims` (negative from the end), sorted; all dims when empty.
+#[track_caller]
+fn normalize_dims(op: &str, dims: &[isize], shape: &[usize]) -> Vec<usize> {
+    let mut out = Vec::with_capacity(dims.len());
+    for &d in dims {
+        out.push(normalize_dim(op, d, shape));
+    }
+    if dims.is_empty() {
+        out = (0..shape.len()).collect();
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// `a` reduced over `dims` with `f` of each lane, the dims kept (size 1).
+fn reduce_kept<T: Float>(
+    a: ArrayViewD<'_, T>,
+    dims: &[usize],
+    f: impl Fn(ArrayViewD<'_, T>) -> T,
+) -> ArrayD<T> {
+    let mut out = a.to_owned();
+    for &d in dims {
+        out = out
+            .map_axis(Axis(d), |lane| f(lane.into_dyn()))
+            .insert_axis(Axis(d));
+    }
+    out
+}
+
+/// `a` (dims kept) reshaped to drop `dims` unless `keepdim`.
+fn drop_dims<T: Float>(a: ArrayD<T>, dims: &[usize], keepdim: bool) -> ArrayD<T> {
+    if keepdim {
+        return a;
+    }
+    let shape: Vec<usize> = a
+        .shape()
+        .iter()
+        .enumerate()
+        .filter(|(d, _)| !dims.contains(d))
+        .map(|(_, &n)| n)
+        .collect();
+    a.into_shape_with_order(IxDyn(&shape))
+        .expect("same element count")
+}
+
+/// The largest (`max`) or smallest element of a lane; NaN wins, as PyTorch.
+fn extreme<T: Float>(lane: ArrayViewD<'_, T>, max: bool) -> T {
+    lane.iter().copied().fold(
+        if max {
+            T::neg_infinity()
+        } else {
+            T::infinity()
+        },
+        |a, b| {
+            if a.is_nan() || b.is_nan() {
+                T::nan()
+            } else if (max && b > a) || (!max && b < a) {
+                b
+            } else {
+                a
+            }
+        },
+    )
+}
+
 /// `t` with the reduced `dim` put back (size 1) when the reduction dropped it.
 fn keep<T: Float>(t: &Tensor<T>, dim: usize, keepdim: bool) -> Tensor<T> {
     if keepdim {
@@ -340,6 +467,164 @@ impl<T: Float> Tensor<T> {
             .map_axis(Axis(d), |lane| logsumexp_lane(lane.iter().copied()));
         let op = LogSumExp { dim: d, keepdim };
         Tensor::from_op(shape_result(out, d, keepdim), op, self)
+    }
+
+    /// The sum over `dims` (every dim when `dims` is empty), keeping them as size 1 when
+    /// `keepdim`.
+    #[track_caller]
+    pub(crate) fn sum_dims_at(&self, dims: &[usize], keepdim: bool) -> Tensor<T> {
+        let values = {
+            let d = self.data();
+            drop_dims(
+                reduce_kept(d.view(), dims, |lane| lane.sum()),
+                dims,
+                keepdim,
+            )
+        };
+        let op = SumDims {
+            dims: dims.to_vec(),
+            keepdim,
+        };
+        Tensor::from_op(values, op, self)
+    }
+
+    /// The sum over several dims (`torch.sum(x, dims)`); an empty list means every dim.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::<f32>::ones(&[2, 3, 4]);
+    /// assert_eq!(t.sum_dims(&[0, -1], false).to_vec(), vec![8.0, 8.0, 8.0]);
+    /// assert_eq!(t.sum_dims(&[1], true).shape(), &[2, 1, 4]);
+    /// ```
+    #[track_caller]
+    pub fn sum_dims(&self, dims: &[isize], keepdim: bool) -> Tensor<T> {
+        let d = normalize_dims("sum_dims", dims, self.shape());
+        self.sum_dims_at(&d, keepdim)
+    }
+
+    /// The mean over several dims; an empty list means every dim.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// assert_eq!(t.mean_dims(&[0, 1], false).item(), 2.5);
+    /// ```
+    #[track_caller]
+    pub fn mean_dims(&self, dims: &[isize], keepdim: bool) -> Tensor<T> {
+        let d = normalize_dims("mean_dims", dims, self.shape());
+        let n: usize = d.iter().map(|&i| self.shape()[i]).product();
+        self.sum_dims_at(&d, keepdim) / count::<T>(n)
+    }
+
+    #[track_caller]
+    fn extremum(&self, op: &str, dims: &[isize], keepdim: bool, max: bool) -> Tensor<T> {
+        let d = normalize_dims(op, dims, self.shape());
+        if let Some(&empty) = d.iter().find(|&&i| self.shape()[i] == 0) {
+            panic!(
+                "tapegrad: {op}: cannot reduce an empty dim {empty} of shape {:?}",
+                self.shape()
+            );
+        }
+        let values = {
+            let data = self.data();
+            drop_dims(
+                reduce_kept(data.view(), &d, |lane| extreme(lane, max)),
+                &d,
+                keepdim,
+            )
+        };
+        let op = Extremum {
+            dims: d,
+            keepdim,
+            max,
+        };
+        Tensor::from_op(values, op, self)
+    }
+
+    /// The largest value over `dims` (every dim when empty); tied elements share the
+    /// gradient evenly, as `torch.amax`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 5.0, 5.0, 2.0], &[2, 2]);
+    /// assert_eq!(t.amax(&[1], false).to_vec(), vec![5.0, 5.0]);
+    /// ```
+    #[track_caller]
+    pub fn amax(&self, dims: &[isize], keepdim: bool) -> Tensor<T> {
+        self.extremum("amax", dims, keepdim, true)
+    }
+
+    /// The smallest value over `dims` (every dim when empty), as `torch.amin`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 5.0, 3.0, 2.0], &[2, 2]);
+    /// assert_eq!(t.amin(&[0], true).to_vec(), vec![1.0, 2.0]);
+    /// ```
+    #[track_caller]
+    pub fn amin(&self, dims: &[isize], keepdim: bool) -> Tensor<T> {
+        self.extremum("amin", dims, keepdim, false)
+    }
+
+    /// The largest element, as a 0-d tensor; ties share the gradient evenly (PyTorch's
+    /// `x.max()`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f64, 3.0, 3.0], &[3]).requires_grad();
+    /// x.max().backward();
+    /// assert_eq!(x.grad().unwrap().to_vec(), vec![0.0, 0.5, 0.5]);
+    /// ```
+    #[track_caller]
+    pub fn max(&self) -> Tensor<T> {
+        self.extremum("max", &[], false, true)
+    }
+
+    /// The smallest element, as a 0-d tensor; ties share the gradient evenly.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![4.0f32, -1.0], &[2]).min().item(), -1.0);
+    /// ```
+    #[track_caller]
+    pub fn min(&self) -> Tensor<T> {
+        self.extremum("min", &[], false, false)
+    }
+
+    /// The variance of all elements, with Bessel's correction (PyTorch's default).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[2, 2]);
+    /// assert!((t.var().item() - 5.0 / 3.0).abs() < 1e-15);
+    /// ```
+    #[track_caller]
+    pub fn var(&self) -> Tensor<T> {
+        self.flatten(0, -1).var_dim(0, true, false)
+    }
+
+    /// The standard deviation of all elements, with Bessel's correction.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f64, 3.0], &[2]);
+    /// assert!((t.std().item() - 2f64.sqrt()).abs() < 1e-15);
+    /// ```
+    #[track_caller]
+    pub fn std(&self) -> Tensor<T> {
+        self.var().sqrt()
+    }
+
+    /// The standard deviation along `dim` (Bessel's correction when `unbiased`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f64, 3.0, 2.0, 2.0], &[2, 2]);
+    /// assert_eq!(t.std_dim(1, false, false).to_vec(), vec![1.0, 0.0]);
+    /// ```
+    #[track_caller]
+    pub fn std_dim(&self, dim: isize, unbiased: bool, keepdim: bool) -> Tensor<T> {
+        self.var_dim(dim, unbiased, keepdim).sqrt()
     }
 }
 
