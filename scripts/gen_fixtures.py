@@ -189,6 +189,27 @@ OTHER_V2 = {
     "var_all": (lambda x: x.var(), [[3, 4]]),
     "std_all": (lambda x: x.std(), [[3, 4]]),
     "std_dim": (lambda x: x.std(1, unbiased=False, keepdim=True), [[3, 4]]),
+    # Rearranging and linear algebra.
+    "flip": (lambda x: x.flip(0, -1), [[2, 3, 4]]),
+    "movedim": (lambda x: x.movedim(0, -1) * 1.0, [[2, 3, 4]]),
+    "diagonal": (lambda x: x.diagonal(1, 0, 2), [[3, 2, 4]]),
+    "diagonal_neg": (lambda x: x.diagonal(-1), [[4, 3]]),
+    "trace": (lambda x: x.trace(), [[3, 3]]),
+    "diag_vec": (lambda x: torch.diag(x, 1), [[3]]),
+    "diag_mat": (lambda x: torch.diag(x, -1), [[3, 4]]),
+    "roll": (lambda x: x.roll((1, -2), (0, 1)), [[3, 4]]),
+    "repeat": (lambda x: x.repeat(2, 1, 3), [[2, 3]]),
+    "tile": (lambda x: x.tile((2,)), [[2, 3]]),
+    "tril": (lambda x: x.tril(1), [[2, 3, 4]]),
+    "triu": (lambda x: x.triu(-1), [[4, 3]]),
+    "pad_constant": (lambda x: torch.nn.functional.pad(x, (1, 2, 0, 1), value=0.5), [[2, 3]]),
+    "pad_reflect": (lambda x: torch.nn.functional.pad(x, (2, 1), mode="reflect"), [[2, 4]]),
+    "pad_replicate": (lambda x: torch.nn.functional.pad(x, (1, 2, 2, 0), mode="replicate"), [[1, 2, 3]]),
+    "pad_circular": (lambda x: torch.nn.functional.pad(x, (1, 2), mode="circular"), [[2, 4]]),
+    "outer": (lambda a, b: torch.outer(a, b), [[3], [4]]),
+    "dot": (lambda a, b: torch.dot(a, b), [[4], [4]]),
+    "bmm": (lambda a, b: torch.bmm(a, b), [[2, 3, 4], [2, 4, 2]]),
+    "addmm": (lambda c, a, b: torch.addmm(c, a, b, beta=0.5, alpha=2.0), [[3], [2, 4], [4, 3]]),
 }
 
 

@@ -246,4 +246,82 @@ impl<T: Float> Tensor<T> {
         broadcast_shape("matmul_t", &sa[..sa.len() - 2], &sb[..sb.len() - 2]);
         mm(self, other, false, true)
     }
+
+    /// The outer product of two vectors: `[n] × [m] → [n, m]`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let a = Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
+    /// let b = Tensor::from_vec(vec![3.0f32, 4.0, 5.0], &[3]);
+    /// assert_eq!(a.outer(&b).to_vec(), vec![3.0, 4.0, 5.0, 6.0, 8.0, 10.0]);
+    /// ```
+    #[track_caller]
+    pub fn outer(&self, other: &Tensor<T>) -> Tensor<T> {
+        if self.ndim() != 1 || other.ndim() != 1 {
+            panic!(
+                "tapegrad: outer: expects two vectors, got shapes {:?} and {:?}",
+                self.shape(),
+                other.shape()
+            );
+        }
+        self.unsqueeze(1) * other.unsqueeze(0)
+    }
+
+    /// The dot product of two vectors of the same length, as a 0-d tensor.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let a = Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
+    /// assert_eq!(a.dot(&a).item(), 5.0);
+    /// ```
+    #[track_caller]
+    pub fn dot(&self, other: &Tensor<T>) -> Tensor<T> {
+        if self.ndim() != 1 || other.ndim() != 1 || self.shape() != other.shape() {
+            panic!(
+                "tapegrad: dot: expects two vectors of the same length, got shapes {:?} and {:?}",
+                self.shape(),
+                other.shape()
+            );
+        }
+        self.matmul(other)
+    }
+
+    /// Batched matrix product of `[b, n, k]` and `[b, k, m]` (no broadcasting), as
+    /// `torch.bmm`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let a = Tensor::<f32>::ones(&[4, 2, 3]);
+    /// assert_eq!(a.bmm(&Tensor::ones(&[4, 3, 5])).shape(), &[4, 2, 5]);
+    /// ```
+    #[track_caller]
+    pub fn bmm(&self, other: &Tensor<T>) -> Tensor<T> {
+        let (a, b) = (self.shape(), other.shape());
+        if a.len() != 3 || b.len() != 3 || a[0] != b[0] || a[2] != b[1] {
+            panic!("tapegrad: bmm: shapes {a:?} and {b:?} are not [b, n, k] and [b, k, m]");
+        }
+        mm(self, other, false, false)
+    }
+
+    /// `beta·self + alpha·(a · b)` for matrices `a`, `b` (`self` broadcasts to the product),
+    /// as `torch.addmm`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let bias = Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
+    /// let a = Tensor::<f32>::eye(2);
+    /// let b = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// assert_eq!(bias.addmm(&a, &b, 1.0, 2.0).to_vec(), vec![3.0, 6.0, 7.0, 10.0]);
+    /// ```
+    #[track_caller]
+    pub fn addmm(&self, a: &Tensor<T>, b: &Tensor<T>, beta: T, alpha: T) -> Tensor<T> {
+        if a.ndim() != 2 || b.ndim() != 2 {
+            panic!(
+                "tapegrad: addmm: expects matrices, got shapes {:?} and {:?}",
+                a.shape(),
+                b.shape()
+            );
+        }
+        (self * beta) + a.matmul(b) * alpha
+    }
 }

@@ -14,6 +14,7 @@ pub(crate) mod indexing;
 pub(crate) mod inplace;
 pub(crate) mod loss;
 pub(crate) mod matmul;
+pub(crate) mod rearrange;
 pub(crate) mod reduce;
 pub(crate) mod shape;
 pub(crate) mod softmax;

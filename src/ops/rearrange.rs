@@ -1,0 +1,420 @@
+//! Rearranging elements: `movedim`, `diagonal` (views), `flip` (one op), and compositions of
+//! views, `cat` and masks — `roll`, `repeat`, `tile`, `tril`, `triu`, `diag`, `trace`, `pad` —
+//! whose gradients follow from their parts.
+
+use ndarray::Axis;
+
+use super::normalize_dim;
+use crate::autograd::{Context, Function, Grads};
+use crate::tensor::storage::Layout;
+use crate::{Float, Tensor};
+
+/// The elements reversed along `dims` (a copy; its own adjoint).
+pub(crate) struct Flip(Vec<usize>);
+
+impl<T: Float> Function<T> for Flip {
+    fn name(&self) -> &'static str {
+        "flip"
+    }
+    fn backward(&self, _ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        Grads::one(g.flip_at(&self.0))
+    }
+}
+
+/// The diagonal `offset` of dims `d1` and `d2`, as a view (the diagonal becomes the last dim).
+pub(crate) struct Diagonal {
+    offset: isize,
+    d1: usize,
+    d2: usize,
+}
+
+impl<T: Float> Function<T> for Diagonal {
+    fn name(&self) -> &'static str {
+        "diagonal"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        // Zeros of the input's shape with `g` on the diagonal, built as a strided view.
+        let shape = ctx.input_shape(0);
+        let layout = diagonal_layout(&Layout::contiguous(shape), self.offset, self.d1, self.d2);
+        let rel = Layout::new(layout.shape(), layout.strides(), layout.offset);
+        Grads::one(g.contiguous().as_strided_scatter(&rel, shape))
+    }
+}
+
+/// The layout of the diagonal `offset` of dims `d1`, `d2` of a tensor with layout `l`.
+fn diagonal_layout(l: &Layout, offset: isize, d1: usize, d2: usize) -> Layout {
+    let (n1, n2) = (l.shape()[d1] as isize, l.shape()[d2] as isize);
+    let (s1, s2) = (l.strides()[d1], l.strides()[d2]);
+    let len = if offset >= 0 {
+        (n1.min(n2 - offset)).max(0)
+    } else {
+        ((n1 + offset).min(n2)).max(0)
+    } as usize;
+    let start = if len == 0 {
+        l.offset
+    } else if offset >= 0 {
+        l.offset + offset as usize * s2
+    } else {
+        l.offset + (-offset) as usize * s1
+    };
+    let mut shape = Vec::new();
+    let mut strides = Vec::new();
+    for d in 0..l.shape().len() {
+        if d != d1 && d != d2 {
+            shape.push(l.shape()[d]);
+            strides.push(l.strides()[d]);
+        }
+    }
+    shape.push(len);
+    strides.push(s1 + s2);
+    Layout::new(&shape, &strides, start)
+}
+
+impl<T: Float> Tensor<T> {
+    #[track_caller]
+    fn flip_at(&self, dims: &[usize]) -> Tensor<T> {
+        let values = {
+            let d = self.data();
+            let mut v = d.view();
+            for &a in dims {
+                v.invert_axis(Axis(a));
+            }
+            super::to_standard(&v)
+        };
+        Tensor::from_op(values, Flip(dims.to_vec()), self)
+    }
+
+    /// The elements in reverse order along each of `dims`, as `torch.flip`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// assert_eq!(t.flip(&[1]).to_vec(), vec![2.0, 1.0, 4.0, 3.0]);
+    /// ```
+    #[track_caller]
+    pub fn flip(&self, dims: &[isize]) -> Tensor<T> {
+        let mut d = Vec::with_capacity(dims.len());
+        for &x in dims {
+            d.push(normalize_dim("flip", x, self.shape()));
+        }
+        self.flip_at(&d)
+    }
+
+    /// Moves dim `source` to position `destination`, the others keeping their order (a view).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::<f32>::zeros(&[2, 3, 4]);
+    /// assert_eq!(t.movedim(0, -1).shape(), &[3, 4, 2]);
+    /// ```
+    #[track_caller]
+    pub fn movedim(&self, source: isize, destination: isize) -> Tensor<T> {
+        let s = normalize_dim("movedim", source, self.shape());
+        let d = normalize_dim("movedim", destination, self.shape());
+        let mut order: Vec<isize> = (0..self.ndim() as isize)
+            .filter(|&i| i != s as isize)
+            .collect();
+        order.insert(d, s as isize);
+        self.permute(&order)
+    }
+
+    /// The diagonal `offset` (above the main one when positive) of dims `d1` and `d2`, as a
+    /// view whose last dim is the diagonal (`torch.diagonal`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let m = Tensor::<f32>::arange(0.0, 9.0, 1.0).reshape(&[3, 3]);
+    /// assert_eq!(m.diagonal(0, 0, 1).to_vec(), vec![0.0, 4.0, 8.0]);
+    /// assert_eq!(m.diagonal(1, 0, 1).to_vec(), vec![1.0, 5.0]);
+    /// assert!(m.diagonal(-1, 0, 1).shares_storage(&m));
+    /// ```
+    #[track_caller]
+    pub fn diagonal(&self, offset: isize, d1: isize, d2: isize) -> Tensor<T> {
+        let (a, b) = (
+            normalize_dim("diagonal", d1, self.shape()),
+            normalize_dim("diagonal", d2, self.shape()),
+        );
+        assert!(
+            a != b,
+            "tapegrad: diagonal: dims {d1} and {d2} are the same dim of shape {:?}",
+            self.shape()
+        );
+        let layout = diagonal_layout(self.layout(), offset, a, b);
+        self.view_op(
+            layout,
+            Diagonal {
+                offset,
+                d1: a,
+                d2: b,
+            },
+        )
+    }
+
+    /// The sum of the main diagonal of a matrix.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::<f32>::eye(3).trace().item(), 3.0);
+    /// ```
+    #[track_caller]
+    pub fn trace(&self) -> Tensor<T> {
+        assert!(
+            self.ndim() == 2,
+            "tapegrad: trace: expects a matrix, got shape {:?}",
+            self.shape()
+        );
+        self.diagonal(0, 0, 1).sum()
+    }
+
+    /// For a vector: the square matrix with it on diagonal `k`; for a matrix: its diagonal
+    /// `k` (a copy), as `torch.diag`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let v = Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
+    /// assert_eq!(v.diag(0).to_vec(), vec![1.0, 0.0, 0.0, 2.0]);
+    /// assert_eq!(v.diag(1).shape(), &[3, 3]);
+    /// assert_eq!(v.diag(0).diag(0).to_vec(), vec![1.0, 2.0]);
+    /// ```
+    #[track_caller]
+    pub fn diag(&self, k: isize) -> Tensor<T> {
+        match self.ndim() {
+            1 => {
+                let n = self.shape()[0];
+                let square = self.unsqueeze(1) * Tensor::eye(n);
+                let k_abs = k.unsigned_abs();
+                // Diagonal k lies k columns right (k > 0) or k rows down (k < 0).
+                if k >= 0 {
+                    square.pad(&[k_abs, 0, 0, k_abs], PadMode::Constant(T::zero()))
+                } else {
+                    square.pad(&[0, k_abs, k_abs, 0], PadMode::Constant(T::zero()))
+                }
+            }
+            2 => self.diagonal(k, 0, 1).contiguous(),
+            _ => panic!(
+                "tapegrad: diag: expects a vector or a matrix, got shape {:?}",
+                self.shape()
+            ),
+        }
+    }
+
+    /// The elements shifted by `shifts[i]` along `dims[i]`, wrapping around (`torch.roll`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[4]);
+    /// assert_eq!(t.roll(&[1], &[0]).to_vec(), vec![4.0, 1.0, 2.0, 3.0]);
+    /// ```
+    #[track_caller]
+    pub fn roll(&self, shifts: &[isize], dims: &[isize]) -> Tensor<T> {
+        assert!(
+            shifts.len() == dims.len(),
+            "tapegrad: roll: {} shifts for {} dims",
+            shifts.len(),
+            dims.len()
+        );
+        let mut out = self.clone();
+        for (&shift, &dim) in shifts.iter().zip(dims) {
+            let d = normalize_dim("roll", dim, self.shape());
+            let n = self.shape()[d] as isize;
+            if n == 0 {
+                continue;
+            }
+            let s = shift.rem_euclid(n) as usize;
+            if s == 0 {
+                continue;
+            }
+            let n = n as usize;
+            let tail = out.narrow(d as isize, n - s, s);
+            let head = out.narrow(d as isize, 0, n - s);
+            out = Tensor::cat(&[&tail, &head], d as isize);
+        }
+        out
+    }
+
+    /// The tensor tiled `reps[i]` times along dim `i` (`torch.Tensor.repeat`; `reps` may be
+    /// longer than the dims, adding leading ones).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
+    /// assert_eq!(t.repeat(&[2]).to_vec(), vec![1.0, 2.0, 1.0, 2.0]);
+    /// assert_eq!(t.repeat(&[2, 1]).shape(), &[2, 2]);
+    /// ```
+    #[track_caller]
+    pub fn repeat(&self, reps: &[usize]) -> Tensor<T> {
+        assert!(
+            reps.len() >= self.ndim(),
+            "tapegrad: repeat: {} repeats for shape {:?} (need at least one per dim)",
+            reps.len(),
+            self.shape()
+        );
+        let lead = reps.len() - self.ndim();
+        let shape: Vec<usize> = (0..reps.len())
+            .map(|i| if i < lead { 1 } else { self.shape()[i - lead] })
+            .collect();
+        // [s0, s1] → [1, s0, 1, s1] → expand to [r0, s0, r1, s1] → [r0·s0, r1·s1].
+        let mut split = Vec::new();
+        let mut expanded = Vec::new();
+        for (&r, &s) in reps.iter().zip(&shape) {
+            split.extend([1, s as isize]);
+            expanded.extend([r as isize, s as isize]);
+        }
+        let out: Vec<isize> = reps
+            .iter()
+            .zip(&shape)
+            .map(|(&r, &s)| (r * s) as isize)
+            .collect();
+        self.reshape(&split).expand(&expanded).reshape(&out)
+    }
+
+    /// [`Tensor::repeat`] with `reps` padded with leading ones to the number of dims
+    /// (`torch.tile`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::<f32>::ones(&[2, 3]);
+    /// assert_eq!(t.tile(&[2]).shape(), &[2, 6]);
+    /// ```
+    #[track_caller]
+    pub fn tile(&self, reps: &[usize]) -> Tensor<T> {
+        let mut full = vec![1; self.ndim().saturating_sub(reps.len())];
+        full.extend_from_slice(reps);
+        self.repeat(&full)
+    }
+
+    /// The lower triangle of the last two dims (elements with `col − row ≤ k`), zeros above.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let m = Tensor::<f32>::ones(&[2, 2]);
+    /// assert_eq!(m.tril(0).to_vec(), vec![1.0, 0.0, 1.0, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn tril(&self, k: isize) -> Tensor<T> {
+        self * &self.triangle_mask("tril", |row, col| col - row <= k)
+    }
+
+    /// The upper triangle of the last two dims (elements with `col − row ≥ k`), zeros below.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let m = Tensor::<f32>::ones(&[2, 2]);
+    /// assert_eq!(m.triu(1).to_vec(), vec![0.0, 1.0, 0.0, 0.0]);
+    /// ```
+    #[track_caller]
+    pub fn triu(&self, k: isize) -> Tensor<T> {
+        self * &self.triangle_mask("triu", |row, col| col - row >= k)
+    }
+
+    #[track_caller]
+    fn triangle_mask(&self, op: &str, keep: impl Fn(isize, isize) -> bool) -> Tensor<T> {
+        let s = self.shape();
+        assert!(
+            s.len() >= 2,
+            "tapegrad: {op}: expects at least 2 dims, got shape {s:?}"
+        );
+        let (rows, cols) = (s[s.len() - 2], s[s.len() - 1]);
+        let mask = (0..rows * cols)
+            .map(|i| {
+                let (r, c) = ((i / cols) as isize, (i % cols) as isize);
+                if keep(r, c) { T::one() } else { T::zero() }
+            })
+            .collect();
+        Tensor::from_vec(mask, &[rows, cols])
+    }
+
+    /// Pads the last dims, PyTorch's `F.pad` order: `(left, right)` for the last dim, then
+    /// `(top, bottom)` for the one before, and so on.
+    ///
+    /// # Panics
+    /// If `pad` has an odd length or more pairs than dims, or a reflect pad is not smaller
+    /// than its dim.
+    ///
+    /// ```
+    /// use tapegrad::{PadMode, Tensor};
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3]);
+    /// assert_eq!(t.pad(&[1, 2], PadMode::Constant(0.0)).to_vec(), vec![0.0, 1.0, 2.0, 3.0, 0.0, 0.0]);
+    /// assert_eq!(t.pad(&[2, 1], PadMode::Reflect).to_vec(), vec![3.0, 2.0, 1.0, 2.0, 3.0, 2.0]);
+    /// assert_eq!(t.pad(&[1, 1], PadMode::Replicate).to_vec(), vec![1.0, 1.0, 2.0, 3.0, 3.0]);
+    /// assert_eq!(t.pad(&[1, 1], PadMode::Circular).to_vec(), vec![3.0, 1.0, 2.0, 3.0, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn pad(&self, pad: &[usize], mode: PadMode<T>) -> Tensor<T> {
+        assert!(
+            pad.len() % 2 == 0 && pad.len() / 2 <= self.ndim(),
+            "tapegrad: pad: {pad:?} does not pair up with the dims of shape {:?}",
+            self.shape()
+        );
+        let mut out = self.clone();
+        for (i, lr) in pad.chunks(2).enumerate() {
+            let d = self.ndim() - 1 - i;
+            out = out.pad_dim(d, lr[0], lr[1], mode);
+        }
+        out
+    }
+
+    #[track_caller]
+    fn pad_dim(&self, d: usize, left: usize, right: usize, mode: PadMode<T>) -> Tensor<T> {
+        if left == 0 && right == 0 {
+            return self.clone();
+        }
+        let n = self.shape()[d];
+        let dim = d as isize;
+        let side = |len: usize, at_left: bool| -> Tensor<T> {
+            match mode {
+                PadMode::Constant(v) => {
+                    let mut shape = self.shape().to_vec();
+                    shape[d] = len;
+                    Tensor::full(&shape, v)
+                }
+                PadMode::Reflect => {
+                    assert!(
+                        len < n,
+                        "tapegrad: pad: a reflect pad of {len} needs a dim longer than {len}, got {n} in shape {:?}",
+                        self.shape()
+                    );
+                    let start = if at_left { 1 } else { n - 1 - len };
+                    self.narrow(dim, start, len).flip_at(&[d])
+                }
+                PadMode::Replicate => {
+                    let edge = self.narrow(dim, if at_left { 0 } else { n - 1 }, 1);
+                    let mut shape: Vec<isize> = edge.shape().iter().map(|&s| s as isize).collect();
+                    shape[d] = len as isize;
+                    edge.expand(&shape)
+                }
+                PadMode::Circular => {
+                    assert!(
+                        len <= n,
+                        "tapegrad: pad: a circular pad of {len} is longer than dim {d} of shape {:?}",
+                        self.shape()
+                    );
+                    self.narrow(dim, if at_left { n - len } else { 0 }, len)
+                }
+            }
+        };
+        let mut parts = Vec::new();
+        if left > 0 {
+            parts.push(side(left, true));
+        }
+        parts.push(self.clone());
+        if right > 0 {
+            parts.push(side(right, false));
+        }
+        let refs: Vec<&Tensor<T>> = parts.iter().collect();
+        Tensor::cat(&refs, dim)
+    }
+}
+
+/// How [`Tensor::pad`] fills the new elements (PyTorch's `mode`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PadMode<T> {
+    /// A constant value.
+    Constant(T),
+    /// The mirror image without the edge (`[1, 2, 3]` → `[3, 2, 1, 2, 3, 2]`).
+    Reflect,
+    /// Copies of the edge element.
+    Replicate,
+    /// The other end, wrapping around.
+    Circular,
+}
