@@ -210,6 +210,14 @@ OTHER_V2 = {
     "dot": (lambda a, b: torch.dot(a, b), [[4], [4]]),
     "bmm": (lambda a, b: torch.bmm(a, b), [[2, 3, 4], [2, 4, 2]]),
     "addmm": (lambda c, a, b: torch.addmm(c, a, b, beta=0.5, alpha=2.0), [[3], [2, 4], [4, 3]]),
+    "einsum_bmm": (lambda a, b: torch.einsum("bij,bjk->bik", a, b), [[2, 3, 4], [2, 4, 2]]),
+    "einsum_implicit": (lambda a, b: torch.einsum("ij,jk", a, b), [[3, 4], [4, 2]]),
+    "einsum_outer_sum": (lambda a, b: torch.einsum("i,j->", a, b), [[3], [4]]),
+    "einsum_three": (lambda a, b, c: torch.einsum("ab,bc,ca->b", a, b, c), [[2, 3], [3, 4], [4, 2]]),
+    "norm2": (lambda x: torch.linalg.vector_norm(x), [[3, 4]]),
+    "norm1_dim": (lambda x: torch.linalg.vector_norm(x, 1, dim=(1,)), [[3, 4]]),
+    "norm_inf": (lambda x: torch.linalg.vector_norm(x, float("inf"), dim=(0, 2), keepdim=True), [[2, 3, 4]]),
+    "norm3": (lambda x: torch.linalg.vector_norm(x, 3.0, dim=(-1,)), [[3, 4]]),
 }
 
 

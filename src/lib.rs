@@ -39,7 +39,7 @@ pub use autograd::backward::{grad, grad_with, is_anomaly_enabled, set_detect_ano
 pub use autograd::gradcheck::gradcheck;
 pub use error::{Error, Result};
 pub use ops::indexing::{IndexItem, IntoIndexItem, TensorIndex};
-pub use ops::rearrange::PadMode;
+pub use ops::rearrange::{PadMode, einsum};
 pub use parallel::{num_threads, set_num_threads};
 pub use tensor::element::{DType, Float};
 pub use tensor::grad_mode::{NoGradGuard, no_grad};

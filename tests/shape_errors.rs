@@ -150,3 +150,15 @@ fn pow_with_a_mismatched_exponent() {
 fn celu_with_zero_alpha() {
     t(&[2]).celu(0.0);
 }
+
+#[test]
+#[should_panic(expected = "tapegrad: einsum: letter 'j' is 3 in one operand and 4 in another")]
+fn einsum_with_mismatched_sizes() {
+    tapegrad::einsum("ij,jk->ik", &[&t(&[2, 3]), &t(&[4, 5])]);
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: pad: a reflect pad of 3 needs a dim longer than 3")]
+fn reflect_pad_too_wide() {
+    t(&[2, 3]).pad(&[3, 0], tapegrad::PadMode::Reflect);
+}

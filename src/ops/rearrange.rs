@@ -418,3 +418,111 @@ pub enum PadMode<T> {
     /// The other end, wrapping around.
     Circular,
 }
+
+/// `torch.einsum` for equations without `...`: each operand's letters name its dims; letters
+/// missing from the output (after `->`, or the letters seen once, in order, when there is no
+/// `->`) are summed. Computed as one broadcast product and a sum, so gradients (and second
+/// derivatives) follow from those ops.
+///
+/// # Panics
+/// If the equation does not fit the operands: wrong letter counts, sizes that differ for one
+/// letter, a letter repeated within one operand, or `...`.
+///
+/// ```
+/// use tapegrad::{einsum, Tensor};
+/// let a = Tensor::<f32>::ones(&[2, 3, 4]);
+/// let b = Tensor::<f32>::ones(&[2, 4, 5]);
+/// assert_eq!(einsum("bij,bjk->bik", &[&a, &b]).shape(), &[2, 3, 5]);
+/// let m = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+/// assert_eq!(einsum("ij->ji", &[&m]).to_vec(), vec![1.0, 3.0, 2.0, 4.0]);
+/// assert_eq!(einsum("ij,ij->", &[&m, &m]).item(), 30.0);
+/// ```
+#[track_caller]
+pub fn einsum<T: Float>(equation: &str, operands: &[&Tensor<T>]) -> Tensor<T> {
+    let eq: String = equation.chars().filter(|c| !c.is_whitespace()).collect();
+    if eq.contains("...") {
+        panic!("tapegrad: einsum: `...` is not supported (in {equation:?})");
+    }
+    let (inputs, output) = match eq.split_once("->") {
+        Some((i, o)) => (i, Some(o)),
+        None => (eq.as_str(), None),
+    };
+    let terms: Vec<&str> = inputs.split(',').collect();
+    if terms.len() != operands.len() {
+        panic!(
+            "tapegrad: einsum: {equation:?} names {} operands, got {}",
+            terms.len(),
+            operands.len()
+        );
+    }
+    // Every letter in first-seen order, with its size.
+    let mut letters: Vec<(char, usize)> = Vec::new();
+    for (term, t) in terms.iter().zip(operands) {
+        if term.chars().count() != t.ndim() || !term.chars().all(|c| c.is_ascii_alphabetic()) {
+            panic!(
+                "tapegrad: einsum: {term:?} in {equation:?} does not name the dims of shape {:?}",
+                t.shape()
+            );
+        }
+        for (c, &n) in term.chars().zip(t.shape()) {
+            if term.chars().filter(|&x| x == c).count() > 1 {
+                panic!(
+                    "tapegrad: einsum: letter {c:?} repeats within {term:?} (diagonals are not supported)"
+                );
+            }
+            match letters.iter().find(|(l, _)| *l == c) {
+                Some(&(_, m)) if m != n && m != 1 && n != 1 => panic!(
+                    "tapegrad: einsum: letter {c:?} is {m} in one operand and {n} in another ({equation:?})"
+                ),
+                Some(_) => {}
+                None => letters.push((c, n)),
+            }
+        }
+    }
+    let out: Vec<char> = match output {
+        Some(o) => o.chars().collect(),
+        None => {
+            let mut once: Vec<char> = letters
+                .iter()
+                .map(|&(c, _)| c)
+                .filter(|&c| inputs.chars().filter(|&x| x == c).count() == 1)
+                .collect();
+            once.sort_unstable();
+            once
+        }
+    };
+    for c in &out {
+        if !letters.iter().any(|(l, _)| l == c) {
+            panic!("tapegrad: einsum: output letter {c:?} is not in the inputs of {equation:?}");
+        }
+    }
+    // Global order: output letters first, then the summed ones.
+    let mut order: Vec<char> = out.clone();
+    order.extend(letters.iter().map(|&(c, _)| c).filter(|c| !out.contains(c)));
+    let mut product: Option<Tensor<T>> = None;
+    for (term, t) in terms.iter().zip(operands) {
+        let chars: Vec<char> = term.chars().collect();
+        // Permute the operand's dims into global order, then insert size-1 dims for the rest.
+        let present: Vec<isize> = order
+            .iter()
+            .filter_map(|c| chars.iter().position(|x| x == c).map(|p| p as isize))
+            .collect();
+        let mut aligned = t.permute(&present);
+        for (k, c) in order.iter().enumerate() {
+            if !chars.contains(c) {
+                aligned = aligned.unsqueeze(k as isize);
+            }
+        }
+        product = Some(match product {
+            None => aligned,
+            Some(p) => p * aligned,
+        });
+    }
+    let product = product.expect("at least one operand");
+    let summed: Vec<isize> = (out.len()..order.len()).map(|d| d as isize).collect();
+    if summed.is_empty() {
+        product.contiguous()
+    } else {
+        product.sum_dims(&summed, false)
+    }
+}

@@ -626,6 +626,39 @@ impl<T: Float> Tensor<T> {
     pub fn std_dim(&self, dim: isize, unbiased: bool, keepdim: bool) -> Tensor<T> {
         self.var_dim(dim, unbiased, keepdim).sqrt()
     }
+
+    /// The vector `p`-norm over `dims` (every dim when `None`), as `torch.linalg.vector_norm`:
+    /// `p = 2` (Euclidean), `1`, `f64::INFINITY` (largest |x|; ties share the gradient), or
+    /// any other positive `p`.
+    ///
+    /// # Panics
+    /// If `p` is not positive.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let v = Tensor::from_vec(vec![3.0f64, -4.0], &[2]);
+    /// assert_eq!(v.norm(2.0, None, false).item(), 5.0);
+    /// assert_eq!(v.norm(1.0, None, false).item(), 7.0);
+    /// assert_eq!(v.norm(f64::INFINITY, Some(&[0]), false).item(), 4.0);
+    /// ```
+    #[track_caller]
+    pub fn norm(&self, p: f64, dims: Option<&[isize]>, keepdim: bool) -> Tensor<T> {
+        assert!(p > 0.0, "tapegrad: norm: p must be positive, got {p}");
+        let dims = dims.unwrap_or(&[]);
+        let a = self.abs();
+        if p == f64::INFINITY {
+            return a.amax(dims, keepdim);
+        }
+        if p == 1.0 {
+            return a.sum_dims(dims, keepdim);
+        }
+        if p == 2.0 {
+            return self.square().sum_dims(dims, keepdim).sqrt();
+        }
+        a.powf(T::of_f64(p))
+            .sum_dims(dims, keepdim)
+            .powf(T::of_f64(1.0 / p))
+    }
 }
 
 /// `log(sum(exp(v)))` of a lane, shifted by its max (an infinite max is not shifted by).
