@@ -218,6 +218,8 @@ OTHER_V2 = {
     "norm1_dim": (lambda x: torch.linalg.vector_norm(x, 1, dim=(1,)), [[3, 4]]),
     "norm_inf": (lambda x: torch.linalg.vector_norm(x, float("inf"), dim=(0, 2), keepdim=True), [[2, 3, 4]]),
     "norm3": (lambda x: torch.linalg.vector_norm(x, 3.0, dim=(-1,)), [[3, 4]]),
+    "cumsum": (lambda x: x.cumsum(1), [[3, 4]]),
+    "cumsum0": (lambda x: x.cumsum(0), [[2, 3, 2]]),
 }
 
 

@@ -265,6 +265,21 @@ fn extreme<T: Float>(lane: ArrayViewD<'_, T>, max: bool) -> T {
     )
 }
 
+/// Running sums along `dim`; the backward is the running sum from the other end.
+pub(crate) struct Cumsum {
+    dim: usize,
+}
+
+impl<T: Float> Function<T> for Cumsum {
+    fn name(&self) -> &'static str {
+        "cumsum"
+    }
+    fn backward(&self, _ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let d = self.dim as isize;
+        Grads::one(g.flip(&[d]).cumsum(d).flip(&[d]))
+    }
+}
+
 /// `t` with the reduced `dim` put back (size 1) when the reduction dropped it.
 fn keep<T: Float>(t: &Tensor<T>, dim: usize, keepdim: bool) -> Tensor<T> {
     if keepdim {
@@ -658,6 +673,22 @@ impl<T: Float> Tensor<T> {
         a.powf(T::of_f64(p))
             .sum_dims(dims, keepdim)
             .powf(T::of_f64(1.0 / p))
+    }
+
+    /// Running sums along `dim`, as `torch.cumsum`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// assert_eq!(t.cumsum(1).to_vec(), vec![1.0, 3.0, 3.0, 7.0]);
+    /// assert_eq!(t.cumsum(0).to_vec(), vec![1.0, 2.0, 4.0, 6.0]);
+    /// ```
+    #[track_caller]
+    pub fn cumsum(&self, dim: isize) -> Tensor<T> {
+        let d = normalize_dim("cumsum", dim, self.shape());
+        let mut values = self.data().view().to_owned();
+        values.accumulate_axis_inplace(Axis(d), |&prev, cur| *cur += prev);
+        Tensor::from_op(values, Cumsum { dim: d }, self)
     }
 }
 

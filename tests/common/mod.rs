@@ -130,6 +130,8 @@ pub fn apply(op: &str, x: &[T64]) -> T64 {
         "norm1_dim" => a.norm(1.0, Some(&[1]), false),
         "norm_inf" => a.norm(f64::INFINITY, Some(&[0, 2]), true),
         "norm3" => a.norm(3.0, Some(&[-1]), false),
+        "cumsum" => a.cumsum(1),
+        "cumsum0" => a.cumsum(0),
         "logsumexp0_keep" => a.logsumexp(0, true),
         "softmax_last" => a.softmax(-1),
         "softmax0" => a.softmax(0),
