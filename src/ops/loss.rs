@@ -97,7 +97,7 @@ impl<T: Float> Tensor<T> {
                 |a, &b| if b > a || b.is_nan() { b } else { a },
             );
             let shift = if m.is_infinite() { T::zero() } else { m };
-            let sum: T = row.iter().map(|&v| (v - shift).exp()).sum();
+            let sum: T = row.iter().map(|&v| (v - shift).exp_elementwise()).sum();
             total += -((row[t] - shift) - sum.ln());
         }
         let loss = total / T::from_usize(targets.len()).unwrap();

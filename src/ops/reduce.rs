@@ -699,5 +699,5 @@ pub(crate) fn logsumexp_lane<T: Float>(lane: impl Iterator<Item = T> + Clone) ->
         |a, b| if b > a || b.is_nan() { b } else { a },
     );
     let shift = if m.is_infinite() { T::zero() } else { m };
-    lane.map(|v| (v - shift).exp()).sum::<T>().ln() + shift
+    lane.map(|v| (v - shift).exp_elementwise()).sum::<T>().ln() + shift
 }

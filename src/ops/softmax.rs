@@ -50,12 +50,12 @@ impl<T: Float> Tensor<T> {
                 );
                 let shift = if m.is_infinite() { T::zero() } else { m };
                 lane.mapv_inplace(|v| v - shift);
-                let sum: T = lane.iter().map(|v| v.exp()).sum();
+                let sum: T = lane.iter().map(|v| v.exp_elementwise()).sum();
                 if log {
                     let log_sum = sum.ln();
                     lane.mapv_inplace(|v| v - log_sum)
                 } else {
-                    lane.mapv_inplace(|v| v.exp() / sum)
+                    lane.mapv_inplace(|v| v.exp_elementwise() / sum)
                 }
             }
         }

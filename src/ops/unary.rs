@@ -23,13 +23,9 @@ pub(crate) trait Elementwise<T: Float> {
 }
 
 pub(crate) fn sigmoid<T: Float>(x: T) -> T {
-    // Both branches avoid exp overflow: for x = ±1000 this gives exactly 1 or 0.
-    if x >= T::zero() {
-        T::one() / (T::one() + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::one() + e)
-    }
+    // No branch, so the loop vectorises; exp(−x) overflowing to inf gives exactly 0, and
+    // 1/(1 + e^−x) loses no digits for negative x either.
+    T::one() / (T::one() + (-x).exp_elementwise())
 }
 
 /// -1, 0 or 1 (0 at 0, so `abs` has gradient 0 there, as in PyTorch).
@@ -83,7 +79,7 @@ backward!(Neg, "neg", |_, _ctx, g| -g);
 
 #[derive(Clone, Copy)]
 pub(crate) struct Exp;
-forward!(Exp, |_, x| x.exp());
+forward!(Exp, |_, x| x.exp_elementwise());
 backward!(Exp, "exp", |_, ctx, g| g * ctx.output());
 
 #[derive(Clone, Copy)]
