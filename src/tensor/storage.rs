@@ -448,6 +448,29 @@ mod tests {
     }
 
     #[test]
+    fn many_guards_held_at_once_are_tracked_and_released_in_any_order() {
+        let storages: Vec<Storage<f32>> = (0..20).map(|_| Storage::new(vec![0.0f32; 2])).collect();
+        let mut guards: Vec<Option<ReadGuard<'_, f32>>> =
+            storages.iter().map(|s| Some(s.read())).collect();
+        for s in &storages {
+            assert_eq!(held(s.addr()), Some(false));
+        }
+        // Release in a scrambled order; every storage becomes writable again.
+        for i in (0..20).map(|k| (k * 7) % 20) {
+            guards[i] = None;
+            assert_eq!(held(storages[i].addr()), None);
+        }
+        for s in &storages {
+            drop(s.write());
+        }
+        assert!(
+            storages
+                .iter()
+                .all(|s| held(s.addr()).is_none() && s.version() == 1)
+        );
+    }
+
+    #[test]
     fn views_see_the_selected_elements() {
         let s = Storage::new((0..6).map(|v| v as f64).collect::<Vec<_>>());
         let t = Layout::new(&[3, 2], &[1, 3], 0);
