@@ -109,5 +109,15 @@ impl From<std::io::Error> for Error {
     }
 }
 
+/// The value, or a panic with the error's message at the caller's line: how every panicking
+/// form wraps its `try_` form.
+#[track_caller]
+pub(crate) fn or_panic<R>(r: Result<R>) -> R {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("{e}"),
+    }
+}
+
 /// `Result` with tapegrad's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

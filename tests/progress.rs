@@ -29,6 +29,5 @@ fn on_a_terminal_the_bar_writes_nothing_to_the_log() {
     let mut p = Progress::new(2, Vec::new(), true);
     p.batch(0.3);
     p.epoch(1, 0.3, 0.8);
-    let log = std::mem::take(&mut p.into_log());
-    assert!(log.is_empty());
+    assert!(p.into_log().is_empty());
 }

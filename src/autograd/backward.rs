@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use std::cell::Cell;
 
+use crate::error::or_panic;
 use crate::tensor::function::Context;
 use crate::tensor::grad_mode::GradModeGuard;
 use crate::tensor::node::{Edge, GradFn};
@@ -370,15 +371,6 @@ fn check_upstream<T: Float>(op: &str, y: &Tensor<T>, upstream: &Tensor<T>) -> Re
     Ok(())
 }
 
-/// Panics with the error's message (at the caller's line, through `#[track_caller]`).
-#[track_caller]
-fn or_panic<R>(r: Result<R, Error>) -> R {
-    match r {
-        Ok(v) => v,
-        Err(e) => panic!("{e}"),
-    }
-}
-
 fn backward_from<T: Float>(y: &Tensor<T>, seed: Tensor<T>) -> Result<(), Error> {
     if !y.is_requires_grad() {
         return Err(not_requiring_grad());
@@ -404,9 +396,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn backward(&self) {
-        if let Err(e) = self.try_backward() {
-            panic!("{e}");
-        }
+        or_panic(self.try_backward())
     }
 
     /// Like [`Tensor::backward`], but returns problems as an [`Error`].
@@ -435,9 +425,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn backward_with(&self, upstream: &Tensor<T>) {
-        if let Err(e) = self.try_backward_with(upstream) {
-            panic!("{e}");
-        }
+        or_panic(self.try_backward_with(upstream))
     }
 
     /// Like [`Tensor::backward_with`], but returns problems as an [`Error`].

@@ -135,11 +135,9 @@ backward!(Atan2, "atan2", |ctx, g| {
 });
 
 /// The quotient `a / b` rounded by `round` (trunc for fmod, floor for remainder), constant.
-fn quotient<T: Float>(a: &Tensor<T>, b: &Tensor<T>, round: fn(T) -> T) -> Tensor<T> {
+fn quotient<T: Float>(op: &str, a: &Tensor<T>, b: &Tensor<T>, round: fn(T) -> T) -> Tensor<T> {
     let (x, y) = (a.data(), b.data());
-    Tensor::leaf(zip_broadcast("fmod", &x.view(), &y.view(), |x, y| {
-        round(x / y)
-    }))
+    Tensor::leaf(zip_broadcast(op, &x.view(), &y.view(), |x, y| round(x / y)))
 }
 
 /// `a − trunc(a/b)·b` (C's `fmod`: the sign of `a`).
@@ -149,7 +147,7 @@ forward!(Fmod, |x, y| x % y);
 backward!(Fmod, "fmod", |ctx, g| (
     ctx.needs_input_grad(0).then(|| g.clone()),
     ctx.needs_input_grad(1)
-        .then(|| g.neg() * quotient(ctx.input(0), ctx.input(1), T::trunc)),
+        .then(|| g.neg() * quotient("fmod", ctx.input(0), ctx.input(1), T::trunc)),
 ));
 
 /// `a − floor(a/b)·b` (Python's `%`: the sign of `b`).
@@ -166,7 +164,7 @@ forward!(Remainder, |x, y| {
 backward!(Remainder, "remainder", |ctx, g| (
     ctx.needs_input_grad(0).then(|| g.clone()),
     ctx.needs_input_grad(1)
-        .then(|| g.neg() * quotient(ctx.input(0), ctx.input(1), T::floor)),
+        .then(|| g.neg() * quotient("remainder", ctx.input(0), ctx.input(1), T::floor)),
 ));
 
 /// The share of the gradient the first of `x`, `y` takes: all when it wins, half on a tie.

@@ -42,14 +42,7 @@ pub(crate) fn check_params<T: Float>(params: &[Tensor<T>], lr: f64) -> Result<()
     check(lr >= 0.0, || format!("Invalid learning rate: {lr}"))
 }
 
-/// Panics with the error's message, at the caller's line.
-#[track_caller]
-pub(crate) fn or_panic<R>(r: Result<R, Error>) -> R {
-    match r {
-        Ok(v) => v,
-        Err(e) => panic!("{e}"),
-    }
-}
+pub(crate) use crate::error::or_panic;
 
 /// What every optimizer does; object-safe, so `Box<dyn Optimizer>` works.
 ///

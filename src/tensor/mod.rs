@@ -62,10 +62,7 @@ pub(crate) fn checked_numel<T>(op: &str, shape: &[usize]) -> Result<usize, Error
 /// [`checked_numel`] that panics with the message (for constructors that cannot fail).
 #[track_caller]
 pub(crate) fn numel_or_panic<T>(op: &str, shape: &[usize]) -> usize {
-    match checked_numel::<T>(op, shape) {
-        Ok(n) => n,
-        Err(e) => panic!("{e}"),
-    }
+    crate::error::or_panic(checked_numel::<T>(op, shape))
 }
 
 impl<T: Float> Tensor<T> {
@@ -81,10 +78,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn from_vec(data: Vec<T>, shape: &[usize]) -> Self {
-        match Self::try_from_vec(data, shape) {
-            Ok(t) => t,
-            Err(e) => panic!("{e}"),
-        }
+        crate::error::or_panic(Self::try_from_vec(data, shape))
     }
 
     /// Like [`Tensor::from_vec`], but returns an error instead of panicking.
