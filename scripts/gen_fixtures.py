@@ -222,6 +222,54 @@ OTHER_V2 = {
     "cumsum0": (lambda x: x.cumsum(0), [[2, 3, 2]]),
 }
 
+# Issue 8, second part: mask, sort and index ops. Integer results (indices) enter the output
+# as factors (values * (indices + 1)), so a wrong index shows as a wrong value.
+def _sorted(pair):
+    v, i = pair
+    return v * (i + 1).double()
+
+
+SCATTER_INDEX = [[0, 2], [3, 1], [1, 0]]
+SCATTER_ADD_INDEX = [[0, 0], [3, 1], [2, 2]]
+GATHER_I64_INDEX = [[1, 0, 2], [0, 0, 1]]
+OTHER_V3 = {
+    "where_cond": (lambda a, b: torch.where(a > 0, a, b),
+                   [[[3, 4], [4]], [[2, 1, 3], [4, 3]], [[], [3]], [[0, 3], [3]]]),
+    "masked_fill": (lambda x: x.masked_fill(x > 0.5, 0.25), [[[3, 4]], [[]], [[0]], [[1, 5]]]),
+    "masked_select": (lambda x: x.masked_select(x > 0), [[[3, 4]], [[1]], [[0, 2]]]),
+    "masked_select_bcast": (lambda a, b: a.masked_select(b > 0), [[[3, 1], [3, 4]]]),
+    "prod": (lambda x: x.prod(), [[[3, 4]], [[]], [[0]]]),
+    "prod_dim": (lambda x: x.prod(1), [[[3, 4]], [[2, 1, 3]], [[2, 0]]]),
+    "prod_dim_keep": (lambda x: x.prod(0, keepdim=True), [[[3, 4]]]),
+    "prod_zeros": (lambda x: (x * (x > 0)).prod(1), [[[3, 4]], [[4, 5]]]),
+    "cumprod": (lambda x: x.cumprod(-1), [[[3, 4]], [[5]], [[0, 3]]]),
+    "cumprod_zeros": (lambda x: (x * (x > 0)).cumprod(-1), [[[3, 5]], [[4, 4]]]),
+    "logcumsumexp": (lambda x: x.logcumsumexp(-1), [[[3, 4]], [[6]], [[2, 0]]]),
+    "sort": (lambda x: _sorted(x.sort(-1)), [[[3, 4]], [[5]], [[0]]]),
+    "sort_desc0": (lambda x: _sorted(x.sort(0, descending=True)), [[[3, 4]]]),
+    "argsort": (lambda x: x * (x.argsort(-1, descending=True) + 1).double(), [[[3, 4]]]),
+    "topk": (lambda x: _sorted(x.topk(2, -1)), [[[3, 4]], [[5]]]),
+    "topk_smallest": (lambda x: _sorted(x.topk(3, 0, largest=False)), [[[4, 3]]]),
+    "kthvalue": (lambda x: _sorted(x.kthvalue(2, 1)), [[[3, 4]]]),
+    "kthvalue_keep": (lambda x: _sorted(x.kthvalue(3, 0, keepdim=True)), [[[4, 3]]]),
+    "max_dim_indices": (lambda x: _sorted(x.max(1)), [[[3, 4]], [[1, 5]]]),
+    "min_dim_indices_keep": (lambda x: _sorted(x.min(0, keepdim=True)), [[[3, 4]]]),
+    "argmax": (lambda x: x.sum(-1) * (x.argmax(-1) + 1).double(), [[[3, 4]]]),
+    "argmin_keep": (lambda x: x * (x.argmin(0, keepdim=True) + 1).double(), [[[3, 4]]]),
+    "scatter": (lambda a, b: a.scatter(1, torch.tensor(SCATTER_INDEX), b), [[[3, 4], [3, 2]]]),
+    "scatter_add": (lambda a, b: a.scatter_add(1, torch.tensor(SCATTER_ADD_INDEX), b),
+                    [[[3, 4], [3, 2]]]),
+    "index_add": (lambda a, b: a.index_add(0, torch.tensor([2, 0, 2]), b), [[[3, 4], [3, 4]]]),
+    "index_fill": (lambda x: x.index_fill(1, torch.tensor([0, 2]), -1.0), [[[3, 4]], [[2, 3, 2]]]),
+    "gather_i64": (lambda x: x.gather(0, torch.tensor(GATHER_I64_INDEX)), [[[3, 3]]]),
+    "one_hot": (lambda x: x * torch.nn.functional.one_hot(torch.tensor([2, 0, 1]), 4).double(),
+                [[[3, 4]]]),
+    "nonzero": (lambda x: (x > 0).nonzero().double() * x.sum(), [[[3, 4]]]),
+    "cast_trunc": (lambda x: x * (x * 3).long().double(), [[[3, 4]]]),
+    "compare_mix": (lambda a, b: torch.where((a >= 0.2) & (a < b) | (a == a.max()), a, b * b),
+                    [[[3, 4], [4]]]),
+}
+
 
 def sample(shape, kind):
     if kind == "wide":
@@ -295,6 +343,10 @@ def main():
             cases.append(record(f"{op}{sa}{sb}", op, fn, [sample(sa, ka), sample(sb, kb)]))
     for op, (fn, shapes) in OTHER_V2.items():
         cases.append(record(f"{op}{shapes}", op, fn, [sample(sh, "normal") for sh in shapes]))
+    for op, (fn, shape_sets) in OTHER_V3.items():
+        for shapes in shape_sets:
+            name = f"{op}{shapes}"
+            cases.append(record(name, op, fn, [sample(sh, "normal") for sh in shapes]))
     meta = {"torch": torch.__version__, "generator": "scripts/gen_fixtures.py"}
     path = os.path.join("tests", "fixtures", "ops.json")
     with open(path, "w") as f:

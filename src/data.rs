@@ -7,36 +7,42 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-use crate::{Error, Float, Tensor, no_grad};
+use crate::loss::Targets;
+use crate::{Element, Error, Float, Tensor, no_grad};
 
 /// Mini-batches of `(x, y)` along dim 0, as `torch.utils.data.DataLoader` over a
 /// `TensorDataset`: a batch size, optional shuffling from a seeded rng (a new order each
 /// epoch), and `drop_last`.
 ///
+/// `x` and `y` may hold different element types: class labels as `Tensor<i64>` come out as
+/// `Tensor<i64>` batches, ready for [`cross_entropy`](crate::loss::cross_entropy).
+///
 /// ```
 /// use tapegrad::{data::DataLoader, Tensor};
 /// let x = Tensor::<f32>::zeros(&[10, 3]);
-/// let y = Tensor::<f32>::zeros(&[10]);
+/// let y = Tensor::<i64>::zeros(&[10]);
 /// let mut loader = DataLoader::new(x, y, 4).shuffle(42);
 /// let sizes: Vec<usize> = loader.iter().map(|(xb, _)| xb.shape()[0]).collect();
 /// assert_eq!(sizes, vec![4, 4, 2]);
+/// let (_, yb) = loader.iter().next().unwrap();
+/// assert_eq!(yb.dtype(), tapegrad::DType::I64);
 /// assert_eq!(loader.drop_last(true).iter().count(), 2);
 /// ```
-pub struct DataLoader<T: Float = f32> {
+pub struct DataLoader<T: Element = f32, Y: Element = T> {
     x: Tensor<T>,
-    y: Tensor<T>,
+    y: Tensor<Y>,
     batch_size: usize,
     rng: Option<StdRng>,
     drop_last: bool,
 }
 
-impl<T: Float> DataLoader<T> {
+impl<T: Element, Y: Element> DataLoader<T, Y> {
     /// Batches of `batch_size` rows in order.
     ///
     /// # Panics
     /// If `x` and `y` have different lengths along dim 0, or `batch_size` is 0.
     #[track_caller]
-    pub fn new(x: Tensor<T>, y: Tensor<T>, batch_size: usize) -> Self {
+    pub fn new(x: Tensor<T>, y: Tensor<Y>, batch_size: usize) -> Self {
         let (nx, ny) = (x.shape().first().copied(), y.shape().first().copied());
         if nx != ny {
             panic!(
@@ -90,7 +96,7 @@ impl<T: Float> DataLoader<T> {
     }
 
     /// One epoch of batches (reshuffled each call when shuffling is on).
-    pub fn iter(&mut self) -> impl Iterator<Item = (Tensor<T>, Tensor<T>)> + '_ {
+    pub fn iter(&mut self) -> impl Iterator<Item = (Tensor<T>, Tensor<Y>)> + '_ {
         let mut order: Vec<usize> = (0..self.len()).collect();
         if let Some(rng) = &mut self.rng {
             order.shuffle(rng);
@@ -223,7 +229,8 @@ pub fn load_csv<T: Float>(path: impl AsRef<Path>, has_header: bool) -> Result<Cs
     Ok(Csv { columns, data })
 }
 
-/// The fraction of rows of `scores` (`[N, C]`) whose largest entry is at the label's index.
+/// The fraction of rows of `scores` (`[N, C]`) whose largest entry is at the label's index
+/// (labels as a `Tensor<i64>` or `usize`s).
 ///
 /// # Panics
 /// If `scores` is not `[N, C]` with `N = labels.len()`.
@@ -234,7 +241,8 @@ pub fn load_csv<T: Float>(path: impl AsRef<Path>, has_header: bool) -> Result<Cs
 /// assert_eq!(accuracy(&scores, &[1, 1]), 0.5);
 /// ```
 #[track_caller]
-pub fn accuracy<T: Float>(scores: &Tensor<T>, labels: &[usize]) -> f64 {
+pub fn accuracy<T: Float, C: Targets + ?Sized>(scores: &Tensor<T>, labels: &C) -> f64 {
+    let labels = labels.class_indices("accuracy");
     let s = scores.shape();
     if s.len() != 2 || s[0] != labels.len() {
         panic!(
@@ -242,8 +250,12 @@ pub fn accuracy<T: Float>(scores: &Tensor<T>, labels: &[usize]) -> f64 {
             labels.len()
         );
     }
-    let predicted = scores.argmax(1);
-    let hits = predicted.iter().zip(labels).filter(|(p, l)| p == l).count();
+    let predicted = scores.argmax(1, false).to_vec();
+    let hits = predicted
+        .iter()
+        .zip(&labels)
+        .filter(|&(&p, &l)| p as usize == l)
+        .count();
     hits as f64 / labels.len().max(1) as f64
 }
 

@@ -4,7 +4,7 @@ use std::fmt;
 
 use ndarray::{ArrayViewD, Axis};
 
-use crate::{Float, Tensor};
+use crate::{DType, Element, Tensor};
 
 /// Tensors with more elements than this are summarised with `...`, as PyTorch does.
 const SUMMARY_THRESHOLD: usize = 1000;
@@ -12,37 +12,26 @@ const SUMMARY_THRESHOLD: usize = 1000;
 const EDGE_ITEMS: usize = 3;
 
 /// How every element is printed: fixed with 4 decimals, or scientific when the values span
-/// too large a range for that.
-fn use_scientific<T: Float>(values: &ArrayViewD<'_, T>) -> bool {
+/// too large a range for that (floats only).
+fn use_scientific<T: Element>(values: &ArrayViewD<'_, T>) -> bool {
+    if !T::DTYPE.is_float() {
+        return false;
+    }
     let finite = values
         .iter()
-        .filter(|v| v.is_finite() && !v.is_zero())
-        .map(|v| v.abs());
-    let (mut lo, mut hi) = (T::infinity(), T::zero());
+        .map(|v| v.as_f64())
+        .filter(|v| v.is_finite() && *v != 0.0)
+        .map(f64::abs);
+    let (mut lo, mut hi) = (f64::INFINITY, 0.0f64);
     for v in finite {
         lo = lo.min(v);
         hi = hi.max(v);
     }
-    hi >= T::of_f64(1e8) || (lo < T::of_f64(1e-4) && hi > T::zero())
+    // Decided on the values as the tensor's type holds them, as PyTorch does.
+    hi >= T::of_f64(1e8).as_f64() || (lo < T::of_f64(1e-4).as_f64() && hi > 0.0)
 }
 
-fn format_element<T: Float>(v: T, scientific: bool) -> String {
-    if v.is_nan() {
-        "nan".into()
-    } else if v.is_infinite() {
-        if v > T::zero() {
-            "inf".into()
-        } else {
-            "-inf".into()
-        }
-    } else if scientific {
-        format!("{v:.4e}")
-    } else {
-        format!("{v:.4}")
-    }
-}
-
-fn write_array<T: Float>(
+fn write_array<T: Element>(
     out: &mut String,
     a: &ArrayViewD<'_, T>,
     indent: usize,
@@ -50,7 +39,7 @@ fn write_array<T: Float>(
     scientific: bool,
 ) {
     if a.ndim() == 0 {
-        out.push_str(&format_element(a[[]], scientific));
+        out.push_str(&a[[]].format(scientific));
         return;
     }
     let n = a.len_of(Axis(0));
@@ -88,7 +77,7 @@ fn write_array<T: Float>(
     out.push(']');
 }
 
-impl<T: Float> fmt::Display for Tensor<T> {
+impl<T: Element> fmt::Display for Tensor<T> {
     /// ```
     /// use tapegrad::Tensor;
     /// let t = Tensor::from_vec(vec![1.0f32, 2.0], &[1, 2]).requires_grad();
@@ -107,7 +96,8 @@ impl<T: Float> fmt::Display for Tensor<T> {
             use_scientific(&view),
         );
         let mut extras = Vec::new();
-        if T::DTYPE != crate::DType::F32 {
+        // PyTorch names the dtype unless it is a default one (float32, int64, bool).
+        if T::DTYPE == DType::F64 {
             extras.push(format!("dtype={}", T::DTYPE.short_name()));
         }
         match &self.grad_fn() {

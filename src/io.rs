@@ -6,16 +6,25 @@ use std::path::Path;
 use safetensors::SafeTensors;
 use safetensors::tensor::{Dtype, TensorView};
 
-use crate::{DType, Error, Float, Tensor};
+use crate::{DType, Element, Error, Float, Tensor};
 
-fn dtype_of<T: Float>() -> Dtype {
-    match T::DTYPE {
+fn dtype_of<T: Element>() -> Dtype {
+    file_dtype(T::DTYPE)
+}
+
+/// The safetensors dtype of a tapegrad dtype.
+fn file_dtype(d: DType) -> Dtype {
+    match d {
         DType::F32 => Dtype::F32,
         DType::F64 => Dtype::F64,
+        DType::I64 => Dtype::I64,
+        DType::Bool => Dtype::BOOL,
+        DType::F16 => Dtype::F16,
+        DType::BF16 => Dtype::BF16,
     }
 }
 
-fn to_bytes<T: Float>(t: &Tensor<T>) -> Vec<u8> {
+fn to_bytes<T: Element>(t: &Tensor<T>) -> Vec<u8> {
     let mut out = Vec::with_capacity(t.numel() * T::DTYPE.size());
     for v in t.to_vec() {
         v.write_le_bytes(&mut out);

@@ -38,10 +38,13 @@ pub mod optim;
 pub use autograd::backward::{grad, grad_with, is_anomaly_enabled, set_detect_anomaly};
 pub use autograd::gradcheck::gradcheck;
 pub use error::{Error, Result};
+pub use ops::compare::{Operand, one_hot};
+pub use ops::index::{IndexArray, Indices};
 pub use ops::indexing::{IndexItem, IntoIndexItem, TensorIndex};
 pub use ops::rearrange::{PadMode, einsum};
+pub use ops::select::where_cond;
 pub use parallel::{num_threads, set_num_threads};
-pub use tensor::element::{DType, Float};
+pub use tensor::element::{DType, Element, Float};
 pub use tensor::grad_mode::{NoGradGuard, no_grad};
 pub use tensor::node::live_tensors;
 pub use tensor::pool::{cached_bytes, empty_cache};
@@ -57,7 +60,7 @@ pub use rand;
 pub mod prelude {
     pub use crate::nn::{self, Module};
     pub use crate::optim::{self, Optimizer};
-    pub use crate::{Float, NoGradGuard, Tensor, loss, no_grad};
+    pub use crate::{Element, Float, NoGradGuard, Tensor, loss, no_grad};
 }
 
 #[cfg(test)]

@@ -79,17 +79,21 @@ pub fn bce_with_logits<T: Float>(logits: &Tensor<T>, target: &Tensor<T>) -> Tens
     (pos + neg).mean()
 }
 
-/// Cross-entropy of logits `[N, C]` against class indices, as `F.cross_entropy`.
+/// Cross-entropy of logits `[N, C]` against class indices (a `Tensor<i64>` or `usize`s),
+/// as `F.cross_entropy`.
 ///
 /// ```
 /// use tapegrad::{loss, Tensor};
 /// let logits = Tensor::from_vec(vec![0.0f64, 0.0, 0.0, 0.0], &[2, 2]);
 /// assert!((loss::cross_entropy(&logits, &[0, 1]).item() - 2f64.ln()).abs() < 1e-12);
+/// let labels = Tensor::<i64>::from_vec(vec![0, 1], &[2]);
+/// assert!((loss::cross_entropy(&logits, &labels).item() - 2f64.ln()).abs() < 1e-12);
 /// ```
 #[track_caller]
-pub fn cross_entropy<T: Float>(logits: &Tensor<T>, targets: &[usize]) -> Tensor<T> {
-    check_classes("cross_entropy", logits, targets);
-    logits.cross_entropy_fused(targets)
+pub fn cross_entropy<T: Float, C: Targets + ?Sized>(logits: &Tensor<T>, targets: &C) -> Tensor<T> {
+    let targets = targets.class_indices("cross_entropy");
+    check_classes("cross_entropy", logits, &targets);
+    logits.cross_entropy_fused(&targets)
 }
 
 /// Negative log-likelihood of log-probabilities `[N, C]` at class indices, as `F.nll_loss`.
@@ -100,7 +104,9 @@ pub fn cross_entropy<T: Float>(logits: &Tensor<T>, targets: &[usize]) -> Tensor<
 /// assert_eq!(loss::nll(&log_probs, &[1, 0]).item(), 2.5);
 /// ```
 #[track_caller]
-pub fn nll<T: Float>(log_probs: &Tensor<T>, targets: &[usize]) -> Tensor<T> {
+pub fn nll<T: Float, C: Targets + ?Sized>(log_probs: &Tensor<T>, targets: &C) -> Tensor<T> {
+    let targets = targets.class_indices("nll");
+    let targets = &targets[..];
     check_classes("nll", log_probs, targets);
     let index =
         ArrayD::from_shape_vec(IxDyn(&[targets.len(), 1]), targets.to_vec()).expect("[N, 1]");
@@ -121,5 +127,55 @@ fn check_classes<T: Float>(op: &str, scores: &Tensor<T>, targets: &[usize]) {
             "tapegrad: {op}: target class {bad} is out of range for {} classes",
             s[1]
         );
+    }
+}
+
+/// Class labels for [`cross_entropy`], [`nll`] and [`accuracy`](crate::data::accuracy): a
+/// 1-D `Tensor<i64>` (PyTorch's LongTensor of targets) or a slice, array or `Vec` of `usize`.
+pub trait Targets {
+    /// The labels as indices.
+    ///
+    /// # Panics
+    /// If a label is negative or the tensor is not 1-D (the message names `op`).
+    #[doc(hidden)]
+    fn class_indices(&self, op: &str) -> Vec<usize>;
+}
+
+impl Targets for [usize] {
+    fn class_indices(&self, _: &str) -> Vec<usize> {
+        self.to_vec()
+    }
+}
+
+impl<const N: usize> Targets for [usize; N] {
+    fn class_indices(&self, _: &str) -> Vec<usize> {
+        self.to_vec()
+    }
+}
+
+impl Targets for Vec<usize> {
+    fn class_indices(&self, _: &str) -> Vec<usize> {
+        self.clone()
+    }
+}
+
+impl Targets for Tensor<i64> {
+    #[track_caller]
+    fn class_indices(&self, op: &str) -> Vec<usize> {
+        if self.ndim() != 1 {
+            panic!(
+                "tapegrad: {op}: targets must be 1-D class indices, got shape {:?}",
+                self.shape()
+            );
+        }
+        let data = self.data();
+        let mut out = Vec::with_capacity(self.numel());
+        for &t in data.view().iter() {
+            if t < 0 {
+                panic!("tapegrad: {op}: target class {t} is negative");
+            }
+            out.push(t as usize);
+        }
+        out
     }
 }

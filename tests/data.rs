@@ -37,7 +37,7 @@ fn shuffling_is_seeded_covers_every_row_and_changes_each_epoch() {
 #[test]
 fn drop_last_drops_only_the_short_batch() {
     let x = Tensor::<f32>::zeros(&[10, 2]);
-    let mut loader = DataLoader::new(x.clone(), Tensor::zeros(&[10]), 4).drop_last(true);
+    let mut loader = DataLoader::new(x.clone(), Tensor::<f32>::zeros(&[10]), 4).drop_last(true);
     assert_eq!(loader.num_batches(), 2);
     assert!(
         loader
@@ -49,7 +49,7 @@ fn drop_last_drops_only_the_short_batch() {
 #[test]
 #[should_panic(expected = "DataLoader: x of shape [3, 1] and y of shape [4] differ in length")]
 fn mismatched_lengths_panic() {
-    DataLoader::new(Tensor::<f32>::zeros(&[3, 1]), Tensor::zeros(&[4]), 2);
+    DataLoader::new(Tensor::<f32>::zeros(&[3, 1]), Tensor::<f32>::zeros(&[4]), 2);
 }
 
 fn write(name: &str, text: &str) -> std::path::PathBuf {

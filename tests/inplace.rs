@@ -194,7 +194,10 @@ fn in_place_through_views_passes_gradcheck() {
         y.select(1, 2).mul_(&v[1]);
         y.t().narrow(0, 0, 2).add_(&v[1].unsqueeze(0));
         y.narrow(0, 1, 2).copy_(&(y.narrow(0, 0, 2) * 2.0)); // mul_scalar saves no input
-        y.masked_fill_(&Tensor::from_vec(vec![1.0, 0.0, 0.0, 0.0], &[4]), 0.0);
+        y.masked_fill_(
+            &Tensor::from_vec(vec![true, false, false, false], &[4]),
+            0.0,
+        );
         y
     };
     gradcheck(f, &[x.clone(), w.clone()], 1e-6, 1e-7, 1e-6).unwrap();

@@ -82,7 +82,7 @@ fn narrow_range() {
 
 #[test]
 #[should_panic(
-    expected = "tapegrad: index_select: index 3 is out of range for dim 0 of shape [3, 2]"
+    expected = "tapegrad: index_select: index 3 is out of range for dim 0 of size 3 (shape [3, 2])"
 )]
 fn index_select_range() {
     t(&[3, 2]).index_select(0, &[0, 3]);

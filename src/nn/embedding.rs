@@ -6,7 +6,8 @@ use crate::{Float, Tensor};
 /// A lookup table of `n` vectors of size `dim`, as `torch.nn.Embedding` (initialised N(0, 1)).
 ///
 /// `forward` takes a tensor of indices stored as floats (any shape) and returns its shape plus
-/// `[dim]`; [`Embedding::lookup`] takes `usize` indices directly.
+/// `[dim]`; [`Embedding::forward_ids`] takes a `Tensor<i64>` of ids and [`Embedding::lookup`]
+/// `usize` indices.
 ///
 /// ```
 /// use tapegrad::prelude::*;
@@ -45,6 +46,27 @@ impl<T: Float> Embedding<T> {
         let mut out: Vec<isize> = shape.iter().map(|&d| d as isize).collect();
         out.push(dim as isize);
         self.weight.index_select(0, indices).reshape(&out)
+    }
+
+    /// The rows at `ids` (any shape), as PyTorch's `embedding(ids)`: the result has `ids`'s
+    /// shape plus `[dim]`.
+    ///
+    /// # Panics
+    /// If an id is negative or not below the table size.
+    ///
+    /// ```
+    /// use tapegrad::{nn::Embedding, rand::{rngs::StdRng, SeedableRng}, Tensor};
+    /// let emb = Embedding::<f32>::new(10, 4, &mut StdRng::seed_from_u64(0));
+    /// let ids = Tensor::<i64>::from_vec(vec![1, 7, 7, 0], &[2, 2]);
+    /// assert_eq!(emb.forward_ids(&ids).shape(), &[2, 2, 4]);
+    /// ```
+    #[track_caller]
+    pub fn forward_ids(&self, ids: &Tensor<i64>) -> Tensor<T> {
+        let flat = ids.reshape(&[-1]);
+        let dim = self.weight.shape()[1];
+        let mut out: Vec<isize> = ids.shape().iter().map(|&d| d as isize).collect();
+        out.push(dim as isize);
+        self.weight.index_select(0, &flat).reshape(&out)
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::ops::{Range, RangeFrom, RangeFull, RangeInclusive, RangeTo, RangeToInclusive};
 
-use crate::{Float, Tensor};
+use crate::{Element, Tensor};
 
 /// One item of an index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,7 +96,7 @@ tuple_index!(A, B, C, D);
 tuple_index!(A, B, C, D, E);
 tuple_index!(A, B, C, D, E, F);
 
-impl<T: Float> Tensor<T> {
+impl<T: Element> Tensor<T> {
     /// Indexes the leading dims, as `x[...]` in PyTorch: an integer selects a position and
     /// drops the dim (negative counts from the end), a range (`a..b`, `a..`, `..b`, `..`,
     /// `a..=b`) keeps it. A view: no element is copied, gradients flow back.

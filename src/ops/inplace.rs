@@ -385,24 +385,24 @@ impl<T: Float> Tensor<T> {
         self.inplace("copy_", Copy, Some(src), false, values)
     }
 
-    /// `v` wherever `mask` is nonzero (the mask broadcasts to this shape), in place.
+    /// `v` wherever `mask` is true (the mask broadcasts to this shape), in place.
     ///
     /// ```
     /// use tapegrad::Tensor;
     /// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3]);
-    /// x.masked_fill_(&Tensor::from_vec(vec![0.0, 1.0, 0.0], &[3]), -1.0);
+    /// x.masked_fill_(&x.eq(2.0), -1.0);
     /// assert_eq!(x.to_vec(), vec![1.0, -1.0, 3.0]);
     /// ```
     #[track_caller]
-    pub fn masked_fill_(&self, mask: &Tensor<T>, v: T) -> &Self {
-        self.check_broadcasts_into("masked_fill_", mask);
+    pub fn masked_fill_(&self, mask: &Tensor<bool>, v: T) -> &Self {
+        self.check_mask("masked_fill_", mask);
         let values = |a: &ArrayViewD<'_, T>, m: Option<&ArrayViewD<'_, T>>| {
             zip_broadcast("masked_fill_", a, m.expect("a mask"), |x, m| {
                 if m == T::zero() { x } else { v }
             })
         };
         // The mask is a constant: it is read for its values, never differentiated.
-        let mask = mask.detach();
+        let mask = mask.cast::<T>();
         self.inplace("masked_fill_", MaskedFill, Some(&mask), false, values)
     }
 }

@@ -8,6 +8,8 @@
 //! recorded and can be differentiated again.
 
 mod arith;
+pub(crate) mod cast;
+pub(crate) mod compare;
 pub(crate) mod elementwise;
 pub(crate) mod index;
 pub(crate) mod indexing;
@@ -16,14 +18,16 @@ pub(crate) mod loss;
 pub(crate) mod matmul;
 pub(crate) mod rearrange;
 pub(crate) mod reduce;
+pub(crate) mod select;
 pub(crate) mod shape;
 pub(crate) mod softmax;
+pub(crate) mod sort;
 pub(crate) mod unary;
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
 use crate::tensor::{Values, pool};
-use crate::{Float, Tensor};
+use crate::{Element, Float, Tensor};
 
 /// A dim given as `isize` (negative counts from the end) as an index below `ndim`.
 #[track_caller]
@@ -81,7 +85,7 @@ pub(crate) fn map_const<T: Float>(x: &Tensor<T>, f: impl Fn(T) -> T) -> Tensor<T
 }
 
 /// `f` of each element, in row-major order, into a buffer from the pool when it is large.
-pub(crate) fn map<T: Float>(a: &ArrayViewD<'_, T>, f: impl Fn(T) -> T) -> Values<T> {
+pub(crate) fn map<T: Element>(a: &ArrayViewD<'_, T>, f: impl Fn(T) -> T) -> Values<T> {
     let out = match a.as_slice() {
         Some(x) if x.len() > crate::tensor::buffer::INLINE => {
             let mut out = pool::take(x.len());
@@ -98,7 +102,7 @@ pub(crate) fn map<T: Float>(a: &ArrayViewD<'_, T>, f: impl Fn(T) -> T) -> Values
 /// baseline x86-64, whose SSE2 vectors are half as wide). Only instruction selection
 /// changes, never the arithmetic: Rust does not fuse or reorder float operations.
 #[inline(always)]
-fn map_slice<T: Float>(x: &[T], out: &mut Vec<T>, f: impl Fn(T) -> T) {
+fn map_slice<T: Element>(x: &[T], out: &mut Vec<T>, f: impl Fn(T) -> T) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2 (checked just above), which is all `map_avx2` needs.
@@ -110,20 +114,70 @@ fn map_slice<T: Float>(x: &[T], out: &mut Vec<T>, f: impl Fn(T) -> T) {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn map_avx2<T: Float>(x: &[T], out: &mut Vec<T>, f: impl Fn(T) -> T) {
+unsafe fn map_avx2<T: Element>(x: &[T], out: &mut Vec<T>, f: impl Fn(T) -> T) {
     out.extend(x.iter().map(|&v| f(v)));
 }
 
+/// `f` of each element, into another element type (comparisons, casts), row-major.
+pub(crate) fn map_to<T: Element, U: Element>(
+    a: &ArrayViewD<'_, T>,
+    f: impl Fn(T) -> U,
+) -> Values<U> {
+    let out = match a.as_slice() {
+        Some(x) => Buffer::collect(x.len(), x.iter().map(|&v| f(v))),
+        None => Buffer::collect(a.len(), a.iter().map(|&v| f(v))),
+    };
+    Values::new(out, a.raw_dim())
+}
+
+/// `f` applied elementwise to `a` and `b` broadcast together, into any element type.
+#[track_caller]
+pub(crate) fn zip_to<T: Element, U: Element>(
+    op: &str,
+    a: &ArrayViewD<'_, T>,
+    b: &ArrayViewD<'_, T>,
+    f: impl Fn(T, T) -> U,
+) -> Values<U> {
+    if a.shape() == b.shape() {
+        if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
+            let v = Buffer::collect(x.len(), x.iter().zip(y).map(|(&x, &y)| f(x, y)));
+            return Values::new(v, a.raw_dim());
+        }
+    }
+    let shape = IxDyn(&broadcast_shape(op, a.shape(), b.shape()));
+    let av = a.broadcast(shape.clone()).expect("broadcastable");
+    let bv = b.broadcast(shape).expect("broadcastable");
+    ndarray::Zip::from(&av)
+        .and(&bv)
+        .map_collect(|&x, &y| f(x, y))
+        .into()
+}
+
+/// `f` of every lane along `dim` (a reduction), with `dim` kept as size 1 when `keepdim`.
+pub(crate) fn reduce_lanes<T: Element, U: Element>(
+    a: &ArrayViewD<'_, T>,
+    dim: usize,
+    keepdim: bool,
+    f: impl Fn(ndarray::ArrayView1<'_, T>) -> U,
+) -> ArrayD<U> {
+    let out = a.map_axis(ndarray::Axis(dim), f);
+    if keepdim {
+        out.insert_axis(ndarray::Axis(dim))
+    } else {
+        out
+    }
+}
+
 /// A row-major copy of `a`.
-pub(crate) fn to_standard<T: Float>(a: &ArrayViewD<'_, T>) -> Values<T> {
+pub(crate) fn to_standard<T: Element>(a: &ArrayViewD<'_, T>) -> Values<T> {
     map(a, |v| v)
 }
 
 /// A zero-filled array of `shape`, in a buffer from the pool when it is large.
-pub(crate) fn zeros<T: Float>(shape: &[usize]) -> ArrayD<T> {
+pub(crate) fn zeros<T: Element>(shape: &[usize]) -> ArrayD<T> {
     let n = shape.iter().product();
     let mut out = pool::take(n);
-    out.resize(n, T::zero());
+    out.resize(n, T::ZERO);
     ArrayD::from_shape_vec(IxDyn(shape), out).expect("element count")
 }
 

@@ -7,7 +7,7 @@ use ndarray::Axis;
 use super::normalize_dim;
 use crate::autograd::{Context, Function, Grads};
 use crate::tensor::storage::Layout;
-use crate::{Float, Tensor};
+use crate::{Element, Float, Tensor};
 
 /// The elements reversed along `dims` (a copy; its own adjoint).
 pub(crate) struct Flip(Vec<usize>);
@@ -70,7 +70,7 @@ fn diagonal_layout(l: &Layout, offset: isize, d1: usize, d2: usize) -> Layout {
     Layout::new(&shape, &strides, start)
 }
 
-impl<T: Float> Tensor<T> {
+impl<T: Element> Tensor<T> {
     #[track_caller]
     fn flip_at(&self, dims: &[usize]) -> Tensor<T> {
         let values = {
@@ -81,7 +81,7 @@ impl<T: Float> Tensor<T> {
             }
             super::to_standard(&v)
         };
-        Tensor::from_op(values, Flip(dims.to_vec()), self)
+        Tensor::from_any_op(values, Flip(dims.to_vec()), self)
     }
 
     /// The elements in reverse order along each of `dims`, as `torch.flip`.
@@ -149,7 +149,9 @@ impl<T: Float> Tensor<T> {
             },
         )
     }
+}
 
+impl<T: Float> Tensor<T> {
     /// The sum of the main diagonal of a matrix.
     ///
     /// ```
@@ -197,7 +199,9 @@ impl<T: Float> Tensor<T> {
             ),
         }
     }
+}
 
+impl<T: Element> Tensor<T> {
     /// The elements shifted by `shifts[i]` along `dims[i]`, wrapping around (`torch.roll`).
     ///
     /// ```
@@ -282,7 +286,9 @@ impl<T: Float> Tensor<T> {
         full.extend_from_slice(reps);
         self.repeat(&full)
     }
+}
 
+impl<T: Float> Tensor<T> {
     /// The lower triangle of the last two dims (elements with `col − row ≤ k`), zeros above.
     ///
     /// ```

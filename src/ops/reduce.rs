@@ -1,10 +1,12 @@
-//! Reductions: `sum mean sum_dim mean_dim max_dim min_dim var_dim logsumexp`, and `argmax`.
+//! Reductions: `sum mean sum_dim mean_dim max_dim min_dim var_dim logsumexp prod`, the
+//! scans `cumsum cumprod logcumsumexp`, and `argmax`/`argmin`.
 
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 
 use super::normalize_dim;
+use super::select::where_cond;
 use crate::autograd::{Context, Function, Grads};
-use crate::{Float, Tensor};
+use crate::{Element, Float, Tensor};
 
 /// The sum of every element, with a plain loop over contiguous data.
 fn sum_all<T: Float>(a: &ArrayViewD<'_, T>) -> T {
@@ -280,6 +282,101 @@ impl<T: Float> Function<T> for Cumsum {
     }
 }
 
+/// Running products along `dim`. The backward is exact with zeros in the input (PyTorch's
+/// `cumprod_backward`): before the first zero of a lane the usual `Σ g·out / x`; at the first
+/// zero the product of what precedes it times `Σ g_j·Π(x after it up to j)`; after it, 0.
+pub(crate) struct Cumprod {
+    dim: usize,
+}
+
+impl<T: Float> Function<T> for Cumprod {
+    fn name(&self) -> &'static str {
+        "cumprod"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let d = self.dim as isize;
+        let (x, out) = (ctx.input(0), ctx.output());
+        let reverse_cumsum = |t: &Tensor<T>| t.flip(&[d]).cumsum(d).flip(&[d]);
+        let zero = x.eq(T::ZERO);
+        if !zero.any().item() {
+            return Grads::one(reverse_cumsum(&(g * out)) / x);
+        }
+        // How many zeros each position has seen, itself included.
+        let seen = zero.cast::<T>().cumsum(d);
+        let before = seen.eq(T::ZERO);
+        let first = &zero & &seen.eq(T::ONE);
+        let x_before = where_cond(&before, x, T::ONE);
+        let w = where_cond(&before, &(g * out), T::ZERO);
+        let grad_before = where_cond(&before, &(reverse_cumsum(&w) / &x_before), T::ZERO);
+        // At the first zero: Π(x before it) · Σ_{j ≥ k} g_j · Π_{k < m ≤ j} x_m.
+        let after_only = where_cond(&(&before | &first), T::ONE, x).cumprod(d);
+        let tail = where_cond(&before, T::ZERO, &(g * &after_only)).sum_dim(d, true);
+        let head = x_before.prod_dim(d, true);
+        let grad_first = where_cond(&first, &(head * tail), T::ZERO);
+        Grads::one(grad_before + grad_first)
+    }
+}
+
+/// `log Σ_{j ≤ i} exp(x_j)` along `dim`. The backward splits the gradient by sign and works
+/// in log space, as PyTorch's, so large inputs do not overflow.
+pub(crate) struct LogCumSumExp {
+    dim: usize,
+}
+
+impl<T: Float> Function<T> for LogCumSumExp {
+    fn name(&self) -> &'static str {
+        "logcumsumexp"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let d = self.dim as isize;
+        let (x, out) = (ctx.input(0), ctx.output());
+        let reverse = |t: &Tensor<T>| t.flip(&[d]).logcumsumexp(d).flip(&[d]);
+        // log|g| split by sign; the other side gets the lowest finite value, not −∞, so
+        // no ∞ − ∞ appears in the second derivative (PyTorch's formula).
+        let log_abs = g.abs().log();
+        let positive = where_cond(&g.gt(T::ZERO), &log_abs, T::min_value());
+        let negative = where_cond(&g.lt(T::ZERO), &log_abs, T::min_value());
+        let up = (reverse(&(positive - out)) + x).exp();
+        let down = (reverse(&(negative - out)) + x).exp();
+        Grads::one(up - down)
+    }
+}
+
+/// The product along `dim`: each element's gradient is the product of the others, from
+/// exclusive running products on both sides (exact with zeros).
+pub(crate) struct ProdDim {
+    dim: usize,
+    keepdim: bool,
+}
+
+impl<T: Float> Function<T> for ProdDim {
+    fn name(&self) -> &'static str {
+        "prod_dim"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let x = ctx.input(0);
+        let d = self.dim;
+        let n = x.shape()[d];
+        if n == 0 {
+            return Grads::one(Tensor::zeros(x.shape()));
+        }
+        let di = d as isize;
+        // Π_{m < i} x_m: a one, then the running product of all but the last element.
+        let exclusive = |t: &Tensor<T>| {
+            let mut ones_shape = t.shape().to_vec();
+            ones_shape[d] = 1;
+            let shifted = Tensor::cat(
+                &[&Tensor::ones(&ones_shape), &t.slice_at(d, 0, n - 1, 1)],
+                di,
+            );
+            shifted.cumprod(di)
+        };
+        let left = exclusive(x);
+        let right = exclusive(&x.flip(&[di])).flip(&[di]);
+        Grads::one(keep(g, d, self.keepdim) * left * right)
+    }
+}
+
 /// `t` with the reduced `dim` put back (size 1) when the reduction dropped it.
 fn keep<T: Float>(t: &Tensor<T>, dim: usize, keepdim: bool) -> Tensor<T> {
     if keepdim {
@@ -290,7 +387,7 @@ fn keep<T: Float>(t: &Tensor<T>, dim: usize, keepdim: bool) -> Tensor<T> {
 }
 
 /// `a` with `dim` restored as size 1 when `keepdim` asks for it.
-fn shape_result<T: Float>(a: ArrayD<T>, dim: usize, keepdim: bool) -> ArrayD<T> {
+fn shape_result<T: Element>(a: ArrayD<T>, dim: usize, keepdim: bool) -> ArrayD<T> {
     if keepdim { a.insert_axis(Axis(dim)) } else { a }
 }
 
@@ -381,12 +478,25 @@ impl<T: Float> Tensor<T> {
 
     #[track_caller]
     fn select_dim(&self, op: &str, dim: isize, keepdim: bool, max: bool) -> Tensor<T> {
+        self.select_dim_indices(op, dim, keepdim, max).0
+    }
+
+    /// The max (or min) along `dim` and the index of each.
+    #[track_caller]
+    fn select_dim_indices(
+        &self,
+        op: &str,
+        dim: isize,
+        keepdim: bool,
+        max: bool,
+    ) -> (Tensor<T>, Tensor<i64>) {
         let d = self.reduce_dim(op, dim);
         let picked = self
             .data()
             .view()
             .map_axis(Axis(d), |lane| select(lane.into_dyn(), max));
         let values = shape_result(picked.mapv(|(_, v)| v), d, keepdim);
+        let positions = shape_result(picked.mapv(|(i, _)| i as i64), d, keepdim);
         let indices = Box::new(picked.mapv(|(i, _)| i));
         let op = SelectDim {
             dim: d,
@@ -394,7 +504,7 @@ impl<T: Float> Tensor<T> {
             max,
             indices,
         };
-        Tensor::from_op(values, op, self)
+        (Tensor::from_op(values, op, self), Tensor::leaf(positions))
     }
 
     /// The largest value along `dim`; the gradient goes to the first largest element.
@@ -421,19 +531,70 @@ impl<T: Float> Tensor<T> {
         self.select_dim("min_dim", dim, keepdim, false)
     }
 
-    /// The index of the largest value along `dim` (first one on ties); not differentiable.
+    /// The largest value along `dim` and its index (`torch.max(x, dim)`; the first index
+    /// on ties, NaN counts as largest). The gradient goes to the picked element.
     ///
     /// ```
     /// use tapegrad::Tensor;
     /// let t = Tensor::from_vec(vec![1.0f32, 5.0, 3.0, 2.0], &[2, 2]);
-    /// assert_eq!(t.argmax(1).into_raw_vec_and_offset().0, vec![1, 0]);
+    /// let (values, indices) = t.max_dim_indices(1, false);
+    /// assert_eq!(values.to_vec(), vec![5.0, 3.0]);
+    /// assert_eq!(indices.to_vec(), vec![1, 0]);
     /// ```
     #[track_caller]
-    pub fn argmax(&self, dim: isize) -> ArrayD<usize> {
-        let d = self.reduce_dim("argmax", dim);
-        self.data()
+    pub fn max_dim_indices(&self, dim: isize, keepdim: bool) -> (Tensor<T>, Tensor<i64>) {
+        self.select_dim_indices("max_dim_indices", dim, keepdim, true)
+    }
+
+    /// The smallest value along `dim` and its index (`torch.min(x, dim)`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 5.0, 3.0, 2.0], &[2, 2]);
+    /// let (values, indices) = t.min_dim_indices(0, true);
+    /// assert_eq!(values.to_vec(), vec![1.0, 2.0]);
+    /// assert_eq!(indices.shape(), &[1, 2]);
+    /// assert_eq!(indices.to_vec(), vec![0, 1]);
+    /// ```
+    #[track_caller]
+    pub fn min_dim_indices(&self, dim: isize, keepdim: bool) -> (Tensor<T>, Tensor<i64>) {
+        self.select_dim_indices("min_dim_indices", dim, keepdim, false)
+    }
+
+    /// The index of the largest value along `dim` (the first on ties; NaN counts as
+    /// largest), as `torch.argmax`; not differentiable.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 5.0, 3.0, 2.0], &[2, 2]);
+    /// assert_eq!(t.argmax(1, false).to_vec(), vec![1, 0]);
+    /// assert_eq!(t.argmax(-1, true).shape(), &[2, 1]);
+    /// ```
+    #[track_caller]
+    pub fn argmax(&self, dim: isize, keepdim: bool) -> Tensor<i64> {
+        self.arg_select("argmax", dim, keepdim, true)
+    }
+
+    /// The index of the smallest value along `dim` (the first on ties), as `torch.argmin`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 5.0, 3.0, 2.0], &[2, 2]);
+    /// assert_eq!(t.argmin(0, false).to_vec(), vec![0, 1]);
+    /// ```
+    #[track_caller]
+    pub fn argmin(&self, dim: isize, keepdim: bool) -> Tensor<i64> {
+        self.arg_select("argmin", dim, keepdim, false)
+    }
+
+    #[track_caller]
+    fn arg_select(&self, op: &str, dim: isize, keepdim: bool, max: bool) -> Tensor<i64> {
+        let d = self.reduce_dim(op, dim);
+        let picked = self
+            .data()
             .view()
-            .map_axis(Axis(d), |lane| select(lane.into_dyn(), true).0)
+            .map_axis(Axis(d), |lane| select(lane.into_dyn(), max).0 as i64);
+        Tensor::leaf(shape_result(picked, d, keepdim))
     }
 
     /// The variance along `dim`, with Bessel's correction when `unbiased` (PyTorch's
@@ -690,6 +851,81 @@ impl<T: Float> Tensor<T> {
         values.accumulate_axis_inplace(Axis(d), |&prev, cur| *cur += prev);
         Tensor::from_op(values, Cumsum { dim: d }, self)
     }
+
+    /// Running products along `dim` (`torch.cumprod`); the gradient is exact with zeros.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[4]);
+    /// assert_eq!(t.cumprod(0).to_vec(), vec![1.0, 2.0, 6.0, 24.0]);
+    /// ```
+    #[track_caller]
+    pub fn cumprod(&self, dim: isize) -> Tensor<T> {
+        let d = normalize_dim("cumprod", dim, self.shape());
+        let mut values = self.data().view().to_owned();
+        values.accumulate_axis_inplace(Axis(d), |&prev, cur| *cur *= prev);
+        Tensor::from_op(values, Cumprod { dim: d }, self)
+    }
+
+    /// `log(cumsum(exp(x)))` along `dim`, computed without overflow (`torch.logcumsumexp`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1000.0f64, 1000.0], &[2]);
+    /// let y = t.logcumsumexp(0).to_vec();
+    /// assert_eq!(y[0], 1000.0);
+    /// assert!((y[1] - (1000.0 + 2f64.ln())).abs() < 1e-12);
+    /// ```
+    #[track_caller]
+    pub fn logcumsumexp(&self, dim: isize) -> Tensor<T> {
+        let d = normalize_dim("logcumsumexp", dim, self.shape());
+        let mut values = self.data().view().to_owned();
+        values.accumulate_axis_inplace(Axis(d), |&prev, cur| *cur = log_add_exp(prev, *cur));
+        Tensor::from_op(values, LogCumSumExp { dim: d }, self)
+    }
+
+    /// The product along `dim` (`torch.prod(x, dim, keepdim)`); the gradient of each
+    /// element is the product of the others (exact with zeros).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// assert_eq!(t.prod_dim(1, false).to_vec(), vec![2.0, 12.0]);
+    /// ```
+    #[track_caller]
+    pub fn prod_dim(&self, dim: isize, keepdim: bool) -> Tensor<T> {
+        let d = normalize_dim("prod_dim", dim, self.shape());
+        let values = self
+            .data()
+            .view()
+            .map_axis(Axis(d), |lane| lane.iter().fold(T::one(), |a, &b| a * b));
+        let values = shape_result(values, d, keepdim);
+        Tensor::from_op(values, ProdDim { dim: d, keepdim }, self)
+    }
+
+    /// The product of all elements, as a 0-d tensor (`torch.prod`; 1 when empty).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// assert_eq!(t.prod().item(), 24.0);
+    /// ```
+    #[track_caller]
+    pub fn prod(&self) -> Tensor<T> {
+        self.reshape(&[-1]).prod_dim(0, false)
+    }
+}
+
+/// `log(eᵃ + eᵇ)` without overflow (−∞ on both sides stays −∞).
+fn log_add_exp<T: Float>(a: T, b: T) -> T {
+    let (hi, lo) = if a > b { (a, b) } else { (b, a) };
+    if lo == T::neg_infinity() || hi.is_nan() || lo.is_nan() {
+        return if lo.is_nan() { lo } else { hi };
+    }
+    if hi == T::infinity() {
+        return hi;
+    }
+    hi + (lo - hi).exp().ln_1p()
 }
 
 /// `log(sum(exp(v)))` of a lane, shifted by its max (an infinite max is not shifted by).

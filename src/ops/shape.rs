@@ -11,7 +11,7 @@ use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
 use super::{normalize_dim, normalize_dim_for};
 use crate::autograd::{Context, Function, Grads};
 use crate::tensor::storage::{Layout, contiguous_strides};
-use crate::{Float, Tensor};
+use crate::{Element, Float, Tensor};
 
 /// A view with a new shape over the same elements (row-major order).
 pub(crate) struct Reshape;
@@ -151,7 +151,7 @@ pub(crate) fn view_strides(
     (view_d == -1).then_some(new_strides)
 }
 
-impl<T: Float> Tensor<T> {
+impl<T: Element> Tensor<T> {
     /// Reshape to an exact shape (internal: the element count is already known to match): a
     /// view when the strides allow one, else a copy.
     #[track_caller]
@@ -239,7 +239,7 @@ impl<T: Float> Tensor<T> {
             let d = self.data();
             super::to_standard(&d.view())
         };
-        Tensor::from_op(data, Contiguous, self)
+        Tensor::from_any_op(data, Contiguous, self)
     }
 
     /// The same elements in a new shape (row-major); one dim may be `-1` and is inferred. A
@@ -486,32 +486,6 @@ impl<T: Float> Tensor<T> {
         )
     }
 
-    /// Zeros of length `size` along `dim`, with this tensor at every `step`-th position from
-    /// `start` (the adjoint of a slice).
-    #[track_caller]
-    pub(crate) fn slice_scatter(
-        &self,
-        dim: usize,
-        start: usize,
-        step: usize,
-        size: usize,
-    ) -> Tensor<T> {
-        let mut shape = self.shape().to_vec();
-        let len = shape[dim];
-        shape[dim] = size;
-        let mut out = super::zeros(&shape);
-        if len > 0 {
-            let end = start + (len - 1) * step + 1;
-            let src = self.data();
-            out.slice_axis_mut(
-                Axis(dim),
-                Slice::new(start as isize, Some(end as isize), step as isize),
-            )
-            .assign(&src.view());
-        }
-        Tensor::from_op(out, SliceScatter { dim, start, step }, self)
-    }
-
     /// The elements `start..start + len` along `dim`, as a view.
     ///
     /// # Panics
@@ -653,6 +627,35 @@ impl<T: Float> Tensor<T> {
         (0..self.shape()[d])
             .map(|i| self.slice_at(d, i, 1, 1).squeeze(d as isize))
             .collect()
+    }
+}
+
+/// Ops that exist for float tensors only: the adjoints of views.
+impl<T: Float> Tensor<T> {
+    /// Zeros of length `size` along `dim`, with this tensor at every `step`-th position from
+    /// `start` (the adjoint of a slice).
+    #[track_caller]
+    pub(crate) fn slice_scatter(
+        &self,
+        dim: usize,
+        start: usize,
+        step: usize,
+        size: usize,
+    ) -> Tensor<T> {
+        let mut shape = self.shape().to_vec();
+        let len = shape[dim];
+        shape[dim] = size;
+        let mut out = super::zeros(&shape);
+        if len > 0 {
+            let end = start + (len - 1) * step + 1;
+            let src = self.data();
+            out.slice_axis_mut(
+                Axis(dim),
+                Slice::new(start as isize, Some(end as isize), step as isize),
+            )
+            .assign(&src.view());
+        }
+        Tensor::from_op(out, SliceScatter { dim, start, step }, self)
     }
 
     /// Sums the tensor down to `shape`, the reverse of [`Tensor::broadcast_to`]: leading dims

@@ -3,7 +3,7 @@
 //! goes back to the buffer pool when the storage is dropped.
 
 use super::pool;
-use crate::Float;
+use crate::Element;
 
 /// Tensors of at most this many elements need no heap buffer.
 pub(crate) const INLINE: usize = 4;
@@ -14,11 +14,11 @@ pub(crate) enum Buffer<T> {
     Heap(Vec<T>),
 }
 
-impl<T: Float> Buffer<T> {
+impl<T: Element> Buffer<T> {
     /// The elements of `values`, `len` of them.
     pub(crate) fn collect(len: usize, values: impl Iterator<Item = T>) -> Self {
         if len <= INLINE {
-            let mut data = [T::zero(); INLINE];
+            let mut data = [T::ZERO; INLINE];
             let mut n = 0;
             for (slot, v) in data.iter_mut().zip(values) {
                 *slot = v;
@@ -70,7 +70,7 @@ impl<T: Float> Buffer<T> {
     }
 }
 
-impl<T: Float> From<Vec<T>> for Buffer<T> {
+impl<T: Element> From<Vec<T>> for Buffer<T> {
     fn from(v: Vec<T>) -> Self {
         Buffer::Heap(v)
     }

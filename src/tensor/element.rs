@@ -5,13 +5,18 @@ use std::cell::RefCell;
 use std::fmt::{Debug, Display};
 use std::iter::Sum;
 use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
+use std::sync::Arc;
 use std::thread::LocalKey;
+
+use super::function::Function;
+use super::node::{GradFn, Inputs, record_at};
 
 /// The dtype of a tensor's elements, as PyTorch and safetensors name them.
 ///
 /// ```
-/// use tapegrad::{DType, Float};
-/// assert_eq!(<f32 as Float>::DTYPE, DType::F32);
+/// use tapegrad::{DType, Element};
+/// assert_eq!(<f32 as Element>::DTYPE, DType::F32);
+/// assert_eq!(<i64 as Element>::DTYPE, DType::I64);
 /// assert_eq!(DType::F64.name(), "float64");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -21,22 +26,35 @@ pub enum DType {
     F32,
     /// 64-bit float (`torch.float64`).
     F64,
+    /// 64-bit signed integer (`torch.int64`, PyTorch's LongTensor).
+    I64,
+    /// Boolean (`torch.bool`).
+    Bool,
+    /// 16-bit IEEE float (`torch.float16`); read from files only, widened to the tensor's type.
+    F16,
+    /// bfloat16 (`torch.bfloat16`); read from files only, widened to the tensor's type.
+    BF16,
 }
 
 impl DType {
-    /// PyTorch's name for the dtype (`"float32"`, `"float64"`).
+    /// PyTorch's name for the dtype (`"float32"`, `"int64"`, `"bool"`, ...).
     ///
     /// ```
     /// assert_eq!(tapegrad::DType::F32.name(), "float32");
+    /// assert_eq!(tapegrad::DType::I64.name(), "int64");
     /// ```
     pub fn name(self) -> &'static str {
         match self {
             DType::F32 => "float32",
             DType::F64 => "float64",
+            DType::I64 => "int64",
+            DType::Bool => "bool",
+            DType::F16 => "float16",
+            DType::BF16 => "bfloat16",
         }
     }
 
-    /// Rust's name for the element type (`"f32"`, `"f64"`).
+    /// Rust's name for the element type (`"f32"`, `"f64"`, `"i64"`, `"bool"`, `"f16"`, `"bf16"`).
     ///
     /// ```
     /// assert_eq!(tapegrad::DType::F64.short_name(), "f64");
@@ -45,6 +63,10 @@ impl DType {
         match self {
             DType::F32 => "f32",
             DType::F64 => "f64",
+            DType::I64 => "i64",
+            DType::Bool => "bool",
+            DType::F16 => "f16",
+            DType::BF16 => "bf16",
         }
     }
 
@@ -52,36 +74,185 @@ impl DType {
     ///
     /// ```
     /// assert_eq!(tapegrad::DType::F64.size(), 8);
+    /// assert_eq!(tapegrad::DType::Bool.size(), 1);
     /// ```
     pub fn size(self) -> usize {
         match self {
             DType::F32 => 4,
-            DType::F64 => 8,
+            DType::F64 | DType::I64 => 8,
+            DType::Bool => 1,
+            DType::F16 | DType::BF16 => 2,
         }
+    }
+
+    /// Whether the dtype is a floating-point type.
+    ///
+    /// ```
+    /// assert!(tapegrad::DType::BF16.is_float());
+    /// assert!(!tapegrad::DType::I64.is_float());
+    /// ```
+    pub fn is_float(self) -> bool {
+        matches!(self, DType::F32 | DType::F64 | DType::F16 | DType::BF16)
     }
 }
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
+/// An op that can be recorded for both float types: what an op used on every element type
+/// (a view, a copy) implements, so that it is recorded for float tensors and ignored for
+/// the others.
+pub(crate) trait FloatFunction: Function<f32> + Function<f64> {}
+impl<F: Function<f32> + Function<f64>> FloatFunction for F {}
+
+// `Sealed` is public only in name (its module is private), so the crate-private types in
+// its signature are unreachable from outside: `private_interfaces` is allowed for it.
+pub(crate) mod sealed {
+    #![allow(private_interfaces, private_bounds)]
+    use std::sync::Arc;
+
+    use super::FloatFunction;
+    use crate::tensor::node::{GradFn, Inputs};
+
+    /// Seals [`Element`](super::Element) and carries its crate-private behaviour.
+    pub trait Sealed: Sized {
+        /// Records `op` for float types; `None` for the others (which never require grad).
+        fn record_op<F: FloatFunction>(
+            op: F,
+            inputs: Inputs<Self>,
+            out_version: u64,
+            location: &'static std::panic::Location<'static>,
+        ) -> Option<Arc<GradFn<Self>>>
+        where
+            Self: super::Element;
+    }
 }
 
 /// A per-thread list of free buffers of one element type (see `tensor/pool.rs`).
 pub(crate) type FreeList<T> = RefCell<crate::tensor::pool::FreeList<T>>;
 
-/// A floating-point element type: `f32` or `f64`. Sealed: implemented by tapegrad only.
+/// What a [`Tensor`](crate::Tensor) can hold: `f32`, `f64` (the [`Float`] types, with
+/// autograd), `i64` (indices, labels: PyTorch's LongTensor) and `bool` (masks). Sealed:
+/// implemented by tapegrad only.
+///
+/// ```
+/// use tapegrad::{DType, Element, Tensor};
+/// let labels = Tensor::<i64>::from_vec(vec![3, 1, 4], &[3]);
+/// let mask = Tensor::<bool>::from_vec(vec![true, false], &[2]);
+/// assert_eq!(labels.dtype(), DType::I64);
+/// assert_eq!(mask.dtype(), DType::Bool);
+/// assert_eq!(<i64 as Element>::of_f64(-2.7), -2); // truncates toward zero
+/// ```
+pub trait Element:
+    Copy + PartialEq + PartialOrd + Default + Debug + Send + Sync + 'static + sealed::Sealed
+{
+    /// The element type's dtype.
+    const DTYPE: DType;
+    /// Zero (`false` for bool).
+    const ZERO: Self;
+    /// One (`true` for bool).
+    const ONE: Self;
+
+    /// This thread's free list of large buffers of this type.
+    #[doc(hidden)]
+    fn free_list() -> &'static LocalKey<FreeList<Self>>;
+
+    /// Converts from `f64` as PyTorch's `.to(dtype)`: rounding to the nearest float,
+    /// truncating toward zero for `i64` (NaN gives 0, out-of-range values saturate),
+    /// nonzero → `true` for bool.
+    fn of_f64(v: f64) -> Self;
+
+    /// Converts to `f64` (exact for floats, bool → 0/1, `i64` rounds beyond 2⁵³).
+    fn as_f64(self) -> f64;
+
+    /// Converts from `i64` (exact for `i64`, nonzero → `true` for bool).
+    fn of_i64(v: i64) -> Self;
+
+    /// Converts to `i64` (floats truncate toward zero, bool → 0/1).
+    fn as_i64(self) -> i64;
+
+    /// Converts to another element type, as PyTorch's `.to(dtype)`.
+    ///
+    /// ```
+    /// use tapegrad::Element;
+    /// assert_eq!(2.9f32.cast::<i64>(), 2);
+    /// assert_eq!(3i64.cast::<bool>(), true);
+    /// assert_eq!(true.cast::<f64>(), 1.0);
+    /// ```
+    fn cast<U: Element>(self) -> U {
+        if Self::DTYPE.is_float() || U::DTYPE.is_float() {
+            U::of_f64(self.as_f64())
+        } else {
+            U::of_i64(self.as_i64())
+        }
+    }
+
+    /// Writes the value the way PyTorch prints it in a tensor (`1.5000`, `3`, `True`); floats
+    /// with 4 decimals, or in scientific form when `scientific`.
+    #[doc(hidden)]
+    fn format(self, scientific: bool) -> String;
+
+    /// Decodes little-endian bytes of `dtype` into values of this type (widening F16/BF16).
+    #[doc(hidden)]
+    fn from_le_bytes(dtype: DType, bytes: &[u8]) -> Vec<Self> {
+        fn chunks<const N: usize>(b: &[u8]) -> impl Iterator<Item = [u8; N]> + '_ {
+            b.chunks_exact(N).map(|c| c.try_into().expect("N bytes"))
+        }
+        match dtype {
+            DType::F32 => chunks::<4>(bytes)
+                .map(|c| Self::of_f64(f32::from_le_bytes(c) as f64))
+                .collect(),
+            DType::F64 => chunks::<8>(bytes)
+                .map(|c| Self::of_f64(f64::from_le_bytes(c)))
+                .collect(),
+            DType::I64 => chunks::<8>(bytes)
+                .map(|c| Self::of_i64(i64::from_le_bytes(c)))
+                .collect(),
+            DType::Bool => bytes
+                .iter()
+                .map(|&b| Self::of_i64((b != 0) as i64))
+                .collect(),
+            DType::F16 => chunks::<2>(bytes)
+                .map(|c| Self::of_f64(f16_to_f64(u16::from_le_bytes(c))))
+                .collect(),
+            DType::BF16 => chunks::<2>(bytes)
+                .map(|c| {
+                    let bits = (u16::from_le_bytes(c) as u32) << 16;
+                    Self::of_f64(f32::from_bits(bits) as f64)
+                })
+                .collect(),
+        }
+    }
+
+    /// Appends the value's little-endian bytes (in this type's own dtype).
+    #[doc(hidden)]
+    fn write_le_bytes(self, out: &mut Vec<u8>);
+}
+
+/// An IEEE half-precision value (as its bits) widened to f64, exactly.
+pub(crate) fn f16_to_f64(bits: u16) -> f64 {
+    let sign = if bits & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exp = ((bits >> 10) & 0x1f) as i32;
+    let frac = (bits & 0x3ff) as f64;
+    let mag = match exp {
+        0 => frac * 2f64.powi(-24),
+        31 if frac == 0.0 => f64::INFINITY,
+        31 => f64::NAN,
+        e => (1.0 + frac / 1024.0) * 2f64.powi(e - 15),
+    };
+    sign * mag
+}
+
+/// A floating-point element type: `f32` or `f64`, the types with autograd. Sealed.
 ///
 /// It gathers what the library needs from [`num_traits::Float`] and from ndarray, plus the
 /// few functions Rust's standard library lacks (`erf`).
 ///
 /// ```
-/// use tapegrad::Float;
-/// assert_eq!(<f64 as Float>::of_f64(0.5), 0.5);
+/// use tapegrad::{Element, Float};
+/// assert_eq!(<f64 as Element>::of_f64(0.5), 0.5);
 /// assert!((<f32 as Float>::erf(0.5) - 0.520_499_9).abs() < 1e-6);
 /// ```
 pub trait Float:
-    num_traits::Float
+    Element
+    + num_traits::Float
     + num_traits::FromPrimitive
     + ndarray::LinalgScalar
     + ndarray::ScalarOperand
@@ -90,47 +261,9 @@ pub trait Float:
     + MulAssign
     + DivAssign
     + Sum
-    + Default
-    + Debug
     + Display
     + std::fmt::LowerExp
-    + Send
-    + Sync
-    + 'static
-    + sealed::Sealed
 {
-    /// The element type's dtype.
-    const DTYPE: DType;
-
-    /// This thread's free list of large buffers of this type.
-    #[doc(hidden)]
-    fn free_list() -> &'static LocalKey<FreeList<Self>>;
-
-    /// Decodes little-endian bytes of `dtype` (F32 or F64) into values of this type.
-    #[doc(hidden)]
-    fn from_le_bytes(dtype: DType, bytes: &[u8]) -> Vec<Self> {
-        match dtype {
-            DType::F32 => bytes
-                .chunks_exact(4)
-                .map(|c| Self::of_f64(f32::from_le_bytes(c.try_into().expect("4 bytes")) as f64))
-                .collect(),
-            DType::F64 => bytes
-                .chunks_exact(8)
-                .map(|c| Self::of_f64(f64::from_le_bytes(c.try_into().expect("8 bytes"))))
-                .collect(),
-        }
-    }
-
-    /// Appends the value's little-endian bytes (in this type's own dtype).
-    #[doc(hidden)]
-    fn write_le_bytes(self, out: &mut Vec<u8>);
-
-    /// Converts from `f64`, rounding to the nearest value of this type.
-    fn of_f64(v: f64) -> Self;
-
-    /// Converts to `f64` (exact).
-    fn as_f64(self) -> f64;
-
     /// The error function, accurate to about 1e-15 (a few ulps of `f64`).
     fn erf(self) -> Self {
         Self::of_f64(erf_f64(self.as_f64()))
@@ -147,41 +280,161 @@ pub trait Float:
 thread_local! {
     static F32_FREE: FreeList<f32> = RefCell::new(Default::default());
     static F64_FREE: FreeList<f64> = RefCell::new(Default::default());
+    static I64_FREE: FreeList<i64> = RefCell::new(Default::default());
+    static BOOL_FREE: FreeList<bool> = RefCell::new(Default::default());
 }
 
+macro_rules! float_element {
+    ($t:ty, $dtype:expr, $free:ident) => {
+        #[allow(private_interfaces, private_bounds)]
+        impl sealed::Sealed for $t {
+            #[inline]
+            fn record_op<F: FloatFunction>(
+                op: F,
+                inputs: Inputs<Self>,
+                out_version: u64,
+                location: &'static std::panic::Location<'static>,
+            ) -> Option<Arc<GradFn<Self>>> {
+                Some(record_at(op, inputs, out_version, location))
+            }
+        }
+
+        impl Element for $t {
+            const DTYPE: DType = $dtype;
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            fn free_list() -> &'static LocalKey<FreeList<Self>> {
+                &$free
+            }
+            #[inline]
+            fn of_f64(v: f64) -> Self {
+                v as $t
+            }
+            #[inline]
+            fn as_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline]
+            fn of_i64(v: i64) -> Self {
+                v as $t
+            }
+            #[inline]
+            fn as_i64(self) -> i64 {
+                self as i64
+            }
+            fn format(self, scientific: bool) -> String {
+                if self.is_nan() {
+                    "nan".into()
+                } else if self.is_infinite() {
+                    if self > 0.0 { "inf" } else { "-inf" }.into()
+                } else if scientific {
+                    format!("{self:.4e}")
+                } else {
+                    format!("{self:.4}")
+                }
+            }
+            fn write_le_bytes(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+        }
+    };
+}
+
+float_element!(f32, DType::F32, F32_FREE);
+float_element!(f64, DType::F64, F64_FREE);
+
 impl Float for f32 {
-    const DTYPE: DType = DType::F32;
-    fn free_list() -> &'static LocalKey<FreeList<Self>> {
-        &F32_FREE
-    }
-    fn write_le_bytes(self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.to_le_bytes());
-    }
     #[inline(always)]
     fn exp_elementwise(self) -> Self {
         exp_f32(self)
     }
-    fn of_f64(v: f64) -> Self {
-        v as f32
-    }
-    fn as_f64(self) -> f64 {
-        self as f64
+}
+
+impl Float for f64 {}
+
+#[allow(private_interfaces, private_bounds)]
+impl sealed::Sealed for i64 {
+    fn record_op<F: FloatFunction>(
+        _: F,
+        _: Inputs<Self>,
+        _: u64,
+        _: &'static std::panic::Location<'static>,
+    ) -> Option<Arc<GradFn<Self>>> {
+        None
     }
 }
 
-impl Float for f64 {
-    const DTYPE: DType = DType::F64;
+impl Element for i64 {
+    const DTYPE: DType = DType::I64;
+    const ZERO: Self = 0;
+    const ONE: Self = 1;
     fn free_list() -> &'static LocalKey<FreeList<Self>> {
-        &F64_FREE
+        &I64_FREE
+    }
+    #[inline]
+    fn of_f64(v: f64) -> Self {
+        v as i64
+    }
+    #[inline]
+    fn as_f64(self) -> f64 {
+        self as f64
+    }
+    #[inline]
+    fn of_i64(v: i64) -> Self {
+        v
+    }
+    #[inline]
+    fn as_i64(self) -> i64 {
+        self
+    }
+    fn format(self, _: bool) -> String {
+        self.to_string()
     }
     fn write_le_bytes(self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.to_le_bytes());
     }
-    fn of_f64(v: f64) -> Self {
-        v
+}
+
+#[allow(private_interfaces, private_bounds)]
+impl sealed::Sealed for bool {
+    fn record_op<F: FloatFunction>(
+        _: F,
+        _: Inputs<Self>,
+        _: u64,
+        _: &'static std::panic::Location<'static>,
+    ) -> Option<Arc<GradFn<Self>>> {
+        None
     }
+}
+
+impl Element for bool {
+    const DTYPE: DType = DType::Bool;
+    const ZERO: Self = false;
+    const ONE: Self = true;
+    fn free_list() -> &'static LocalKey<FreeList<Self>> {
+        &BOOL_FREE
+    }
+    #[inline]
+    fn of_f64(v: f64) -> Self {
+        v != 0.0
+    }
+    #[inline]
     fn as_f64(self) -> f64 {
-        self
+        self as i64 as f64
+    }
+    #[inline]
+    fn of_i64(v: i64) -> Self {
+        v != 0
+    }
+    #[inline]
+    fn as_i64(self) -> i64 {
+        self as i64
+    }
+    fn format(self, _: bool) -> String {
+        if self { "True" } else { "False" }.to_string()
+    }
+    fn write_le_bytes(self, out: &mut Vec<u8>) {
+        out.push(self as u8);
     }
 }
 

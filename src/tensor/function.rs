@@ -9,7 +9,7 @@
 use std::cell::Cell;
 
 use super::node::Saved;
-use crate::{Float, Tensor};
+use crate::{Element, Tensor};
 
 /// An op with its backward, as PyTorch's `torch.autograd.Function`.
 ///
@@ -47,7 +47,7 @@ use crate::{Float, Tensor};
 /// assert!(y.to_dot().contains("cube"));
 /// tapegrad::gradcheck(|v| cube(&v[0]), &[x.detach()], 1e-6, 1e-8, 1e-6).unwrap();
 /// ```
-pub trait Function<T: Float>: Send + Sync + 'static {
+pub trait Function<T: Element>: Send + Sync + 'static {
     /// The op's name, shown in DOT graphs, `Display` (`grad_fn=<name>`) and error messages.
     fn name(&self) -> &'static str;
 
@@ -61,7 +61,7 @@ pub trait Function<T: Float>: Send + Sync + 'static {
 }
 
 /// What a [`Function`]'s backward may look at: the op's inputs and output.
-pub struct Context<'a, T: Float> {
+pub struct Context<'a, T: Element> {
     pub(crate) inputs: &'a [Saved<T>],
     pub(crate) output: &'a Tensor<T>,
     pub(crate) out_version: u64,
@@ -70,7 +70,7 @@ pub struct Context<'a, T: Float> {
     pub(crate) modified: Cell<Option<(u64, u64)>>,
 }
 
-impl<'a, T: Float> Context<'a, T> {
+impl<'a, T: Element> Context<'a, T> {
     fn check(&self, expected: u64, found: u64) {
         if expected != found && self.modified.get().is_none() {
             self.modified.set(Some((expected, found)));
@@ -83,6 +83,13 @@ impl<'a, T: Float> Context<'a, T> {
         let saved = &self.inputs[k];
         self.check(saved.version, saved.tensor.version());
         &saved.tensor
+    }
+
+    /// Checks a tensor the op kept itself (of any element type, e.g. a `bool` mask) and saw
+    /// at `version`: if it was modified in place since, backward fails with an error naming
+    /// this op, as for [`Context::input`].
+    pub fn check_unmodified<U: Element>(&self, t: &Tensor<U>, version: u64) {
+        self.check(version, t.version());
     }
 
     /// The shape of input `k` (no check: shapes never change in place).
@@ -109,14 +116,14 @@ impl<'a, T: Float> Context<'a, T> {
 
 /// The input gradients a backward returns, in input order (`None` where there is none).
 /// One or two are kept inline, so most backwards allocate nothing for the list.
-pub struct Grads<T: Float>(pub(crate) GradsRepr<T>);
+pub struct Grads<T: Element>(pub(crate) GradsRepr<T>);
 
-pub(crate) enum GradsRepr<T: Float> {
+pub(crate) enum GradsRepr<T: Element> {
     Fixed([Option<Tensor<T>>; 2]),
     Many(Vec<Option<Tensor<T>>>),
 }
 
-impl<T: Float> Grads<T> {
+impl<T: Element> Grads<T> {
     /// The gradient of a one-input op.
     pub fn one(g: Tensor<T>) -> Self {
         Grads(GradsRepr::Fixed([Some(g), None]))

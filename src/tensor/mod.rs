@@ -21,7 +21,7 @@ use std::sync::{Arc, MutexGuard};
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Dimension, IxDyn};
 use rand::Rng;
 
-use crate::{Error, Float};
+use crate::{Element, Error, Float};
 use node::Node;
 use storage::{Layout, ReadGuard, WriteGuard};
 
@@ -37,9 +37,9 @@ use storage::{Layout, ReadGuard, WriteGuard};
 /// y.backward();
 /// assert_eq!(x.grad().unwrap().to_vec(), vec![2.0, 4.0, 6.0]);
 /// ```
-pub struct Tensor<T: Float = f32>(pub(crate) Arc<Node<T>>);
+pub struct Tensor<T: Element = f32>(pub(crate) Arc<Node<T>>);
 
-impl<T: Float> Clone for Tensor<T> {
+impl<T: Element> Clone for Tensor<T> {
     fn clone(&self) -> Self {
         Tensor(Arc::clone(&self.0))
     }
@@ -65,7 +65,7 @@ pub(crate) fn numel_or_panic<T>(op: &str, shape: &[usize]) -> usize {
     crate::error::or_panic(checked_numel::<T>(op, shape))
 }
 
-impl<T: Float> Tensor<T> {
+impl<T: Element> Tensor<T> {
     /// Builds a tensor from row-major `data`.
     ///
     /// # Panics
@@ -143,7 +143,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn zeros(shape: &[usize]) -> Self {
-        Tensor::filled("zeros", shape, T::zero())
+        Tensor::filled("zeros", shape, T::ZERO)
     }
 
     /// A tensor of ones.
@@ -154,7 +154,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn ones(shape: &[usize]) -> Self {
-        Tensor::filled("ones", shape, T::one())
+        Tensor::filled("ones", shape, T::ONE)
     }
 
     /// A tensor with every element `v`.
@@ -197,6 +197,65 @@ impl<T: Float> Tensor<T> {
         Tensor::ones(t.shape())
     }
 
+    /// Values from `start` up to (not including) `end` in steps of `step`, as `torch.arange`
+    /// (floats computed in f64 and rounded once, as PyTorch's CPU kernel; integers exactly).
+    ///
+    /// # Panics
+    /// If `step` is zero or has the wrong sign for the range, or the range holds more values
+    /// than can be allocated.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::arange(0.0f32, 2.0, 0.5).to_vec(), vec![0.0, 0.5, 1.0, 1.5]);
+    /// assert_eq!(Tensor::<i64>::arange(0, 7, 3).to_vec(), vec![0, 3, 6]);
+    /// assert_eq!(Tensor::arange(3i64, 0, -1).to_vec(), vec![3, 2, 1]);
+    /// ```
+    #[track_caller]
+    pub fn arange(start: T, end: T, step: T) -> Self {
+        let show = |v: T| {
+            if T::DTYPE.is_float() {
+                v.as_f64().to_string()
+            } else {
+                v.as_i64().to_string()
+            }
+        };
+        let (from, to, by) = (show(start), show(end), show(step));
+        let ok = (step > T::ZERO && end >= start) || (step < T::ZERO && end <= start);
+        assert!(
+            ok,
+            "tapegrad: arange: step {by} cannot go from {from} to {to}"
+        );
+        let too_many = |count: &dyn std::fmt::Display| -> ! {
+            panic!(
+                "tapegrad: arange: {from}..{to} in steps of {by} holds {count} values, too many \
+                 to allocate"
+            )
+        };
+        let data: Vec<T> = if T::DTYPE.is_float() {
+            let (a, b, s) = (start.as_f64(), end.as_f64(), step.as_f64());
+            let count = ((b - a) / s).ceil();
+            let n = count as usize;
+            if count.is_nan()
+                || count >= usize::MAX as f64
+                || checked_numel::<T>("arange", &[n]).is_err()
+            {
+                too_many(&count);
+            }
+            (0..n).map(|i| T::of_f64(a + i as f64 * s)).collect()
+        } else {
+            let (a, b, s) = (start.as_i64(), end.as_i64(), step.as_i64());
+            let span = (b as i128 - a as i128).unsigned_abs();
+            let count = span.div_ceil(s.unsigned_abs() as u128);
+            let n = usize::try_from(count).unwrap_or(usize::MAX);
+            if checked_numel::<T>("arange", &[n]).is_err() {
+                too_many(&count);
+            }
+            (0..n as i64).map(|i| T::of_i64(a + i * s)).collect()
+        };
+        let n = data.len();
+        Tensor::from_vec(data, &[n])
+    }
+
     /// The `n × n` identity matrix.
     ///
     /// ```
@@ -207,119 +266,8 @@ impl<T: Float> Tensor<T> {
     pub fn eye(n: usize) -> Self {
         numel_or_panic::<T>("eye", &[n, n]);
         Tensor::leaf(ArrayD::from_shape_fn(IxDyn(&[n, n]), |ix| {
-            if ix[0] == ix[1] { T::one() } else { T::zero() }
+            if ix[0] == ix[1] { T::ONE } else { T::ZERO }
         }))
-    }
-
-    /// Values from `start` up to (not including) `end` in steps of `step`, as `torch.arange`.
-    ///
-    /// # Panics
-    /// If `step` is zero or has the wrong sign for the range, or the range holds more values
-    /// than can be allocated.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// assert_eq!(Tensor::arange(0.0f32, 2.0, 0.5).to_vec(), vec![0.0, 0.5, 1.0, 1.5]);
-    /// ```
-    #[track_caller]
-    pub fn arange(start: T, end: T, step: T) -> Self {
-        let ok = (step > T::zero() && end >= start) || (step < T::zero() && end <= start);
-        assert!(
-            ok,
-            "tapegrad: arange: step {step} cannot go from {start} to {end}"
-        );
-        let count = ((end - start) / step).ceil();
-        let n = match count.to_usize() {
-            Some(n) if checked_numel::<T>("arange", &[n]).is_ok() => n,
-            _ => panic!(
-                "tapegrad: arange: {start}..{end} in steps of {step} holds {count} values, \
-                 too many to allocate"
-            ),
-        };
-        let data = (0..n)
-            .map(|i| start + T::from_usize(i).unwrap() * step)
-            .collect();
-        Tensor::from_vec(data, &[n])
-    }
-
-    /// `n` evenly spaced values from `start` to `end` inclusive, as `torch.linspace`.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// assert_eq!(Tensor::linspace(0.0f64, 1.0, 5).to_vec(), vec![0.0, 0.25, 0.5, 0.75, 1.0]);
-    /// ```
-    pub fn linspace(start: T, end: T, n: usize) -> Self {
-        let data = match n {
-            0 => vec![],
-            1 => vec![start],
-            _ => {
-                let step = (end - start) / T::from_usize(n - 1).unwrap();
-                // Fill from both ends, as PyTorch does, so the last value is exactly `end`.
-                let half = n / 2;
-                (0..n)
-                    .map(|i| {
-                        if i < half {
-                            start + step * T::from_usize(i).unwrap()
-                        } else {
-                            end - step * T::from_usize(n - 1 - i).unwrap()
-                        }
-                    })
-                    .collect()
-            }
-        };
-        Tensor::from_vec(data, &[n])
-    }
-
-    /// Uniform samples in `[0, 1)` from any `rand::Rng`, as `torch.rand`.
-    ///
-    /// ```
-    /// use tapegrad::{rand::{rngs::StdRng, SeedableRng}, Tensor};
-    /// let mut rng = StdRng::seed_from_u64(0);
-    /// let t = Tensor::<f32>::rand(&[100], &mut rng);
-    /// assert!(t.to_vec().iter().all(|&v| (0.0..1.0).contains(&v)));
-    /// ```
-    #[track_caller]
-    pub fn rand<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Self {
-        let data = (0..numel_or_panic::<T>("rand", shape))
-            .map(|_| T::of_f64(rng.random::<f64>()))
-            .collect();
-        Tensor::from_vec(data, shape)
-    }
-
-    /// Standard normal samples from any `rand::Rng`, as `torch.randn`.
-    ///
-    /// ```
-    /// use tapegrad::{rand::{rngs::StdRng, SeedableRng}, Tensor};
-    /// let mut rng = StdRng::seed_from_u64(0);
-    /// let t = Tensor::<f64>::randn(&[10_000], &mut rng);
-    /// assert!(t.mean().item().abs() < 0.05);
-    /// ```
-    #[track_caller]
-    pub fn randn<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Self {
-        let data = (0..numel_or_panic::<T>("randn", shape))
-            .map(|_| T::of_f64(standard_normal(rng)))
-            .collect();
-        Tensor::from_vec(data, shape)
-    }
-
-    /// Marks a leaf as needing a gradient (a builder: it consumes the tensor and returns it).
-    ///
-    /// # Panics
-    /// If the tensor was made by a recorded op (only leaves can be marked, as in PyTorch).
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let w = Tensor::<f32>::zeros(&[3]).requires_grad();
-    /// assert!(w.is_requires_grad());
-    /// ```
-    #[track_caller]
-    pub fn requires_grad(self) -> Self {
-        assert!(
-            self.is_leaf(),
-            "tapegrad: requires_grad: only leaf tensors can be marked; call .detach() first"
-        );
-        self.0.requires_grad.store(true, Ordering::Release);
-        self
     }
 
     /// Whether gradients flow to this tensor (a marked leaf, or the result of a recorded op).
@@ -468,36 +416,6 @@ impl<T: Float> Tensor<T> {
         }
     }
 
-    /// The gradient accumulated by `backward`, if any.
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let w = Tensor::from_vec(vec![2.0f64], &[1]).requires_grad();
-    /// assert!(w.grad().is_none());
-    /// (&w * 3.0).sum().backward();
-    /// assert_eq!(w.grad().unwrap().to_vec(), vec![3.0]);
-    /// ```
-    pub fn grad(&self) -> Option<Tensor<T>> {
-        self.grad_slot().clone()
-    }
-
-    pub(crate) fn grad_slot(&self) -> MutexGuard<'_, Option<Tensor<T>>> {
-        self.0.grad.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Clears the accumulated gradient (sets it to `None`, as PyTorch's `set_to_none=True`).
-    ///
-    /// ```
-    /// use tapegrad::Tensor;
-    /// let w = Tensor::from_vec(vec![2.0f64], &[1]).requires_grad();
-    /// (&w * 3.0).sum().backward();
-    /// w.zero_grad();
-    /// assert!(w.grad().is_none());
-    /// ```
-    pub fn zero_grad(&self) {
-        *self.grad_slot() = None;
-    }
-
     /// A new leaf that shares this tensor's storage (no copy), cut from the graph: no
     /// gradient flows through it, and writes to either are seen by both.
     ///
@@ -592,13 +510,126 @@ impl<T: Float> Tensor<T> {
     }
 }
 
+/// Constructors and autograd state that exist for float tensors only.
+impl<T: Float> Tensor<T> {
+    /// `n` evenly spaced values from `start` to `end` inclusive, as `torch.linspace`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::linspace(0.0f64, 1.0, 5).to_vec(), vec![0.0, 0.25, 0.5, 0.75, 1.0]);
+    /// ```
+    pub fn linspace(start: T, end: T, n: usize) -> Self {
+        let data = match n {
+            0 => vec![],
+            1 => vec![start],
+            _ => {
+                let step = (end - start) / T::from_usize(n - 1).unwrap();
+                // Fill from both ends, as PyTorch does, so the last value is exactly `end`.
+                let half = n / 2;
+                (0..n)
+                    .map(|i| {
+                        if i < half {
+                            start + step * T::from_usize(i).unwrap()
+                        } else {
+                            end - step * T::from_usize(n - 1 - i).unwrap()
+                        }
+                    })
+                    .collect()
+            }
+        };
+        Tensor::from_vec(data, &[n])
+    }
+
+    /// Uniform samples in `[0, 1)` from any `rand::Rng`, as `torch.rand`.
+    ///
+    /// ```
+    /// use tapegrad::{rand::{rngs::StdRng, SeedableRng}, Tensor};
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let t = Tensor::<f32>::rand(&[100], &mut rng);
+    /// assert!(t.to_vec().iter().all(|&v| (0.0..1.0).contains(&v)));
+    /// ```
+    #[track_caller]
+    pub fn rand<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Self {
+        let data = (0..numel_or_panic::<T>("rand", shape))
+            .map(|_| T::of_f64(rng.random::<f64>()))
+            .collect();
+        Tensor::from_vec(data, shape)
+    }
+
+    /// Standard normal samples from any `rand::Rng`, as `torch.randn`.
+    ///
+    /// ```
+    /// use tapegrad::{rand::{rngs::StdRng, SeedableRng}, Tensor};
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let t = Tensor::<f64>::randn(&[10_000], &mut rng);
+    /// assert!(t.mean().item().abs() < 0.05);
+    /// ```
+    #[track_caller]
+    pub fn randn<R: Rng + ?Sized>(shape: &[usize], rng: &mut R) -> Self {
+        let data = (0..numel_or_panic::<T>("randn", shape))
+            .map(|_| T::of_f64(standard_normal(rng)))
+            .collect();
+        Tensor::from_vec(data, shape)
+    }
+
+    /// Marks a leaf as needing a gradient (a builder: it consumes the tensor and returns it).
+    ///
+    /// # Panics
+    /// If the tensor was made by a recorded op (only leaves can be marked, as in PyTorch).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w = Tensor::<f32>::zeros(&[3]).requires_grad();
+    /// assert!(w.is_requires_grad());
+    /// ```
+    #[track_caller]
+    pub fn requires_grad(self) -> Self {
+        assert!(
+            self.is_leaf(),
+            "tapegrad: requires_grad: only leaf tensors can be marked; call .detach() first"
+        );
+        self.0.requires_grad.store(true, Ordering::Release);
+        self
+    }
+
+    /// The gradient accumulated by `backward`, if any.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w = Tensor::from_vec(vec![2.0f64], &[1]).requires_grad();
+    /// assert!(w.grad().is_none());
+    /// (&w * 3.0).sum().backward();
+    /// assert_eq!(w.grad().unwrap().to_vec(), vec![3.0]);
+    /// ```
+    pub fn grad(&self) -> Option<Tensor<T>> {
+        self.grad_slot().clone()
+    }
+
+    pub(crate) fn grad_slot(&self) -> MutexGuard<'_, Option<Tensor<T>>> {
+        self.0.grad.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Clears the accumulated gradient (sets it to `None`, as PyTorch's `set_to_none=True`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w = Tensor::from_vec(vec![2.0f64], &[1]).requires_grad();
+    /// (&w * 3.0).sum().backward();
+    /// w.zero_grad();
+    /// assert!(w.grad().is_none());
+    /// ```
+    pub fn zero_grad(&self) {
+        *self.grad_slot() = None;
+    }
+}
+
 /// Read access to a tensor's elements (see [`Tensor::data`]).
-pub struct Data<'a, T: Float> {
+pub struct Data<'a, T: Element> {
     guard: ReadGuard<'a, T>,
     layout: &'a Layout,
 }
 
-impl<T: Float> Data<'_, T> {
+impl<T: Element> Data<'_, T> {
     /// The elements as an ndarray view (with the tensor's strides).
     pub fn view(&self) -> ArrayViewD<'_, T> {
         self.guard.view(self.layout)
@@ -628,12 +659,12 @@ impl<T: Float> Data<'_, T> {
 }
 
 /// Write access to a tensor's elements (see [`Tensor::data_mut`]).
-pub struct DataMut<'a, T: Float> {
+pub struct DataMut<'a, T: Element> {
     guard: WriteGuard<'a, T>,
     layout: &'a Layout,
 }
 
-impl<T: Float> DataMut<'_, T> {
+impl<T: Element> DataMut<'_, T> {
     /// The elements as a mutable ndarray view.
     pub fn view_mut(&mut self) -> ArrayViewMutD<'_, T> {
         self.guard.view_mut(self.layout)
@@ -648,13 +679,13 @@ pub(crate) fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
-impl<T: Float, D: Dimension> From<ndarray::Array<T, D>> for Tensor<T> {
+impl<T: Element, D: Dimension> From<ndarray::Array<T, D>> for Tensor<T> {
     fn from(a: ndarray::Array<T, D>) -> Self {
         Tensor::from_array(a.into_dyn())
     }
 }
 
-impl<T: Float> fmt::Debug for Tensor<T> {
+impl<T: Element> fmt::Debug for Tensor<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
     }

@@ -18,10 +18,11 @@ use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 
 use super::as_strided::AsStrided;
 use super::buffer::Buffer;
+use super::element::FloatFunction;
 use super::function::Function;
 use super::grad_mode::grad_enabled;
 use super::storage::{Layout, Storage};
-use crate::{Float, Tensor};
+use crate::{Element, Float, Tensor};
 
 /// Live tensors of threads that have ended, plus drops seen during a thread's teardown.
 static RETIRED: AtomicIsize = AtomicIsize::new(0);
@@ -99,7 +100,7 @@ pub fn live_tensors() -> usize {
 }
 
 /// The storage view and autograd state behind a [`Tensor`] handle.
-pub(crate) struct Node<T: Float> {
+pub(crate) struct Node<T: Element> {
     pub(crate) storage: Arc<Storage<T>>,
     pub(crate) layout: Layout,
     pub(crate) requires_grad: AtomicBool,
@@ -118,7 +119,7 @@ pub(crate) struct Node<T: Float> {
 
 /// How a non-leaf tensor was made. `F` is the op; records are shared as
 /// `Arc<GradFn<T, dyn Function<T>>>`, one allocation for the record and the op together.
-pub(crate) struct GradFn<T: Float, F: ?Sized = dyn Function<T>> {
+pub(crate) struct GradFn<T: Element, F: ?Sized = dyn Function<T>> {
     /// Position on the tape (creation order).
     pub(crate) id: u64,
     pub(crate) location: &'static Location<'static>,
@@ -130,14 +131,14 @@ pub(crate) struct GradFn<T: Float, F: ?Sized = dyn Function<T>> {
 
 /// An input of a recorded op: the tensor, its storage version then, and where its gradient
 /// goes.
-pub(crate) struct Saved<T: Float> {
+pub(crate) struct Saved<T: Element> {
     pub(crate) tensor: Tensor<T>,
     pub(crate) version: u64,
     pub(crate) edge: Edge<T>,
 }
 
 /// Where the gradient of an input goes.
-pub(crate) enum Edge<T: Float> {
+pub(crate) enum Edge<T: Element> {
     /// Nowhere: the input did not require grad.
     None,
     /// Into the input's `.grad` (it is a leaf that requires grad).
@@ -147,13 +148,13 @@ pub(crate) enum Edge<T: Float> {
 }
 
 /// The inputs of a recorded op; one or two inline, so most records allocate nothing more.
-pub(crate) enum Inputs<T: Float> {
+pub(crate) enum Inputs<T: Element> {
     One([Saved<T>; 1]),
     Two([Saved<T>; 2]),
     Many(Vec<Saved<T>>),
 }
 
-impl<T: Float> Inputs<T> {
+impl<T: Element> Inputs<T> {
     pub(crate) fn as_slice(&self) -> &[Saved<T>] {
         match self {
             Inputs::One(a) => a,
@@ -181,7 +182,7 @@ impl<T: Float> Inputs<T> {
     }
 }
 
-impl<T: Float> Saved<T> {
+impl<T: Element> Saved<T> {
     /// Captures `t` as an input: its version now and its current record.
     pub(crate) fn of(t: &Tensor<T>) -> Self {
         Saved {
@@ -194,12 +195,12 @@ impl<T: Float> Saved<T> {
 
 /// What an op passes as its inputs: checked for `requires_grad` first, and only turned into
 /// saved inputs when the op is actually recorded.
-pub(crate) trait OpInputs<T: Float> {
+pub(crate) trait OpInputs<T: Element> {
     fn any_requires_grad(&self) -> bool;
     fn capture(self) -> Inputs<T>;
 }
 
-impl<T: Float> OpInputs<T> for &Tensor<T> {
+impl<T: Element> OpInputs<T> for &Tensor<T> {
     fn any_requires_grad(&self) -> bool {
         self.is_requires_grad()
     }
@@ -208,7 +209,7 @@ impl<T: Float> OpInputs<T> for &Tensor<T> {
     }
 }
 
-impl<T: Float> OpInputs<T> for (&Tensor<T>, &Tensor<T>) {
+impl<T: Element> OpInputs<T> for (&Tensor<T>, &Tensor<T>) {
     fn any_requires_grad(&self) -> bool {
         self.0.is_requires_grad() || self.1.is_requires_grad()
     }
@@ -217,7 +218,7 @@ impl<T: Float> OpInputs<T> for (&Tensor<T>, &Tensor<T>) {
     }
 }
 
-impl<T: Float> OpInputs<T> for &[&Tensor<T>] {
+impl<T: Element> OpInputs<T> for &[&Tensor<T>] {
     fn any_requires_grad(&self) -> bool {
         self.iter().any(|t| t.is_requires_grad())
     }
@@ -226,7 +227,7 @@ impl<T: Float> OpInputs<T> for &[&Tensor<T>] {
     }
 }
 
-impl<T: Float> Node<T> {
+impl<T: Element> Node<T> {
     pub(crate) fn new(
         storage: Arc<Storage<T>>,
         layout: Layout,
@@ -250,10 +251,20 @@ impl<T: Float> Node<T> {
 
 /// Builds a record for `op` over `inputs`, placed on the tape after every input.
 #[track_caller]
-pub(crate) fn record<T: Float, F: Function<T>>(
+pub(crate) fn record<T: Element, F: Function<T>>(
     op: F,
     inputs: Inputs<T>,
     out_version: u64,
+) -> Arc<GradFn<T>> {
+    record_at(op, inputs, out_version, Location::caller())
+}
+
+/// [`record`] with the user's source line given.
+pub(crate) fn record_at<T: Element, F: Function<T>>(
+    op: F,
+    inputs: Inputs<T>,
+    out_version: u64,
+    location: &'static Location<'static>,
 ) -> Arc<GradFn<T>> {
     let after = inputs
         .as_slice()
@@ -266,7 +277,7 @@ pub(crate) fn record<T: Float, F: Function<T>>(
         .unwrap_or(0);
     let f: Arc<GradFn<T, F>> = Arc::new(GradFn {
         id: next_id(after),
-        location: Location::caller(),
+        location,
         inputs,
         out_version,
         op,
@@ -277,7 +288,7 @@ pub(crate) fn record<T: Float, F: Function<T>>(
 /// Takes a graph apart without recursion: dropping the last handle to a chain of a million
 /// records must not use a million stack frames. Every record or node whose last reference we
 /// hold has its inputs moved onto explicit stacks before it is dropped.
-fn dismantle<T: Float>(mut tensors: Vec<Tensor<T>>, mut fns: Vec<Arc<GradFn<T>>>) {
+fn dismantle<T: Element>(mut tensors: Vec<Tensor<T>>, mut fns: Vec<Arc<GradFn<T>>>) {
     loop {
         if let Some(mut f) = fns.pop() {
             if let Some(owned) = Arc::get_mut(&mut f) {
@@ -323,7 +334,7 @@ fn leave_nested() {
 /// A node drops its record and base by plain recursion while the nesting is shallow (no
 /// allocation, the common case), and through the explicit stacks of [`dismantle`] beyond
 /// [`MAX_DROP_DEPTH`], so dropping a million-op chain never overflows the stack.
-impl<T: Float> Drop for Node<T> {
+impl<T: Element> Drop for Node<T> {
     fn drop(&mut self) {
         count_live(-1);
         let lock = self.grad_fn.get_mut().unwrap_or_else(|e| e.into_inner());
@@ -341,7 +352,7 @@ impl<T: Float> Drop for Node<T> {
     }
 }
 
-impl<T: Float, F: ?Sized> Drop for GradFn<T, F> {
+impl<T: Element, F: ?Sized> Drop for GradFn<T, F> {
     fn drop(&mut self) {
         let inputs = self.inputs.take();
         if enter_nested() {
@@ -355,7 +366,7 @@ impl<T: Float, F: ?Sized> Drop for GradFn<T, F> {
     }
 }
 
-impl<T: Float> Tensor<T> {
+impl<T: Element> Tensor<T> {
     /// A new tensor over `storage` seen through `layout`.
     pub(crate) fn from_parts(
         storage: Arc<Storage<T>>,
@@ -380,9 +391,10 @@ impl<T: Float> Tensor<T> {
         Tensor::from_parts(Arc::new(storage), layout, false, None, None)
     }
 
-    /// Wraps an op's result, recording the op when grad mode is on and an input needs a grad.
+    /// Wraps an op's result that exists for every element type (a copy, a gather), recording
+    /// the op when the type is a float, grad mode is on and an input needs a grad.
     #[track_caller]
-    pub(crate) fn from_op<F: Function<T>>(
+    pub(crate) fn from_any_op<F: FloatFunction>(
         data: impl Into<Values<T>>,
         op: F,
         inputs: impl OpInputs<T>,
@@ -391,30 +403,24 @@ impl<T: Float> Tensor<T> {
             return Tensor::leaf(data);
         }
         let (storage, layout) = data.into().into_storage();
-        let grad_fn = record(op, inputs.capture(), 0);
-        Tensor::from_parts(Arc::new(storage), layout, true, Some(grad_fn), None)
-    }
-
-    /// Records a user-defined op: `values` is the forward result the caller computed from
-    /// `inputs`, and `op`'s backward gives the inputs' gradients. Nothing is recorded under
-    /// `no_grad` or when no input requires grad. See [`Function`] for an example.
-    #[track_caller]
-    pub fn from_function<F: Function<T>>(values: ArrayD<T>, op: F, inputs: &[&Tensor<T>]) -> Self {
-        Tensor::from_op(values, op, inputs)
+        let grad_fn = T::record_op(op, inputs.capture(), 0, Location::caller());
+        let requires_grad = grad_fn.is_some();
+        Tensor::from_parts(Arc::new(storage), layout, requires_grad, grad_fn, None)
     }
 
     /// A view of this tensor's storage through `layout`, recorded as `op` (whose backward
     /// maps the view's gradient back to this tensor's shape).
     #[track_caller]
-    pub(crate) fn view_op<F: Function<T>>(&self, layout: Layout, op: F) -> Self {
+    pub(crate) fn view_op<F: FloatFunction>(&self, layout: Layout, op: F) -> Self {
         debug_assert!(layout.fits(self.0.storage.len()));
         let base = Some(self.0.base.clone().unwrap_or_else(|| self.clone()));
         let storage = self.0.storage.clone();
         if !grad_enabled() || !self.is_requires_grad() {
             return Tensor::from_parts(storage, layout, false, None, base);
         }
-        let grad_fn = record(op, self.capture(), self.version());
-        Tensor::from_parts(storage, layout, true, Some(grad_fn), base)
+        let grad_fn = T::record_op(op, self.capture(), self.version(), Location::caller());
+        let requires_grad = grad_fn.is_some();
+        Tensor::from_parts(storage, layout, requires_grad, grad_fn, base)
     }
 
     /// The storage version (bumped by every in-place write, as PyTorch's `_version`).
@@ -454,8 +460,8 @@ impl<T: Float> Tensor<T> {
         );
         let rel = self.layout_in(base);
         let op = AsStrided::new(rel, base.shape());
-        let rec = record(op, Inputs::One([Saved::of(base)]), self.version());
-        *self.grad_fn_slot() = Some(rec);
+        let inputs = Inputs::One([Saved::of(base)]);
+        *self.grad_fn_slot() = T::record_op(op, inputs, self.version(), Location::caller());
         self.0.base_fn.store(now, Ordering::Release);
     }
 
@@ -482,8 +488,33 @@ impl<T: Float> Tensor<T> {
     }
 }
 
+impl<T: Float> Tensor<T> {
+    /// Wraps an op's result, recording the op when grad mode is on and an input needs a grad.
+    #[track_caller]
+    pub(crate) fn from_op<F: Function<T>>(
+        data: impl Into<Values<T>>,
+        op: F,
+        inputs: impl OpInputs<T>,
+    ) -> Self {
+        if !grad_enabled() || !inputs.any_requires_grad() {
+            return Tensor::leaf(data);
+        }
+        let (storage, layout) = data.into().into_storage();
+        let grad_fn = record(op, inputs.capture(), 0);
+        Tensor::from_parts(Arc::new(storage), layout, true, Some(grad_fn), None)
+    }
+
+    /// Records a user-defined op: `values` is the forward result the caller computed from
+    /// `inputs`, and `op`'s backward gives the inputs' gradients. Nothing is recorded under
+    /// `no_grad` or when no input requires grad. See [`Function`] for an example.
+    #[track_caller]
+    pub fn from_function<F: Function<T>>(values: ArrayD<T>, op: F, inputs: &[&Tensor<T>]) -> Self {
+        Tensor::from_op(values, op, inputs)
+    }
+}
+
 /// The address of a record, 0 for none (to tell records apart without holding them).
-fn fn_addr<T: Float>(f: &Option<Arc<GradFn<T>>>) -> usize {
+fn fn_addr<T: Element>(f: &Option<Arc<GradFn<T>>>) -> usize {
     f.as_ref()
         .map_or(0, |f| Arc::as_ptr(f) as *const () as usize)
 }
@@ -491,12 +522,12 @@ fn fn_addr<T: Float>(f: &Option<Arc<GradFn<T>>>) -> usize {
 /// An op's result: row-major elements and their shape, before they become a storage.
 /// Kernels fill a [`Buffer`] (inline when small) and hand it over as it is; ndarray results
 /// convert.
-pub(crate) struct Values<T: Float> {
+pub(crate) struct Values<T: Element> {
     pub(crate) data: Buffer<T>,
     pub(crate) shape: IxDyn,
 }
 
-impl<T: Float> Values<T> {
+impl<T: Element> Values<T> {
     /// `data` (row-major, `shape`'s element count) as values.
     pub(crate) fn new(data: impl Into<Buffer<T>>, shape: IxDyn) -> Self {
         let data = data.into();
@@ -520,7 +551,7 @@ impl<T: Float> Values<T> {
     }
 }
 
-impl<T: Float> From<ArrayD<T>> for Values<T> {
+impl<T: Element> From<ArrayD<T>> for Values<T> {
     fn from(data: ArrayD<T>) -> Self {
         let shape = data.raw_dim();
         let data = if data.is_standard_layout() {

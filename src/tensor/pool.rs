@@ -6,7 +6,7 @@
 //! there first. Small arrays are left to the allocator, which handles them well. Each list is
 //! bounded by bytes ([`MAX_BYTES`]), and [`empty_cache`] releases everything.
 
-use crate::Float;
+use crate::Element;
 
 /// Arrays at least this large (64 KiB of f32) are pooled.
 pub(crate) const MIN_POOLED: usize = 16 * 1024;
@@ -33,7 +33,7 @@ fn bytes_of<T>(v: &Vec<T>) -> usize {
 }
 
 /// Runs `f` on this thread's free list for `T` (None once the thread is shutting down).
-fn with_list<T: Float, R>(f: impl FnOnce(&mut FreeList<T>) -> R) -> Option<R> {
+fn with_list<T: Element, R>(f: impl FnOnce(&mut FreeList<T>) -> R) -> Option<R> {
     T::free_list()
         .try_with(|l| l.try_borrow_mut().ok().map(|mut l| f(&mut l)))
         .ok()
@@ -41,7 +41,7 @@ fn with_list<T: Float, R>(f: impl FnOnce(&mut FreeList<T>) -> R) -> Option<R> {
 }
 
 /// An empty vector with room for `len` elements, from the pool when one fits.
-pub(crate) fn take<T: Float>(len: usize) -> Vec<T> {
+pub(crate) fn take<T: Element>(len: usize) -> Vec<T> {
     if len >= MIN_POOLED {
         let found = with_list::<T, _>(|list| {
             let i = list
@@ -61,7 +61,7 @@ pub(crate) fn take<T: Float>(len: usize) -> Vec<T> {
 }
 
 /// Keeps a large buffer for reuse (small ones, and any past the byte bound, are freed).
-pub(crate) fn give<T: Float>(v: Vec<T>) {
+pub(crate) fn give<T: Element>(v: Vec<T>) {
     if v.capacity() >= MIN_POOLED {
         with_list::<T, _>(|list| {
             if list.bytes + bytes_of(&v) <= MAX_BYTES {

@@ -20,7 +20,7 @@ use ndarray::{ArrayViewD, ArrayViewMutD, Dimension, IxDyn, ShapeBuilder};
 
 use super::buffer::Buffer;
 use super::pool;
-use crate::Float;
+use crate::Element;
 
 const WRITER: usize = 1 << (usize::BITS - 1);
 const WAITING: usize = 1 << (usize::BITS - 2);
@@ -71,7 +71,7 @@ fn backoff(spins: &mut u32) {
 }
 
 /// A shared, fixed-size buffer of elements with a version counter and a re-entrant-safe lock.
-pub(crate) struct Storage<T: Float> {
+pub(crate) struct Storage<T: Element> {
     buf: UnsafeCell<Buffer<T>>,
     /// The element count, kept outside the cell so it can be read without a guard.
     len: usize,
@@ -81,14 +81,14 @@ pub(crate) struct Storage<T: Float> {
 
 // SAFETY: the buffer is only reached through `ReadGuard` (shared) and `WriteGuard` (exclusive),
 // whose lock protocol below excludes a writer from every reader and every other writer.
-unsafe impl<T: Float> Sync for Storage<T> {}
+unsafe impl<T: Element> Sync for Storage<T> {}
 // SAFETY: `Storage` owns its elements (`T: Send`), inline or in a `Vec`.
-unsafe impl<T: Float> Send for Storage<T> {}
+unsafe impl<T: Element> Send for Storage<T> {}
 // A panic inside a kernel releases its guard on unwinding; the elements are plain numbers, so
 // a half-finished write leaves valid (if partly updated) values, as a poisoned lock would.
-impl<T: Float> std::panic::RefUnwindSafe for Storage<T> {}
+impl<T: Element> std::panic::RefUnwindSafe for Storage<T> {}
 
-impl<T: Float> Storage<T> {
+impl<T: Element> Storage<T> {
     pub(crate) fn new(data: impl Into<Buffer<T>>) -> Self {
         let data = data.into();
         Storage {
@@ -194,7 +194,7 @@ impl<T: Float> Storage<T> {
     }
 }
 
-impl<T: Float> Drop for Storage<T> {
+impl<T: Element> Drop for Storage<T> {
     fn drop(&mut self) {
         if let Buffer::Heap(v) = self.buf.get_mut() {
             pool::give(std::mem::take(v));
@@ -203,11 +203,11 @@ impl<T: Float> Drop for Storage<T> {
 }
 
 /// Shared access to a storage; see [`Storage::read`].
-pub(crate) struct ReadGuard<'a, T: Float> {
+pub(crate) struct ReadGuard<'a, T: Element> {
     storage: &'a Storage<T>,
 }
 
-impl<'a, T: Float> ReadGuard<'a, T> {
+impl<'a, T: Element> ReadGuard<'a, T> {
     /// The elements `layout` selects.
     pub(crate) fn view(&self, layout: &Layout) -> ArrayViewD<'_, T> {
         // SAFETY: `layout` was checked against this storage's length when it was made
@@ -215,15 +215,12 @@ impl<'a, T: Float> ReadGuard<'a, T> {
         // keeps writers out for as long as the view (borrowing `self`) lives.
         unsafe {
             let base = (*self.storage.buf.get()).as_slice().as_ptr();
-            ArrayViewD::from_shape_ptr(
-                layout.shape.clone().strides(layout.strides.clone()),
-                base.add(layout.offset),
-            )
+            ArrayViewD::from_shape_ptr(layout.ndarray_shape(), base.add(layout.offset))
         }
     }
 }
 
-impl<T: Float> Drop for ReadGuard<'_, T> {
+impl<T: Element> Drop for ReadGuard<'_, T> {
     fn drop(&mut self) {
         unregister(self.storage.addr(), false);
         let prev = self.storage.state.fetch_sub(1, Ordering::Release);
@@ -232,11 +229,11 @@ impl<T: Float> Drop for ReadGuard<'_, T> {
 }
 
 /// Exclusive access to a storage; see [`Storage::write`].
-pub(crate) struct WriteGuard<'a, T: Float> {
+pub(crate) struct WriteGuard<'a, T: Element> {
     storage: &'a Storage<T>,
 }
 
-impl<T: Float> WriteGuard<'_, T> {
+impl<T: Element> WriteGuard<'_, T> {
     /// The elements `layout` selects, writable.
     ///
     /// # Panics
@@ -264,7 +261,7 @@ impl<T: Float> WriteGuard<'_, T> {
     }
 }
 
-impl<T: Float> Drop for WriteGuard<'_, T> {
+impl<T: Element> Drop for WriteGuard<'_, T> {
     fn drop(&mut self) {
         unregister(self.storage.addr(), true);
         self.storage.state.fetch_and(!WRITER, Ordering::Release);
@@ -311,6 +308,19 @@ fn contiguous_strides_slow(shape: &[usize]) -> Vec<usize> {
 }
 
 impl Layout {
+    /// The shape and strides of a read view as ndarray takes them. An empty layout gets zero
+    /// strides, as ndarray gives its own empty arrays (copying an empty view with other
+    /// strides makes ndarray check offsets that do not exist, and fail). Mutable views keep
+    /// their strides: ndarray rejects zero strides there as self-overlapping.
+    fn ndarray_shape(&self) -> ndarray::StrideShape<IxDyn> {
+        if self.shape.size() == 0 {
+            let zeros = IxDyn(&vec![0; self.shape.ndim()]);
+            self.shape.clone().strides(zeros)
+        } else {
+            self.shape.clone().strides(self.strides.clone())
+        }
+    }
+
     /// Row-major layout of `shape` at offset 0.
     pub(crate) fn contiguous(shape: &[usize]) -> Self {
         Layout {
