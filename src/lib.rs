@@ -30,7 +30,7 @@ pub mod autograd;
 // 4: models, training, files.
 pub mod data;
 mod display;
-mod io;
+pub mod io;
 pub mod loss;
 pub mod nn;
 pub mod optim;

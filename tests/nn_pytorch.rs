@@ -309,14 +309,40 @@ fn a_wrong_shape_is_an_error() {
 }
 
 #[test]
-fn a_wrong_dtype_is_an_error() {
+fn a_float64_file_loads_into_a_float32_model_by_conversion() {
+    // As PyTorch's load_state_dict, which copies into the parameter's dtype.
     let mut rng = StdRng::seed_from_u64(0);
     let other = nn::Sequential::new()
         .add(nn::Linear::<f64>::new(4, 8, &mut rng))
         .add(nn::ReLU)
         .add(nn::Linear::new(8, 3, &mut rng));
-    let err = failed_load("dtype.safetensors", &saved(&other));
-    assert!(err.to_string().contains("F64 in the file but F32"), "{err}");
+    let path = temp("f64.safetensors");
+    std::fs::write(&path, saved(&other)).unwrap();
+    let model = mlp(&mut StdRng::seed_from_u64(3));
+    model.load_safetensors(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    for (p, q) in model.parameters().iter().zip(other.parameters()) {
+        let want: Vec<f32> = q.to_vec().iter().map(|&v| v as f32).collect();
+        assert_eq!(p.to_vec(), want);
+    }
+}
+
+#[test]
+fn an_integer_tensor_for_a_float_parameter_is_an_error() {
+    let model = mlp(&mut StdRng::seed_from_u64(3));
+    let mut tensors: Vec<(String, tapegrad::io::AnyTensor)> = model
+        .named_parameters()
+        .into_iter()
+        .map(|(n, t)| (n, t.into()))
+        .collect();
+    let shape = tensors[0].1.shape().to_vec();
+    tensors[0].1 = Tensor::<i64>::zeros(&shape).into();
+    let path = temp("i64.safetensors");
+    tapegrad::io::save_safetensors(&path, &tensors).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    let err = failed_load("i64.safetensors", &bytes);
+    assert!(err.to_string().contains("I64 in the file but F32"), "{err}");
 }
 
 #[test]

@@ -70,7 +70,7 @@ pub trait Module<T: Float = f32>: Send + Sync {
     where
         Self: Sized,
     {
-        crate::io::save_safetensors(&self.named_parameters(), path.as_ref())
+        crate::io::save_params(&self.named_parameters(), path.as_ref())
     }
 
     /// Loads parameters saved by [`Module::save_safetensors`] or by PyTorch's `save_file`.
@@ -81,7 +81,7 @@ pub trait Module<T: Float = f32>: Send + Sync {
     where
         Self: Sized,
     {
-        crate::io::load_safetensors(&self.named_parameters(), path.as_ref())
+        crate::io::load_params(&self.named_parameters(), path.as_ref())
     }
 }
 
