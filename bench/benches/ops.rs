@@ -52,6 +52,32 @@ fn elementwise(c: &mut Criterion) {
     group.bench_function("add", |bch| bch.iter(|| black_box(&a + &b)));
     group.bench_function("mul", |bch| bch.iter(|| black_box(&a * &b)));
     group.bench_function("exp", |bch| bch.iter(|| black_box(a.exp())));
+    group.bench_function("sin", |bch| bch.iter(|| black_box(a.sin())));
+    group.bench_function("sigmoid", |bch| bch.iter(|| black_box(a.sigmoid())));
+    group.bench_function("gt", |bch| bch.iter(|| black_box(a.gt(&b))));
+    group.bench_function("gt_scalar", |bch| bch.iter(|| black_box(a.gt(0.5))));
+    let mask = a.gt(&b);
+    group.bench_function("where_cond", |bch| {
+        bch.iter(|| black_box(tapegrad::where_cond(&mask, &a, &b)))
+    });
+    group.finish();
+
+    // Sorting 1M f32: tapegrad's sort (values and indices) beside the standard library's
+    // unstable sort of the bare values, the yardstick.
+    let mut group = c.benchmark_group("sort_1M");
+    group.throughput(Throughput::Elements(n as u64));
+    group.sample_size(10);
+    group.bench_function("tapegrad_sort", |bch| {
+        bch.iter(|| black_box(a.sort(0, false)))
+    });
+    let values = a.to_vec();
+    group.bench_function("std_sort_unstable_by", |bch| {
+        bch.iter(|| {
+            let mut v = values.clone();
+            v.sort_unstable_by(|x, y| x.total_cmp(y));
+            black_box(v)
+        })
+    });
     group.finish();
 }
 

@@ -49,7 +49,7 @@ macro_rules! comparison {
 
 impl<T: Element> Tensor<T> {
     #[track_caller]
-    fn compare<O: Operand<T>>(&self, op: &str, other: O, f: fn(T, T) -> bool) -> Tensor<bool> {
+    fn compare<O: Operand<T>>(&self, op: &str, other: O, f: impl Fn(T, T) -> bool) -> Tensor<bool> {
         let other = other.into_tensor();
         let values = {
             let (a, b) = (self.data(), other.data());

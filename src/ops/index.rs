@@ -65,8 +65,8 @@ impl<T: Float> Function<T> for IndexAdd {
 
 /// Elements picked along `dim` by `index` (`torch.gather`).
 pub(crate) struct Gather {
-    dim: usize,
-    index: Arc<ArrayD<usize>>,
+    pub(crate) dim: usize,
+    pub(crate) index: Arc<ArrayD<usize>>,
 }
 
 impl<T: Float> Function<T> for Gather {

@@ -102,7 +102,7 @@ pub(crate) fn map<T: Element>(a: &ArrayViewD<'_, T>, f: impl Fn(T) -> T) -> Valu
 /// baseline x86-64, whose SSE2 vectors are half as wide). Only instruction selection
 /// changes, never the arithmetic: Rust does not fuse or reorder float operations.
 #[inline(always)]
-fn map_slice<T: Element>(x: &[T], out: &mut Vec<T>, f: impl Fn(T) -> T) {
+fn map_slice<T: Element, U: Element>(x: &[T], out: &mut Vec<U>, f: impl Fn(T) -> U) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2 (checked just above), which is all `map_avx2` needs.
@@ -114,7 +114,7 @@ fn map_slice<T: Element>(x: &[T], out: &mut Vec<T>, f: impl Fn(T) -> T) {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn map_avx2<T: Element>(x: &[T], out: &mut Vec<T>, f: impl Fn(T) -> T) {
+unsafe fn map_avx2<T: Element, U: Element>(x: &[T], out: &mut Vec<U>, f: impl Fn(T) -> U) {
     out.extend(x.iter().map(|&v| f(v)));
 }
 
@@ -124,6 +124,11 @@ pub(crate) fn map_to<T: Element, U: Element>(
     f: impl Fn(T) -> U,
 ) -> Values<U> {
     let out = match a.as_slice() {
+        Some(x) if x.len() > crate::tensor::buffer::INLINE => {
+            let mut out = pool::take(x.len());
+            map_slice(x, &mut out, f);
+            Buffer::Heap(out)
+        }
         Some(x) => Buffer::collect(x.len(), x.iter().map(|&v| f(v))),
         None => Buffer::collect(a.len(), a.iter().map(|&v| f(v))),
     };
@@ -143,6 +148,15 @@ pub(crate) fn zip_to<T: Element, U: Element>(
             let v = Buffer::collect(x.len(), x.iter().zip(y).map(|(&x, &y)| f(x, y)));
             return Values::new(v, a.raw_dim());
         }
+    }
+    // A scalar on either side (`x.gt(0.5)`): one pass over the other.
+    if b.len() == 1 && b.ndim() <= a.ndim() {
+        let y = *b.iter().next().expect("one element");
+        return map_to(a, |x| f(x, y));
+    }
+    if a.len() == 1 && a.ndim() <= b.ndim() {
+        let x = *a.iter().next().expect("one element");
+        return map_to(b, |y| f(x, y));
     }
     let shape = IxDyn(&broadcast_shape(op, a.shape(), b.shape()));
     let av = a.broadcast(shape.clone()).expect("broadcastable");

@@ -2,9 +2,10 @@
 
 use ndarray::{IxDyn, Zip};
 
-use super::broadcast_shape;
 use super::compare::Operand;
+use super::{Buffer, broadcast_shape};
 use crate::autograd::{Context, Function, Grads};
+use crate::tensor::Values;
 use crate::{Element, Float, Tensor};
 
 /// `torch.where(cond, a, b)`: the gradient goes to `a` where `cond` holds, to `b` elsewhere.
@@ -52,17 +53,28 @@ pub fn where_cond<T: Element>(
     let (a, b) = (a.into_tensor(), b.into_tensor());
     let shape = broadcast_shape("where_cond", cond.shape(), a.shape());
     let shape = IxDyn(&broadcast_shape("where_cond", &shape, b.shape()));
-    let values = {
+    let values: Values<T> = {
         let (c, x, y) = (cond.data(), a.data(), b.data());
-        let c = c.view();
-        let (x, y) = (x.view(), y.view());
-        let c = c.broadcast(shape.clone()).expect("broadcastable");
-        let x = x.broadcast(shape.clone()).expect("broadcastable");
-        let y = y.broadcast(shape).expect("broadcastable");
-        Zip::from(&c)
-            .and(&x)
-            .and(&y)
-            .map_collect(|&c, &x, &y| if c { x } else { y })
+        let (cv, xv, yv) = (c.view(), x.view(), y.view());
+        let same = cv.shape() == xv.shape() && xv.shape() == yv.shape();
+        match (same, c.as_slice(), x.as_slice(), y.as_slice()) {
+            // Same shapes, contiguous: one pass over three slices.
+            (true, Some(c), Some(x), Some(y)) => {
+                let picked = c.iter().zip(x).zip(y);
+                let picked = picked.map(|((&c, &x), &y)| T::select(c, x, y));
+                Values::new(Buffer::collect(c.len(), picked), shape)
+            }
+            _ => {
+                let c = cv.broadcast(shape.clone()).expect("broadcastable");
+                let x = xv.broadcast(shape.clone()).expect("broadcastable");
+                let y = yv.broadcast(shape).expect("broadcastable");
+                Zip::from(&c)
+                    .and(&x)
+                    .and(&y)
+                    .map_collect(|&c, &x, &y| T::select(c, x, y))
+                    .into()
+            }
+        }
     };
     let op = WhereCond {
         cond: cond.clone(),

@@ -4,60 +4,80 @@
 //! gradient of the values is gather's (it flows back to the picked elements) and needs no
 //! op of its own.
 
-use std::cmp::Ordering;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, Axis, IxDyn, Zip};
 
+use super::index::Gather;
 use super::normalize_dim;
 use crate::{Element, Tensor};
 
-/// Ascending order with NaN after everything (as PyTorch sorts), for any element type:
-/// NaN is the one value not equal to itself.
-fn ascending<T: Element>(a: T, b: T) -> Ordering {
-    #[allow(clippy::eq_op)]
-    let (a_nan, b_nan) = (a != a, b != b);
-    match (a_nan, b_nan) {
-        (false, false) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
-        (true, true) => Ordering::Equal,
-        (true, false) => Ordering::Greater,
-        (false, true) => Ordering::Less,
-    }
-}
-
 impl<T: Element> Tensor<T> {
     /// For every lane along `d`, the positions of its first `k` elements in sorted order
-    /// (a stable sort: equal elements keep their order).
-    fn lane_order(&self, d: usize, k: usize, descending: bool) -> ArrayD<usize> {
+    /// (stable: equal elements keep their order).
+    fn lane_order(&self, d: usize, k: usize, descending: bool) -> (ArrayD<usize>, ArrayD<T>) {
         let mut shape = self.shape().to_vec();
         let n = shape[d];
         shape[d] = k;
         let mut out = ArrayD::<usize>::zeros(IxDyn(&shape));
+        let mut values = ArrayD::<T>::from_elem(IxDyn(&shape), T::ZERO);
         let data = self.data();
         let view = data.view();
-        let mut pairs: Vec<(T, usize)> = Vec::with_capacity(n);
+        // Sorting compares integer keys (`Element::sort_key`), with the position as the tie
+        // breaker, so an unstable sort gives the stable order: for 32-bit keys both fit in
+        // one u64, otherwise (key, position) pairs.
+        let packed = T::KEY_BITS <= 32 && n <= u32::MAX as usize;
+        let flip = |k: u64| if descending { !k } else { k };
+        let (mut one, mut two): (Vec<u64>, Vec<(u64, u64)>) = (Vec::new(), Vec::new());
         Zip::from(view.lanes(Axis(d)))
             .and(out.lanes_mut(Axis(d)))
-            .for_each(|lane, mut o| {
-                pairs.clear();
-                pairs.extend(lane.iter().copied().zip(0..));
-                if descending {
-                    pairs.sort_by(|a, b| ascending(b.0, a.0));
+            .and(values.lanes_mut(Axis(d)))
+            .for_each(|lane, mut o, mut v| {
+                if packed {
+                    one.clear();
+                    let keys = lane.iter().zip(0u64..);
+                    one.extend(keys.map(|(&v, i)| (flip(v.sort_key()) & 0xFFFF_FFFF) << 32 | i));
+                    let k = k.min(one.len());
+                    if k < one.len() && k > 0 {
+                        one.select_nth_unstable(k - 1);
+                        one.truncate(k);
+                    }
+                    one.sort_unstable();
+                    for ((slot, value), key) in o.iter_mut().zip(v.iter_mut()).zip(&one) {
+                        *slot = (key & 0xFFFF_FFFF) as usize;
+                        *value = lane[*slot];
+                    }
                 } else {
-                    pairs.sort_by(|a, b| ascending(a.0, b.0));
-                }
-                for (slot, p) in o.iter_mut().zip(&pairs) {
-                    *slot = p.1;
+                    two.clear();
+                    two.extend(
+                        lane.iter()
+                            .zip(0u64..)
+                            .map(|(&v, i)| (flip(v.sort_key()), i)),
+                    );
+                    two.sort_unstable();
+                    for ((slot, value), key) in o.iter_mut().zip(v.iter_mut()).zip(&two) {
+                        *slot = key.1 as usize;
+                        *value = lane[*slot];
+                    }
                 }
             });
-        out
+        (out, values)
     }
 
-    /// The values at `order` and `order` as `i64` (the shared end of every op here).
-    fn pick(&self, d: usize, order: ArrayD<usize>) -> (Tensor<T>, Tensor<i64>) {
+    /// The picked values, recorded as a `gather` at `order`, and `order` as `i64` (the
+    /// shared end of every op here).
+    #[track_caller]
+    fn pick(
+        &self,
+        d: usize,
+        (order, values): (ArrayD<usize>, ArrayD<T>),
+    ) -> (Tensor<T>, Tensor<i64>) {
         let indices = Tensor::leaf(order.mapv(|i| i as i64));
-        let values = self.gather_at(d, Arc::new(order));
-        (values, indices)
+        let op = Gather {
+            dim: d,
+            index: Arc::new(order),
+        };
+        (Tensor::from_any_op(values, op, self), indices)
     }
 
     /// The elements sorted along `dim`, and where each came from (`torch.sort`, stable:
@@ -88,7 +108,7 @@ impl<T: Element> Tensor<T> {
     #[track_caller]
     pub fn argsort(&self, dim: isize, descending: bool) -> Tensor<i64> {
         let d = normalize_dim("argsort", dim, self.shape());
-        let order = self.lane_order(d, self.shape()[d], descending);
+        let (order, _) = self.lane_order(d, self.shape()[d], descending);
         Tensor::leaf(order.mapv(|i| i as i64))
     }
 

@@ -20,6 +20,16 @@ const GELU_TANH_KAPPA: f64 = 0.044715;
 /// The forward of an elementwise op, one element at a time.
 pub(crate) trait Elementwise<T: Float> {
     fn f(&self, x: T) -> T;
+
+    /// For ops whose fast `f` is exact only for `|x| ≤` this: larger inputs are recomputed
+    /// with [`Elementwise::exact`] after the vectorised pass.
+    fn fast_limit(&self) -> f64 {
+        f64::INFINITY
+    }
+
+    fn exact(&self, x: T) -> T {
+        self.f(x)
+    }
 }
 
 pub(crate) fn sigmoid<T: Float>(x: T) -> T {
@@ -281,12 +291,34 @@ backward!(RSubScalar<T>, "rsub_scalar", |_, _ctx, g| -g);
 
 #[derive(Clone, Copy)]
 pub(crate) struct Sin;
-forward!(Sin, |_, x| x.sin());
+impl<T: Float> Elementwise<T> for Sin {
+    #[inline(always)]
+    fn f(&self, x: T) -> T {
+        x.sin_elementwise()
+    }
+    fn fast_limit(&self) -> f64 {
+        T::FAST_TRIG_LIMIT
+    }
+    fn exact(&self, x: T) -> T {
+        x.sin()
+    }
+}
 backward!(Sin, "sin", |_, ctx, g| g * &ctx.input(0).cos());
 
 #[derive(Clone, Copy)]
 pub(crate) struct Cos;
-forward!(Cos, |_, x| x.cos());
+impl<T: Float> Elementwise<T> for Cos {
+    #[inline(always)]
+    fn f(&self, x: T) -> T {
+        x.cos_elementwise()
+    }
+    fn fast_limit(&self) -> f64 {
+        T::FAST_TRIG_LIMIT
+    }
+    fn exact(&self, x: T) -> T {
+        x.cos()
+    }
+}
 backward!(Cos, "cos", |_, ctx, g| g * &ctx.input(0).sin().neg());
 
 #[derive(Clone, Copy)]
@@ -573,7 +605,22 @@ impl<T: Float> Tensor<T> {
     pub(crate) fn unary<F: Elementwise<T> + Function<T>>(&self, op: F) -> Tensor<T> {
         let data = {
             let a = self.data();
-            map(&a.view(), |x| op.f(x))
+            let a = a.view();
+            let mut data = map(&a, |x| op.f(x));
+            let limit = op.fast_limit();
+            if limit.is_finite() {
+                // One vectorised pass finds whether any input needs the exact function.
+                let largest = a.iter().fold(T::zero(), |m, &x| m.max(x.abs()));
+                if largest.as_f64() > limit {
+                    let out = data.data.as_mut_slice().iter_mut();
+                    for (y, &x) in out.zip(a.iter()) {
+                        if x.abs().as_f64() > limit {
+                            *y = op.exact(x);
+                        }
+                    }
+                }
+            }
+            data
         };
         Tensor::from_op(data, op, self)
     }

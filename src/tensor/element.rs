@@ -224,6 +224,20 @@ pub trait Element:
     /// Appends the value's little-endian bytes (in this type's own dtype).
     #[doc(hidden)]
     fn write_le_bytes(self, out: &mut Vec<u8>);
+
+    /// An unsigned key in the order `sort` uses (NaN last, −0 equal to +0), so sorting
+    /// compares integers.
+    #[doc(hidden)]
+    fn sort_key(self) -> u64;
+
+    /// How many low bits of [`Element::sort_key`] can be nonzero.
+    #[doc(hidden)]
+    const KEY_BITS: u32;
+
+    /// `if c { a } else { b }` without a branch (a bit mask), so a loop of it vectorises
+    /// whatever the pattern of `c`.
+    #[doc(hidden)]
+    fn select(c: bool, a: Self, b: Self) -> Self;
 }
 
 /// An IEEE half-precision value (as its bits) widened to f64, exactly.
@@ -275,6 +289,24 @@ pub trait Float:
     fn exp_elementwise(self) -> Self {
         self.exp()
     }
+
+    /// `sin x` for elementwise kernels: branch-free in f32 for `|x| ≤`
+    /// [`Float::FAST_TRIG_LIMIT`] (beyond it the caller recomputes with the C library's);
+    /// the C library's in f64.
+    #[doc(hidden)]
+    fn sin_elementwise(self) -> Self {
+        self.sin()
+    }
+
+    /// `cos x` for elementwise kernels, as [`Float::sin_elementwise`].
+    #[doc(hidden)]
+    fn cos_elementwise(self) -> Self {
+        self.cos()
+    }
+
+    /// Up to which `|x|` the elementwise `sin`/`cos` are accurate.
+    #[doc(hidden)]
+    const FAST_TRIG_LIMIT: f64 = f64::INFINITY;
 }
 
 thread_local! {
@@ -285,7 +317,7 @@ thread_local! {
 }
 
 macro_rules! float_element {
-    ($t:ty, $dtype:expr, $free:ident) => {
+    ($t:ty, $bits:ty, $dtype:expr, $free:ident) => {
         #[allow(private_interfaces, private_bounds)]
         impl sealed::Sealed for $t {
             #[inline]
@@ -336,18 +368,41 @@ macro_rules! float_element {
             fn write_le_bytes(self, out: &mut Vec<u8>) {
                 out.extend_from_slice(&self.to_le_bytes());
             }
+            #[inline(always)]
+            fn sort_key(self) -> u64 {
+                const SIGN: $bits = 1 << (<$bits>::BITS - 1);
+                // +0 for −0; every NaN after +inf.
+                let bits = if self == 0.0 { 0 } else { self.to_bits() };
+                let key = if bits & SIGN != 0 { !bits } else { bits | SIGN };
+                (if self.is_nan() { <$bits>::MAX } else { key }) as u64
+            }
+            const KEY_BITS: u32 = <$bits>::BITS;
+            #[inline(always)]
+            fn select(c: bool, a: Self, b: Self) -> Self {
+                let m = (c as $bits).wrapping_neg();
+                Self::from_bits((a.to_bits() & m) | (b.to_bits() & !m))
+            }
         }
     };
 }
 
-float_element!(f32, DType::F32, F32_FREE);
-float_element!(f64, DType::F64, F64_FREE);
+float_element!(f32, u32, DType::F32, F32_FREE);
+float_element!(f64, u64, DType::F64, F64_FREE);
 
 impl Float for f32 {
     #[inline(always)]
     fn exp_elementwise(self) -> Self {
         exp_f32(self)
     }
+    #[inline(always)]
+    fn sin_elementwise(self) -> Self {
+        sin_cos_f32(self, false)
+    }
+    #[inline(always)]
+    fn cos_elementwise(self) -> Self {
+        sin_cos_f32(self, true)
+    }
+    const FAST_TRIG_LIMIT: f64 = 8192.0;
 }
 
 impl Float for f64 {}
@@ -393,6 +448,16 @@ impl Element for i64 {
     fn write_le_bytes(self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.to_le_bytes());
     }
+    #[inline(always)]
+    fn sort_key(self) -> u64 {
+        (self as u64) ^ (1 << 63)
+    }
+    const KEY_BITS: u32 = 64;
+    #[inline(always)]
+    fn select(c: bool, a: Self, b: Self) -> Self {
+        let m = (c as i64).wrapping_neg();
+        (a & m) | (b & !m)
+    }
 }
 
 #[allow(private_interfaces, private_bounds)]
@@ -435,6 +500,15 @@ impl Element for bool {
     }
     fn write_le_bytes(self, out: &mut Vec<u8>) {
         out.push(self as u8);
+    }
+    #[inline(always)]
+    fn sort_key(self) -> u64 {
+        self as u64
+    }
+    const KEY_BITS: u32 = 1;
+    #[inline(always)]
+    fn select(c: bool, a: Self, b: Self) -> Self {
+        (c & a) | (!c & b)
     }
 }
 
@@ -482,6 +556,40 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     }
 }
 
+/// `sin x` or `cos x` in f32 without branches (Cephes' `sinf`/`cosf`: the argument reduced
+/// by multiples of π/4 in three parts, then one of two polynomials), so a loop over it
+/// vectorises. Within 2 ulp for `|x| ≤ 8192`; past that the reduction loses digits and the
+/// caller recomputes with the C library.
+#[inline(always)]
+pub(crate) fn sin_cos_f32(x: f32, cos: bool) -> f32 {
+    const FOUR_OVER_PI: f32 = 1.273_239_5;
+    const DP1: f32 = 0.785_156_25;
+    const DP2: f32 = 2.418_756_5e-4;
+    const DP3: f32 = 3.774_895e-8;
+    let ax = x.abs();
+    // The even octant nearest to |x|·4/π: j ∈ {0, 2, 4, 6} mod 8. Rounded by the 1.5·2²³
+    // trick, and the integer read from the bits, as in `exp_f32` (no float-to-int
+    // conversion, whose saturating form does not vectorise).
+    const ROUND: f32 = 12_582_912.0;
+    let t = ax * (FOUR_OVER_PI * 0.5) + ROUND;
+    let y = (t - ROUND) * 2.0;
+    let j = (t.to_bits() as i32 - 0x4B40_0000) * 2;
+    let r = ((ax - y * DP1) - y * DP2) - y * DP3;
+    let z = r * r;
+    let sin_p = ((-1.951_529_6e-4 * z + 8.332_161e-3) * z - 1.666_665_5e-1) * z * r + r;
+    let cos_p =
+        ((2.443_315_7e-5 * z - 1.388_731_6e-3) * z + 4.166_664_6e-2) * z * z - 0.5 * z + 1.0;
+    let (odd, high) = (j & 2 != 0, j & 4 != 0);
+    // sin: octants 2 and 6 use the cosine polynomial, 4 and 6 are negative, as is sin(−x).
+    // cos: the other way round, and negative in octants 2 and 4.
+    let (poly, negative) = if cos {
+        (if odd { sin_p } else { cos_p }, high ^ odd)
+    } else {
+        (if odd { cos_p } else { sin_p }, high ^ x.is_sign_negative())
+    };
+    f32::from_bits(poly.to_bits() ^ ((negative as u32) << 31))
+}
+
 /// erf(x) in f64.
 ///
 /// For |x| < 3 the series `erf(x) = 2/√π · e^(−x²) · Σ (2x²)^n · x / (1·3·…·(2n+1))` has only
@@ -519,7 +627,28 @@ pub(crate) fn erf_f64(x: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{erf_f64, exp_f32};
+    use super::{erf_f64, exp_f32, sin_cos_f32};
+
+    #[test]
+    fn the_vectorisable_sin_and_cos_are_within_two_ulp() {
+        let mut worst = 0.0f64;
+        let mut x = -8192.0f32;
+        while x <= 8192.0 {
+            for (cos, want) in [(false, (x as f64).sin()), (true, (x as f64).cos())] {
+                let got = sin_cos_f32(x, cos) as f64;
+                // In units of the result's ulp, with 2⁻²⁴ (half an ulp of 1) as the floor
+                // near zeros of sin and cos.
+                let ulp = (want.abs() * f32::EPSILON as f64).max(f32::EPSILON as f64 / 2.0);
+                worst = worst.max((got - want).abs() / ulp);
+            }
+            x += 0.037_3;
+        }
+        assert!(worst <= 2.0, "worst error {worst} ulp");
+        assert_eq!(sin_cos_f32(0.0, false), 0.0);
+        assert_eq!(sin_cos_f32(0.0, true), 1.0);
+        assert!(sin_cos_f32(-0.0, false).is_sign_negative());
+        assert!(sin_cos_f32(f32::NAN, false).is_nan());
+    }
 
     #[test]
     fn the_vectorisable_exp_is_within_two_ulp() {
