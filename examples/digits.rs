@@ -16,7 +16,7 @@ use common::plot::{Chart, Line, write_svg};
 use common::progress::Progress;
 use common::{TRAIN_ROWS, label_column, load_digits};
 use plotters::style::{BLUE, RED};
-use tapegrad::data::{DataLoader, accuracy, labels};
+use tapegrad::data::{DataLoader, accuracy};
 use tapegrad::optim::LrScheduler;
 use tapegrad::prelude::*;
 use tapegrad::rand::{SeedableRng, rngs::StdRng};
@@ -91,7 +91,7 @@ fn main() -> Result<(), tapegrad::Error> {
         let mut total = 0.0;
         for (i, (xb, yb)) in loader.iter().enumerate() {
             opt.zero_grad();
-            let loss = loss::cross_entropy(&model.forward(&xb), &labels(&yb)?);
+            let loss = loss::cross_entropy(&model.forward(&xb), &yb);
             loss.backward();
             opt.step();
             total += loss.item();

@@ -9,7 +9,7 @@
 mod common;
 
 use common::{Digits, label_column, load_digits};
-use tapegrad::data::{DataLoader, accuracy, labels};
+use tapegrad::data::{DataLoader, accuracy};
 use tapegrad::ndarray::ArrayD;
 use tapegrad::prelude::*;
 use tapegrad::rand::{Rng, SeedableRng, rngs::StdRng};
@@ -33,7 +33,7 @@ fn train(net: &nn::Sequential<f32>, x: &Tensor<f32>, y: &[usize], epochs: usize,
     for _ in 0..epochs {
         for (xb, yb) in loader.iter() {
             opt.zero_grad();
-            loss::cross_entropy(&net.forward(&xb), &labels(&yb).unwrap()).backward();
+            loss::cross_entropy(&net.forward(&xb), &yb).backward();
             opt.step();
         }
     }

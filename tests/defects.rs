@@ -198,3 +198,34 @@ fn the_buffer_pool_is_bounded_and_can_be_emptied() {
     tapegrad::empty_cache();
     assert_eq!(tapegrad::cached_bytes(), 0);
 }
+
+#[test]
+fn sin_and_cos_of_large_f32_arguments_use_the_exact_function() {
+    // The vectorised f32 kernels are exact up to |x| = 8192; larger arguments (and inf)
+    // are recomputed with the C library's functions.
+    let xs = vec![
+        0.5f32,
+        -3.0,
+        8191.0,
+        1e5,
+        -3.0e7,
+        f32::INFINITY,
+        f32::NAN,
+        1e30,
+    ];
+    let x = Tensor::from_vec(xs.clone(), &[xs.len()]);
+    for (got, &v) in x.sin().to_vec().iter().zip(&xs) {
+        let want = (v as f64).sin() as f32;
+        assert!(
+            (got.is_nan() && want.is_nan()) || (got - want).abs() <= 2.0 * f32::EPSILON,
+            "sin({v}) = {got}, want {want}"
+        );
+    }
+    for (got, &v) in x.cos().to_vec().iter().zip(&xs) {
+        let want = (v as f64).cos() as f32;
+        assert!(
+            (got.is_nan() && want.is_nan()) || (got - want).abs() <= 2.0 * f32::EPSILON,
+            "cos({v}) = {got}, want {want}"
+        );
+    }
+}

@@ -3,7 +3,7 @@
 
 use crate::examples_common as digits;
 
-use tapegrad::data::{DataLoader, accuracy, labels};
+use tapegrad::data::{DataLoader, accuracy};
 use tapegrad::prelude::*;
 use tapegrad::rand::{SeedableRng, rngs::StdRng};
 
@@ -46,7 +46,7 @@ fn digits_reference_recipe_reaches_pytorchs_accuracy() {
     for _ in 0..50 {
         for (xb, yb) in loader.iter() {
             opt.zero_grad();
-            loss::cross_entropy(&model.forward(&xb), &labels(&yb).unwrap()).backward();
+            loss::cross_entropy(&model.forward(&xb), &yb).backward();
             opt.step();
         }
     }

@@ -33,7 +33,7 @@ pub fn load_digits() -> Result<Digits, tapegrad::Error> {
     })
 }
 
-/// Class indices as a float column, the form a `DataLoader` carries them in.
-pub fn label_column(y: &[usize]) -> Tensor<f32> {
-    Tensor::from_vec(y.iter().map(|&c| c as f32).collect(), &[y.len()])
+/// Class indices as an `i64` column (PyTorch's LongTensor of labels), for a `DataLoader`.
+pub fn label_column(y: &[usize]) -> Tensor<i64> {
+    Tensor::from_vec(y.iter().map(|&c| c as i64).collect(), &[y.len()])
 }

@@ -6,6 +6,8 @@ use super::compare::Operand;
 use super::{Buffer, broadcast_shape};
 use crate::autograd::{Context, Function, Grads};
 use crate::tensor::Values;
+use crate::tensor::buffer::INLINE;
+use crate::tensor::pool;
 use crate::{Element, Float, Tensor};
 
 /// `torch.where(cond, a, b)`: the gradient goes to `a` where `cond` holds, to `b` elsewhere.
@@ -28,6 +30,30 @@ impl<T: Float> Function<T> for WhereCond {
             .then(|| where_cond(&self.cond, T::ZERO, g).sum_to(ctx.input_shape(1)));
         Grads::two(ga, gb)
     }
+}
+
+/// `out.extend(if c { x } else { y })` over three slices, compiled for AVX2 when the CPU has
+/// it (as `ops::map`; the selection is bitwise, so the result is the same either way).
+fn select_slices<T: Element>(c: &[bool], x: &[T], y: &[T], out: &mut Vec<T>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above), which is all `select_avx2` needs.
+        unsafe { select_avx2(c, x, y, out) };
+        return;
+    }
+    select_plain(c, x, y, out);
+}
+
+#[inline(always)]
+fn select_plain<T: Element>(c: &[bool], x: &[T], y: &[T], out: &mut Vec<T>) {
+    let picked = c.iter().zip(x).zip(y);
+    out.extend(picked.map(|((&c, &x), &y)| T::select(c, x, y)));
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn select_avx2<T: Element>(c: &[bool], x: &[T], y: &[T], out: &mut Vec<T>) {
+    select_plain(c, x, y, out);
 }
 
 /// `a` where `cond` is true, else `b`, all three broadcast together (`torch.where`).
@@ -59,10 +85,10 @@ pub fn where_cond<T: Element>(
         let same = cv.shape() == xv.shape() && xv.shape() == yv.shape();
         match (same, c.as_slice(), x.as_slice(), y.as_slice()) {
             // Same shapes, contiguous: one pass over three slices.
-            (true, Some(c), Some(x), Some(y)) => {
-                let picked = c.iter().zip(x).zip(y);
-                let picked = picked.map(|((&c, &x), &y)| T::select(c, x, y));
-                Values::new(Buffer::collect(c.len(), picked), shape)
+            (true, Some(c), Some(x), Some(y)) if c.len() > INLINE => {
+                let mut out = pool::take(c.len());
+                select_slices(c, x, y, &mut out);
+                Values::new(Buffer::Heap(out), shape)
             }
             _ => {
                 let c = cv.broadcast(shape.clone()).expect("broadcastable");
