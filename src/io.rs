@@ -231,14 +231,32 @@ fn decode<T: Element>(
     Tensor::try_from_vec(T::from_le_bytes(dtype, view.data()), shape)
 }
 
-/// Writes named float tensors (a module's parameters) to a safetensors file.
+/// Whether a state-dict entry is an integer counter kept in a float buffer
+/// (`num_batches_tracked`), written and read as int64 as PyTorch does.
+fn is_counter(name: &str) -> bool {
+    name == "num_batches_tracked" || name.ends_with(".num_batches_tracked")
+}
+
+/// Writes named float tensors (a module's state dict) to a safetensors file.
 pub(crate) fn save_params<T: Float>(
     params: &[(String, Tensor<T>)],
     path: &Path,
 ) -> Result<(), Error> {
     let entries = params
         .iter()
-        .map(|(n, t)| (n.clone(), T::DTYPE, t.shape().to_vec(), to_bytes(t)))
+        .map(|(n, t)| {
+            if is_counter(n) {
+                // PyTorch keeps BatchNorm's step counter as int64.
+                (
+                    n.clone(),
+                    DType::I64,
+                    t.shape().to_vec(),
+                    to_bytes(&t.cast::<i64>()),
+                )
+            } else {
+                (n.clone(), T::DTYPE, t.shape().to_vec(), to_bytes(t))
+            }
+        })
         .collect();
     write(entries, path)
 }
@@ -266,7 +284,7 @@ pub(crate) fn load_params<T: Float>(
                 t.shape()
             )));
         }
-        let dtype = our_dtype(view.dtype()).filter(|d| d.is_float());
+        let dtype = our_dtype(view.dtype()).filter(|d| d.is_float() || is_counter(name));
         let Some(dtype) = dtype else {
             return Err(Error::Mismatch(format!(
                 "{}: {name:?} is {:?} in the file but {:?} in the model",

@@ -18,6 +18,9 @@
 //! See `ARCHITECTURE.md` for how the pieces fit together.
 #![deny(missing_docs)]
 
+// `#[derive(Module)]` names `::tapegrad::...`, which must resolve inside this crate too.
+extern crate self as tapegrad;
+
 // Floors, bottom up; a module only imports from its own floor or below.
 // 1: the tensor handle, storage and views, the autograd node, the op trait.
 mod error;
@@ -50,6 +53,12 @@ pub use tensor::node::live_tensors;
 pub use tensor::pool::{cached_bytes, empty_cache};
 pub use tensor::{Data, DataMut, Tensor};
 
+/// The `Module` trait and, in the macro namespace, `#[derive(Module)]` (as serde's
+/// `Serialize`): see [`nn::Module`] for both.
+pub use nn::Module;
+#[doc(hidden)]
+pub use tapegrad_derive::Module;
+
 /// The ndarray version tapegrad is built on, so callers can pass arrays without matching
 /// versions by hand.
 pub use ndarray;
@@ -58,7 +67,8 @@ pub use rand;
 
 /// The names most programs need: `use tapegrad::prelude::*;`.
 pub mod prelude {
-    pub use crate::nn::{self, Module};
+    pub use crate::Module;
+    pub use crate::nn;
     pub use crate::optim::{self, Optimizer};
     pub use crate::{Element, Float, NoGradGuard, Tensor, loss, no_grad};
 }

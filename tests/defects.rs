@@ -1,6 +1,7 @@
 //! Regression tests for the defects found by trying bad inputs as a user would (core v2,
 //! item 6): each one used to panic inside the crate, abort, hang or silently go wrong.
 
+use crate::common::panic_location;
 use tapegrad::Error;
 use tapegrad::prelude::*;
 use tapegrad::rand::{SeedableRng, rngs::StdRng};
@@ -77,19 +78,6 @@ fn an_overflowing_shape_gets_tapegrads_message() {
 fn an_absurd_size_panics_before_allocating() {
     // 2^70 bytes of f32: checked against isize::MAX, never handed to the allocator.
     Tensor::<f32>::full(&[1 << 40, 1 << 30], 1.0);
-}
-
-/// The line of the caller in a panic message, for the `*_reports_the_callers_line` tests.
-fn panic_location(f: impl FnOnce()) -> String {
-    let hook = std::panic::take_hook();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::panic::set_hook(Box::new(move |info| {
-        let _ = tx.send(info.location().map(|l| l.to_string()).unwrap_or_default());
-    }));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    std::panic::set_hook(hook);
-    assert!(result.is_err(), "expected a panic");
-    rx.recv().unwrap()
 }
 
 #[test]

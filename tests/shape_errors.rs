@@ -111,32 +111,19 @@ fn item_of_many() {
 
 #[test]
 fn the_panic_points_at_the_callers_line() {
-    // The hook is process-wide and other tests panic too, so collect every location.
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let hook_seen = seen.clone();
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let loc = info.location().unwrap();
-        hook_seen
-            .lock()
-            .unwrap()
-            .push((loc.file().to_string(), loc.line()));
-    }));
     let (a, b) = (t(&[2, 3]), t(&[4, 5]));
     let method_line = line!() + 1;
-    let r1 = std::panic::catch_unwind(|| a.matmul(&b));
+    let at = crate::common::panic_location(|| drop(a.matmul(&b)));
+    assert!(
+        at.starts_with(&format!("tests/shape_errors.rs:{method_line}:")),
+        "{at}"
+    );
     let operator_line = line!() + 1;
-    let r2 = std::panic::catch_unwind(|| &a * &b);
-    std::panic::set_hook(previous);
-    assert!(r1.is_err() && r2.is_err());
-    let seen = seen.lock().unwrap();
-    for line in [method_line, operator_line] {
-        assert!(
-            seen.iter()
-                .any(|(f, l)| f.ends_with("shape_errors.rs") && *l == line),
-            "no panic reported at line {line}: {seen:?}"
-        );
-    }
+    let at = crate::common::panic_location(|| drop(&a * &b));
+    assert!(
+        at.starts_with(&format!("tests/shape_errors.rs:{operator_line}:")),
+        "{at}"
+    );
 }
 
 #[test]

@@ -15,6 +15,7 @@ mod dtypes;
 mod gradcheck_ops;
 mod inplace;
 mod masks_and_indices;
+mod modules;
 mod nn_pytorch;
 mod progress;
 mod pytorch_ops;

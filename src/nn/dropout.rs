@@ -84,4 +84,8 @@ impl<T: Float> Module<T> for Dropout {
     fn train(&mut self, mode: bool) {
         Dropout::train(self, mode);
     }
+
+    fn training_state(&self) -> Option<bool> {
+        Some(self.training)
+    }
 }

@@ -1,7 +1,6 @@
 use rand::Rng;
 
-use super::Module;
-use crate::{Float, Tensor};
+use crate::{Float, Module, Tensor};
 
 /// `y = x·Wᵀ + b`, as `torch.nn.Linear`: weight `[out, in]`, bias `[out]`, both initialised
 /// U(−1/√in, 1/√in) (PyTorch's default, kaiming-uniform with a = √5).
@@ -13,6 +12,7 @@ use crate::{Float, Tensor};
 /// assert_eq!(layer.weight.shape(), &[2, 3]);
 /// assert_eq!(layer.forward(&Tensor::ones(&[5, 3])).shape(), &[5, 2]);
 /// ```
+#[derive(Module)]
 pub struct Linear<T: Float = f32> {
     /// `[out_features, in_features]`.
     pub weight: Tensor<T>,
@@ -84,9 +84,13 @@ pub(crate) fn uniform<T: Float, R: Rng + ?Sized>(
     Tensor::from_vec(data, shape)
 }
 
-impl<T: Float> Module<T> for Linear<T> {
+impl<T: Float> Linear<T> {
+    /// `x·Wᵀ + b` for `x` of shape `[.., in]` (or `[in]`).
+    ///
+    /// # Panics
+    /// If the last dim of `x` is not `in_features`.
     #[track_caller]
-    fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
+    pub fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
         let y = if x.ndim() == 1 {
             x.unsqueeze(0).matmul_t(&self.weight).squeeze(0)
         } else {
@@ -96,13 +100,5 @@ impl<T: Float> Module<T> for Linear<T> {
             Some(b) => y + b,
             None => y,
         }
-    }
-
-    fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
-        let mut p = vec![("weight".to_string(), self.weight.clone())];
-        if let Some(b) = &self.bias {
-            p.push(("bias".to_string(), b.clone()));
-        }
-        p
     }
 }

@@ -17,11 +17,15 @@ use crate::{Float, Tensor};
 /// ```
 pub struct Sequential<T: Float = f32> {
     layers: Vec<Box<dyn Module<T>>>,
+    training: bool,
 }
 
 impl<T: Float> Default for Sequential<T> {
     fn default() -> Self {
-        Sequential { layers: Vec::new() }
+        Sequential {
+            layers: Vec::new(),
+            training: true,
+        }
     }
 }
 
@@ -84,9 +88,38 @@ impl<T: Float> Module<T> for Sequential<T> {
             .collect()
     }
 
+    fn named_buffers(&self) -> Vec<(String, Tensor<T>)> {
+        self.layers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, l)| prefixed(&i.to_string(), l.named_buffers()))
+            .collect()
+    }
+
+    fn state_dict(&self) -> Vec<(String, Tensor<T>)> {
+        self.layers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, l)| prefixed(&i.to_string(), l.state_dict()))
+            .collect()
+    }
+
     fn train(&mut self, mode: bool) {
+        self.training = mode;
         for l in &mut self.layers {
             l.train(mode);
         }
+    }
+
+    fn training_state(&self) -> Option<bool> {
+        Some(self.training)
+    }
+
+    fn children(&self) -> Vec<(String, &dyn Module<T>)> {
+        self.layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (i.to_string(), l.as_ref()))
+            .collect()
     }
 }

@@ -368,3 +368,35 @@ pub fn assert_close(what: &str, got: &[f64], want: &[f64], rel: f64) {
         );
     }
 }
+
+/// Serialises the tests that swap the process-wide panic hook.
+static PANIC_HOOK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Where `f` panicked (`file:line:column`), as the panic hook sees it. Only this thread's
+/// panic is taken; other threads' panics (tests run in parallel) go to the previous hook.
+pub fn panic_location(f: impl FnOnce()) -> String {
+    use std::sync::{Arc, Mutex};
+    let _serial = PANIC_HOOK.lock().unwrap_or_else(|e| e.into_inner());
+    let me = std::thread::current().id();
+    let seen = Arc::new(Mutex::new(None));
+    let ours = seen.clone();
+    let previous = Arc::new(std::panic::take_hook());
+    let others = previous.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() == me {
+            let at = info.location().map(|l| l.to_string()).unwrap_or_default();
+            *ours.lock().unwrap_or_else(|e| e.into_inner()) = Some(at);
+        } else {
+            others(info);
+        }
+    }));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    drop(std::panic::take_hook());
+    match Arc::try_unwrap(previous) {
+        Ok(hook) => std::panic::set_hook(hook),
+        Err(_) => unreachable!("our hook, the only other owner, was dropped"),
+    }
+    assert!(result.is_err(), "expected a panic");
+    let at = seen.lock().unwrap_or_else(|e| e.into_inner()).take();
+    at.expect("the panic hook saw the panic")
+}
