@@ -270,6 +270,24 @@ OTHER_V3 = {
                     [[[3, 4], [4]]]),
 }
 
+# Issue 9: the functional forms of the conv, pooling and normalisation layers.
+F = torch.nn.functional
+OTHER_V4 = {
+    "conv2d": (lambda x, w, b: F.conv2d(x, w, b), [[[2, 3, 5, 5], [4, 3, 3, 3], [4]]]),
+    "conv2d_opts": (lambda x, w: F.conv2d(x, w, None, stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2),
+                    [[[1, 4, 6, 7], [6, 2, 3, 2]]]),
+    "conv1d": (lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1), [[[2, 3, 9], [4, 3, 3], [4]]]),
+    "max_pool2d": (lambda x: F.max_pool2d(x, 2), [[[2, 3, 6, 6]]]),
+    "max_pool2d_pad": (lambda x: F.max_pool2d(x, 3, stride=2, padding=1), [[[1, 2, 5, 5]]]),
+    "avg_pool2d": (lambda x: F.avg_pool2d(x, (2, 3), stride=(2, 1), padding=(1, 1)), [[[1, 2, 5, 6]]]),
+    "adaptive_avg_pool2d": (lambda x: F.adaptive_avg_pool2d(x, (3, 2)), [[[2, 2, 7, 5]]]),
+    "batch_norm_train": (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+                         [[[4, 3, 2, 2], [3], [3]]]),
+    "batch_norm_1d": (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), [[[6, 4], [4], [4]]]),
+    "group_norm": (lambda x, w, b: F.group_norm(x, 2, w, b), [[[2, 4, 3], [4], [4]]]),
+    "layer_norm_f": (lambda x, w, b: F.layer_norm(x, (3, 4), w, b), [[[2, 3, 4], [3, 4], [3, 4]]]),
+}
+
 
 def sample(shape, kind):
     if kind == "wide":
@@ -347,6 +365,9 @@ def main():
         for shapes in shape_sets:
             name = f"{op}{shapes}"
             cases.append(record(name, op, fn, [sample(sh, "normal") for sh in shapes]))
+    for op, (fn, shape_sets) in OTHER_V4.items():
+        for shapes in shape_sets:
+            cases.append(record(f"{op}{shapes}", op, fn, [sample(sh, "normal") for sh in shapes]))
     meta = {"torch": torch.__version__, "generator": "scripts/gen_fixtures.py"}
     path = os.path.join("tests", "fixtures", "ops.json")
     with open(path, "w") as f:

@@ -1,20 +1,27 @@
 //! Layers and the [`Module`] trait, with PyTorch's names, shapes and default initialisation.
 
 mod activation;
+mod conv;
 mod dropout;
 mod embedding;
+pub mod functional;
 pub mod init;
 mod layer_norm;
 mod linear;
+mod norm;
+mod pool;
 mod sequential;
 
 use std::path::Path;
 
 pub use activation::{GELU, LeakyReLU, ReLU, SiLU, Sigmoid, Tanh};
+pub use conv::{Conv1d, Conv2d};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use layer_norm::LayerNorm;
 pub use linear::Linear;
+pub use norm::{BatchNorm1d, BatchNorm2d, GroupNorm};
+pub use pool::{AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Flatten, Identity, MaxPool1d, MaxPool2d};
 pub use sequential::Sequential;
 
 use crate::{Error, Float, Tensor};

@@ -72,6 +72,46 @@ enum Role {
     Parameter,
     Buffer,
     Skip,
+    /// A `bool` that `train` sets and `is_training` reads.
+    Training,
+}
+
+/// Types that are never modules or tensors (a layer's settings): left out without
+/// `#[module(skip)]`, as PyTorch ignores plain attributes.
+fn is_plain(ty: &Type) -> bool {
+    const PLAIN: &[&str] = &[
+        "f32",
+        "f64",
+        "i8",
+        "i16",
+        "i32",
+        "i64",
+        "i128",
+        "isize",
+        "u8",
+        "u16",
+        "u32",
+        "u64",
+        "u128",
+        "usize",
+        "bool",
+        "char",
+        "String",
+        "PhantomData",
+        "PadMode",
+        "Reduction",
+    ];
+    match ty {
+        Type::Tuple(_) | Type::Reference(_) | Type::Ptr(_) | Type::FnPtr(_) => true,
+        Type::Group(g) => is_plain(&g.elem),
+        Type::Paren(p) => is_plain(&p.elem),
+        Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| PLAIN.contains(&s.ident.to_string().as_str())),
+        _ => false,
+    }
 }
 
 /// Code for every leaf (tensor or module) inside a field: `expr` is a reference to the
@@ -188,10 +228,16 @@ fn expand(input: DeriveInput) -> syn::Result<Tokens> {
                 } else if meta.path.is_ident("buffer") {
                     role = Role::Buffer;
                     Ok(())
+                } else if meta.path.is_ident("training") {
+                    role = Role::Training;
+                    Ok(())
                 } else {
-                    Err(meta.error("expected `skip` or `buffer`"))
+                    Err(meta.error("expected `skip`, `buffer` or `training`"))
                 }
             })?;
+        }
+        if role == Role::Parameter && is_plain(&field.ty) {
+            role = Role::Skip;
         }
         if role == Role::Skip {
             continue;
@@ -213,6 +259,12 @@ fn expand(input: DeriveInput) -> syn::Result<Tokens> {
     let prefixed = quote!(::tapegrad::nn::__derive::prefixed);
 
     // Own tensors of one role, in field order.
+    let training: Vec<&Tokens> = fields
+        .iter()
+        .filter(|f| f.3 == Role::Training)
+        .map(|f| &f.0)
+        .collect();
+    let fields: Vec<_> = fields.iter().filter(|f| f.3 != Role::Training).collect();
     let own = |want: Role| -> Vec<Tokens> {
         fields
             .iter()
@@ -310,6 +362,14 @@ fn expand(input: DeriveInput) -> syn::Result<Tokens> {
         })
         .collect();
 
+    let training_state = match training.first() {
+        Some(flag) => quote! {
+            fn training_state(&self) -> ::std::option::Option<bool> {
+                ::std::option::Option::Some(self.#flag)
+            }
+        },
+        None => quote!(),
+    };
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let tensor = quote!(::tapegrad::Tensor<#element>);
@@ -346,8 +406,11 @@ fn expand(input: DeriveInput) -> syn::Result<Tokens> {
             }
 
             fn train(&mut self, __mode: bool) {
+                #(self.#training = __mode;)*
                 #(#train)*
             }
+
+            #training_state
 
             fn children(&self) -> ::std::vec::Vec<(::std::string::String, &dyn ::tapegrad::nn::Module<#element>)> {
                 let mut __out = ::std::vec::Vec::new();

@@ -4,6 +4,7 @@
 
 use tapegrad::Tensor;
 use tapegrad::ndarray::{ArrayD, arr2};
+use tapegrad::nn::functional as F;
 
 pub type T64 = Tensor<f64>;
 
@@ -263,6 +264,18 @@ pub fn apply(op: &str, x: &[T64]) -> T64 {
             let mask = &a.ge(0.2) & &a.lt(b()) | a.eq(&a.max());
             tapegrad::where_cond(&mask, a, &(b() * b()))
         }
+        "conv2d" => F::conv2d(a, b(), Some(&x[2]), 1, 0, 1, 1),
+        "conv2d_opts" => F::conv2d(a, b(), None, (2, 1), (1, 2), (1, 2), 2),
+        "conv1d" => F::conv1d(a, b(), Some(&x[2]), 2, 1, 1, 1),
+        "max_pool2d" => F::max_pool2d(a, 2, 2, 0),
+        "max_pool2d_pad" => F::max_pool2d(a, 3, 2, 1),
+        "avg_pool2d" => F::avg_pool2d(a, (2, 3), (2, 1), (1, 1)),
+        "adaptive_avg_pool2d" => F::adaptive_avg_pool2d(a, (3, 2)),
+        "batch_norm_train" | "batch_norm_1d" => {
+            F::batch_norm(a, None, None, Some(b()), Some(&x[2]), true, 0.1, 1e-5)
+        }
+        "group_norm" => F::group_norm(a, 2, Some(b()), Some(&x[2]), 1e-5),
+        "layer_norm_f" => F::layer_norm(a, &[3, 4], Some(b()), Some(&x[2]), 1e-5),
         other => panic!("no op named {other} in the test table"),
     }
 }

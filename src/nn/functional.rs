@@ -1,0 +1,539 @@
+//! The layers as functions, PyTorch's `torch.nn.functional`: each takes its weights as
+//! arguments. They are compositions of differentiable tensor ops (convolution is an
+//! `index_select` of every window — im2col — then one batched matmul), so every gradient,
+//! and every second derivative, comes from those ops.
+
+use std::sync::Arc;
+
+use crate::{Float, PadMode, Tensor};
+
+/// A size per spatial dim: `(h, w)`, or one `usize` for both.
+pub trait Size2 {
+    /// The `(h, w)` pair.
+    fn pair(self) -> (usize, usize);
+}
+
+impl Size2 for usize {
+    fn pair(self) -> (usize, usize) {
+        (self, self)
+    }
+}
+
+impl Size2 for (usize, usize) {
+    fn pair(self) -> (usize, usize) {
+        self
+    }
+}
+
+/// Window geometry of a 2-D convolution or pooling.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Window {
+    pub kernel: (usize, usize),
+    pub stride: (usize, usize),
+    pub padding: (usize, usize),
+    pub dilation: (usize, usize),
+}
+
+impl Window {
+    /// The output size of one spatial dim, or a panic naming `op` when the window does not
+    /// fit.
+    #[track_caller]
+    fn out_len(op: &str, len: usize, k: usize, s: usize, p: usize, d: usize) -> usize {
+        let span = d * (k.max(1) - 1) + 1;
+        if s == 0 || len + 2 * p < span {
+            panic!(
+                "tapegrad: {op}: a window of {k} (dilation {d}) with padding {p} and stride {s} \
+                 does not fit an input of size {len}"
+            );
+        }
+        (len + 2 * p - span) / s + 1
+    }
+}
+
+/// Every window of `x` (`[N, C, H, W]`), as columns `[N, C, kh·kw, oh·ow]`, with padding
+/// filled with `fill`; and the output size. Differentiable: a `pad` and an `index_select`.
+#[track_caller]
+pub(crate) fn unfold<T: Float>(
+    op: &str,
+    x: &Tensor<T>,
+    w: Window,
+    fill: T,
+) -> (Tensor<T>, usize, usize) {
+    let s = x.shape();
+    if s.len() != 4 {
+        panic!("tapegrad: {op}: expects input [N, C, H, W], got shape {s:?}");
+    }
+    let (n, c, h, wd) = (s[0], s[1], s[2], s[3]);
+    let (kh, kw) = w.kernel;
+    let oh = Window::out_len(op, h, kh, w.stride.0, w.padding.0, w.dilation.0);
+    let ow = Window::out_len(op, wd, kw, w.stride.1, w.padding.1, w.dilation.1);
+    let (ph, pw) = w.padding;
+    let padded = if ph + pw > 0 {
+        x.pad(&[pw, pw, ph, ph], PadMode::Constant(fill))
+    } else {
+        x.clone()
+    };
+    let (hp, wp) = (h + 2 * ph, wd + 2 * pw);
+    let mut index = Vec::with_capacity(kh * kw * oh * ow);
+    for i in 0..kh {
+        for j in 0..kw {
+            for y in 0..oh {
+                for xx in 0..ow {
+                    let r = y * w.stride.0 + i * w.dilation.0;
+                    let col = xx * w.stride.1 + j * w.dilation.1;
+                    index.push(r * wp + col);
+                }
+            }
+        }
+    }
+    let index: Arc<[usize]> = index.into();
+    let flat = padded.reshape(&[n as isize, c as isize, (hp * wp) as isize]);
+    let cols = flat.index_select(2, &index[..]);
+    let cols = cols.reshape(&[
+        n as isize,
+        c as isize,
+        (kh * kw) as isize,
+        (oh * ow) as isize,
+    ]);
+    (cols, oh, ow)
+}
+
+/// 2-D convolution, as `F.conv2d`: `x` `[N, C, H, W]`, `weight` `[O, C/groups, kh, kw]`,
+/// `bias` `[O]`; the result is `[N, O, oh, ow]`.
+///
+/// # Panics
+/// If the shapes do not fit (channels, groups, a window larger than the padded input).
+///
+/// ```
+/// use tapegrad::{nn::functional::conv2d, Tensor};
+/// let x = Tensor::<f32>::ones(&[1, 1, 3, 3]);
+/// let w = Tensor::<f32>::ones(&[1, 1, 2, 2]);
+/// let y = conv2d(&x, &w, None, 1, 0, 1, 1);
+/// assert_eq!(y.shape(), &[1, 1, 2, 2]);
+/// assert_eq!(y.to_vec(), vec![4.0; 4]);
+/// ```
+#[track_caller]
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d<T: Float>(
+    x: &Tensor<T>,
+    weight: &Tensor<T>,
+    bias: Option<&Tensor<T>>,
+    stride: impl Size2,
+    padding: impl Size2,
+    dilation: impl Size2,
+    groups: usize,
+) -> Tensor<T> {
+    let ws = weight.shape();
+    if ws.len() != 4 || x.ndim() != 4 {
+        panic!(
+            "tapegrad: conv2d: expects input [N, C, H, W] and weight [O, C/groups, kh, kw], got \
+             shapes {:?} and {ws:?}",
+            x.shape()
+        );
+    }
+    let (n, c) = (x.shape()[0], x.shape()[1]);
+    let (o, cg) = (ws[0], ws[1]);
+    if groups == 0 || c != cg * groups || o % groups != 0 {
+        panic!(
+            "tapegrad: conv2d: input of shape {:?} has {c} channels, but weight of shape {ws:?} \
+             with groups = {groups} expects {}",
+            x.shape(),
+            cg * groups
+        );
+    }
+    let window = Window {
+        kernel: (ws[2], ws[3]),
+        stride: stride.pair(),
+        padding: padding.pair(),
+        dilation: dilation.pair(),
+    };
+    let (cols, oh, ow) = unfold("conv2d", x, window, T::zero());
+    let k = (cg * ws[2] * ws[3]) as isize;
+    let g = groups as isize;
+    let cols = cols.reshape(&[n as isize, g, k, (oh * ow) as isize]);
+    let w = weight.reshape(&[g, (o / groups) as isize, k]);
+    let y = w
+        .matmul(&cols)
+        .reshape(&[n as isize, o as isize, oh as isize, ow as isize]);
+    match bias {
+        Some(b) => y + b.reshape(&[o as isize, 1, 1]),
+        None => y,
+    }
+}
+
+/// 1-D convolution, as `F.conv1d`: `x` `[N, C, L]`, `weight` `[O, C/groups, k]`.
+///
+/// ```
+/// use tapegrad::{nn::functional::conv1d, Tensor};
+/// let x = Tensor::<f32>::ones(&[2, 3, 10]);
+/// let w = Tensor::<f32>::ones(&[4, 3, 3]);
+/// assert_eq!(conv1d(&x, &w, None, 2, 1, 1, 1).shape(), &[2, 4, 5]);
+/// ```
+#[track_caller]
+#[allow(clippy::too_many_arguments)]
+pub fn conv1d<T: Float>(
+    x: &Tensor<T>,
+    weight: &Tensor<T>,
+    bias: Option<&Tensor<T>>,
+    stride: usize,
+    padding: usize,
+    dilation: usize,
+    groups: usize,
+) -> Tensor<T> {
+    if x.ndim() != 3 || weight.ndim() != 3 {
+        panic!(
+            "tapegrad: conv1d: expects input [N, C, L] and weight [O, C/groups, k], got shapes \
+             {:?} and {:?}",
+            x.shape(),
+            weight.shape()
+        );
+    }
+    let y = conv2d(
+        &x.unsqueeze(2),
+        &weight.unsqueeze(2),
+        bias,
+        (1, stride),
+        (0, padding),
+        (1, dilation),
+        groups,
+    );
+    y.squeeze(2)
+}
+
+/// 2-D max pooling, as `F.max_pool2d` (padding counts as −∞; the gradient goes to the
+/// first largest element of each window, as PyTorch's).
+///
+/// ```
+/// use tapegrad::{nn::functional::max_pool2d, Tensor};
+/// let x = Tensor::from_vec((0..16).map(|v| v as f32).collect(), &[1, 1, 4, 4]);
+/// assert_eq!(max_pool2d(&x, 2, 2, 0).to_vec(), vec![5.0, 7.0, 13.0, 15.0]);
+/// ```
+#[track_caller]
+pub fn max_pool2d<T: Float>(
+    x: &Tensor<T>,
+    kernel: impl Size2,
+    stride: impl Size2,
+    padding: impl Size2,
+) -> Tensor<T> {
+    pool2d(
+        "max_pool2d",
+        x,
+        kernel.pair(),
+        stride.pair(),
+        padding.pair(),
+        true,
+    )
+}
+
+/// 2-D average pooling, as `F.avg_pool2d` (padding counts as zeros in the average, PyTorch's
+/// default `count_include_pad=True`).
+///
+/// ```
+/// use tapegrad::{nn::functional::avg_pool2d, Tensor};
+/// let x = Tensor::from_vec((0..16).map(|v| v as f32).collect(), &[1, 1, 4, 4]);
+/// assert_eq!(avg_pool2d(&x, 2, 2, 0).to_vec(), vec![2.5, 4.5, 10.5, 12.5]);
+/// ```
+#[track_caller]
+pub fn avg_pool2d<T: Float>(
+    x: &Tensor<T>,
+    kernel: impl Size2,
+    stride: impl Size2,
+    padding: impl Size2,
+) -> Tensor<T> {
+    pool2d(
+        "avg_pool2d",
+        x,
+        kernel.pair(),
+        stride.pair(),
+        padding.pair(),
+        false,
+    )
+}
+
+#[track_caller]
+fn pool2d<T: Float>(
+    op: &str,
+    x: &Tensor<T>,
+    kernel: (usize, usize),
+    stride: (usize, usize),
+    padding: (usize, usize),
+    max: bool,
+) -> Tensor<T> {
+    if padding.0 * 2 > kernel.0 || padding.1 * 2 > kernel.1 {
+        panic!("tapegrad: {op}: padding {padding:?} must be at most half the kernel {kernel:?}");
+    }
+    let window = Window {
+        kernel,
+        stride,
+        padding,
+        dilation: (1, 1),
+    };
+    let fill = if max { T::neg_infinity() } else { T::zero() };
+    let (cols, oh, ow) = unfold(op, x, window, fill);
+    let pooled = if max {
+        cols.max_dim(2, false)
+    } else {
+        cols.mean_dim(2, false)
+    };
+    let s = x.shape();
+    pooled.reshape(&[s[0] as isize, s[1] as isize, oh as isize, ow as isize])
+}
+
+/// Adaptive average pooling to `(oh, ow)`, as `F.adaptive_avg_pool2d`: window `i` of a dim of
+/// length `n` covers `⌊i·n/o⌋ .. ⌈(i+1)·n/o⌉`.
+///
+/// ```
+/// use tapegrad::{nn::functional::adaptive_avg_pool2d, Tensor};
+/// let x = Tensor::from_vec((0..16).map(|v| v as f32).collect(), &[1, 1, 4, 4]);
+/// assert_eq!(adaptive_avg_pool2d(&x, (1, 1)).to_vec(), vec![7.5]);
+/// assert_eq!(adaptive_avg_pool2d(&x, (2, 2)).to_vec(), vec![2.5, 4.5, 10.5, 12.5]);
+/// ```
+#[track_caller]
+pub fn adaptive_avg_pool2d<T: Float>(x: &Tensor<T>, output: impl Size2) -> Tensor<T> {
+    let (oh, ow) = output.pair();
+    let s = x.shape();
+    if s.len() != 4 || oh == 0 || ow == 0 {
+        panic!(
+            "tapegrad: adaptive_avg_pool2d: expects input [N, C, H, W] and a nonzero output \
+             size, got shape {s:?} and ({oh}, {ow})"
+        );
+    }
+    let (h, w) = (s[2], s[3]);
+    let bounds = |i: usize, n: usize, o: usize| (i * n / o, ((i + 1) * n).div_ceil(o));
+    let mut rows = Vec::with_capacity(oh);
+    for i in 0..oh {
+        let (r0, r1) = bounds(i, h, oh);
+        let band = x.narrow(2, r0, r1 - r0);
+        let mut cells = Vec::with_capacity(ow);
+        for j in 0..ow {
+            let (c0, c1) = bounds(j, w, ow);
+            cells.push(band.narrow(3, c0, c1 - c0).mean_dims(&[2, 3], false));
+        }
+        let refs: Vec<&Tensor<T>> = cells.iter().collect();
+        rows.push(Tensor::stack(&refs, 2));
+    }
+    let refs: Vec<&Tensor<T>> = rows.iter().collect();
+    Tensor::stack(&refs, 2)
+}
+
+/// Batch normalisation, as `F.batch_norm`: over every dim but 1 (the channels). In training
+/// (or without running statistics) the batch's mean and biased variance normalise, and the
+/// running statistics, if given, move by `momentum` (the variance unbiased, as PyTorch);
+/// otherwise the running statistics normalise.
+///
+/// ```
+/// use tapegrad::{nn::functional::batch_norm, Tensor};
+/// let x = Tensor::from_vec(vec![1.0f64, 3.0, 5.0, 7.0], &[4, 1]);
+/// let (mean, var) = (Tensor::zeros(&[1]), Tensor::ones(&[1]));
+/// let y = batch_norm(&x, Some(&mean), Some(&var), None, None, true, 0.1, 1e-5);
+/// assert!((y.mean().item()).abs() < 1e-12);
+/// assert!((mean.item() - 0.4).abs() < 1e-12); // 0.9·0 + 0.1·4
+/// ```
+#[track_caller]
+#[allow(clippy::too_many_arguments)]
+pub fn batch_norm<T: Float>(
+    x: &Tensor<T>,
+    running_mean: Option<&Tensor<T>>,
+    running_var: Option<&Tensor<T>>,
+    weight: Option<&Tensor<T>>,
+    bias: Option<&Tensor<T>>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Tensor<T> {
+    let s = x.shape().to_vec();
+    if s.len() < 2 {
+        panic!("tapegrad: batch_norm: expects input [N, C, ...], got shape {s:?}");
+    }
+    let c = s[1];
+    let mut channel = vec![1isize; s.len()];
+    channel[1] = c as isize;
+    let dims: Vec<isize> = (0..s.len() as isize).filter(|&d| d != 1).collect();
+    let per_channel = |t: &Tensor<T>| t.reshape(&channel);
+    let use_batch = training || running_mean.is_none() || running_var.is_none();
+    let (mean, var) = if use_batch {
+        let count = x.numel() / c.max(1);
+        if count <= 1 && training {
+            panic!(
+                "tapegrad: batch_norm: expected more than 1 value per channel when training, got \
+                 input of shape {s:?}"
+            );
+        }
+        let mean = x.mean_dims(&dims, true);
+        let var = (x - &mean).square().mean_dims(&dims, true);
+        if training {
+            crate::no_grad(|| {
+                let m = T::of_f64(momentum);
+                if let Some(rm) = running_mean {
+                    let new = rm * (T::one() - m) + mean.reshape(&[c as isize]) * m;
+                    rm.copy_(&new);
+                }
+                if let Some(rv) = running_var {
+                    let unbiased = T::of_f64(count as f64 / (count as f64 - 1.0));
+                    let new = rv * (T::one() - m) + var.reshape(&[c as isize]) * (m * unbiased);
+                    rv.copy_(&new);
+                }
+            });
+        }
+        (mean, var)
+    } else {
+        let (rm, rv) = (
+            running_mean.expect("checked"),
+            running_var.expect("checked"),
+        );
+        (per_channel(rm), per_channel(rv))
+    };
+    let mut y = (x - &mean) / (var + T::of_f64(eps)).sqrt();
+    if let Some(w) = weight {
+        y = y * per_channel(w);
+    }
+    if let Some(b) = bias {
+        y = y + per_channel(b);
+    }
+    y
+}
+
+/// Group normalisation, as `F.group_norm`: the channels of each sample split into `groups`,
+/// each normalised by its own mean and biased variance, then scaled per channel.
+///
+/// ```
+/// use tapegrad::{nn::functional::group_norm, Tensor};
+/// let x = Tensor::from_vec((0..8).map(|v| v as f64).collect(), &[1, 4, 2]);
+/// let y = group_norm(&x, 2, None, None, 1e-5);
+/// assert!(y.narrow(1, 0, 2).mean().item().abs() < 1e-12);
+/// ```
+#[track_caller]
+pub fn group_norm<T: Float>(
+    x: &Tensor<T>,
+    groups: usize,
+    weight: Option<&Tensor<T>>,
+    bias: Option<&Tensor<T>>,
+    eps: f64,
+) -> Tensor<T> {
+    let s = x.shape().to_vec();
+    if s.len() < 2 || groups == 0 || s[1] % groups != 0 {
+        panic!(
+            "tapegrad: group_norm: input of shape {s:?} does not split into {groups} groups of \
+             channels"
+        );
+    }
+    let grouped = x.reshape(&[s[0] as isize, groups as isize, -1]);
+    let mean = grouped.mean_dim(-1, true);
+    let centered = &grouped - &mean;
+    let var = centered.square().mean_dim(-1, true);
+    let shape: Vec<isize> = s.iter().map(|&d| d as isize).collect();
+    let mut y = (centered / (var + T::of_f64(eps)).sqrt()).reshape(&shape);
+    let mut channel = vec![1isize; s.len()];
+    channel[1] = s[1] as isize;
+    if let Some(w) = weight {
+        y = y * w.reshape(&channel);
+    }
+    if let Some(b) = bias {
+        y = y + b.reshape(&channel);
+    }
+    y
+}
+
+/// Layer normalisation over the last dims, as `F.layer_norm` (`normalized` is their shape).
+///
+/// ```
+/// use tapegrad::{nn::functional::layer_norm, Tensor};
+/// let x = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[2, 2]);
+/// let y = layer_norm(&x, &[2], None, None, 1e-5);
+/// assert!(y.sum_dim(1, false).to_vec().iter().all(|v| v.abs() < 1e-12));
+/// ```
+#[track_caller]
+pub fn layer_norm<T: Float>(
+    x: &Tensor<T>,
+    normalized: &[usize],
+    weight: Option<&Tensor<T>>,
+    bias: Option<&Tensor<T>>,
+    eps: f64,
+) -> Tensor<T> {
+    let s = x.shape();
+    if normalized.is_empty() || s.len() < normalized.len() || !s.ends_with(normalized) {
+        panic!("tapegrad: layer_norm: input of shape {s:?} does not end in {normalized:?}");
+    }
+    let dims: Vec<isize> = (0..normalized.len() as isize).map(|d| -1 - d).collect();
+    let centered = x - &x.mean_dims(&dims, true);
+    let var = centered.square().mean_dims(&dims, true);
+    let mut y = centered / (var + T::of_f64(eps)).sqrt();
+    if let Some(w) = weight {
+        y = y * w;
+    }
+    if let Some(b) = bias {
+        y = y + b;
+    }
+    y
+}
+
+/// `x·Wᵀ + b`, as `F.linear`.
+///
+/// ```
+/// use tapegrad::{nn::functional::linear, Tensor};
+/// let y = linear(&Tensor::<f32>::ones(&[2, 3]), &Tensor::ones(&[4, 3]), None);
+/// assert_eq!(y.to_vec(), vec![3.0; 8]);
+/// ```
+#[track_caller]
+pub fn linear<T: Float>(x: &Tensor<T>, weight: &Tensor<T>, bias: Option<&Tensor<T>>) -> Tensor<T> {
+    let y = x.matmul_t(weight);
+    match bias {
+        Some(b) => y + b,
+        None => y,
+    }
+}
+
+/// The rows of `weight` at `ids`, as `F.embedding`: `ids`'s shape plus `[dim]`.
+///
+/// ```
+/// use tapegrad::{nn::functional::embedding, Tensor};
+/// let table = Tensor::<f32>::eye(3);
+/// let ids = Tensor::<i64>::from_vec(vec![2, 0], &[2]);
+/// assert_eq!(embedding(&ids, &table).to_vec(), vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
+/// ```
+#[track_caller]
+pub fn embedding<T: Float>(ids: &Tensor<i64>, weight: &Tensor<T>) -> Tensor<T> {
+    let mut shape: Vec<isize> = ids.shape().iter().map(|&d| d as isize).collect();
+    shape.push(weight.shape()[1] as isize);
+    weight.index_select(0, &ids.reshape(&[-1])).reshape(&shape)
+}
+
+/// Dropout with probability `p` when `training`, as `F.dropout` (survivors scaled by
+/// 1/(1−p)); the mask comes from `rng`.
+///
+/// ```
+/// use tapegrad::{nn::functional::dropout, rand::{rngs::StdRng, SeedableRng}, Tensor};
+/// let x = Tensor::<f32>::ones(&[1000]);
+/// let y = dropout(&x, 0.5, true, &mut StdRng::seed_from_u64(0));
+/// assert!(y.to_vec().iter().all(|&v| v == 0.0 || v == 2.0));
+/// assert_eq!(dropout(&x, 0.5, false, &mut StdRng::seed_from_u64(0)).to_vec(), x.to_vec());
+/// ```
+#[track_caller]
+pub fn dropout<T: Float, R: rand::Rng + ?Sized>(
+    x: &Tensor<T>,
+    p: f64,
+    training: bool,
+    rng: &mut R,
+) -> Tensor<T> {
+    assert!(
+        (0.0..=1.0).contains(&p),
+        "tapegrad: dropout: p = {p} is not in [0, 1]"
+    );
+    if !training || p == 0.0 {
+        return x.clone();
+    }
+    if p == 1.0 {
+        return x * T::zero();
+    }
+    let scale = T::of_f64(1.0 / (1.0 - p));
+    let mask: Vec<T> = (0..x.numel())
+        .map(|_| {
+            if rng.random::<f64>() < p {
+                T::zero()
+            } else {
+                scale
+            }
+        })
+        .collect();
+    x * &Tensor::from_vec(mask, x.shape())
+}
