@@ -14,6 +14,7 @@ mod defects;
 mod dtypes;
 mod gradcheck_ops;
 mod inplace;
+mod layers;
 mod masks_and_indices;
 mod modules;
 mod nn_pytorch;

@@ -1,0 +1,216 @@
+//! The conv, pooling and normalisation layers against PyTorch: a small CNN's `state_dict`
+//! saved by PyTorch (BatchNorm's buffers and int64 `num_batches_tracked` included) loads
+//! strictly, gives PyTorch's outputs in eval and training mode, PyTorch's gradients and
+//! running statistics (fixtures from `scripts/gen_cnn_fixtures.py`); the layers' shapes,
+//! defaults, initialisation bounds and errors.
+
+use crate::common::assert_close;
+use serde_json::Value;
+use tapegrad::prelude::*;
+use tapegrad::rand::{SeedableRng, rngs::StdRng};
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+        .join(name)
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+/// The PyTorch model of scripts/gen_cnn_fixtures.py, layer for layer.
+fn cnn(rng: &mut StdRng) -> nn::Sequential<f64> {
+    nn::Sequential::new()
+        .add(nn::Conv2d::new(1, 4, 3, rng).padding(1))
+        .add(nn::BatchNorm2d::new(4))
+        .add(nn::ReLU)
+        .add(nn::MaxPool2d::new(2))
+        .add(
+            nn::Conv2d::new(4, 6, (3, 2), rng)
+                .stride((2, 1))
+                .padding(1)
+                .groups(2),
+        )
+        .add(nn::GroupNorm::new(2, 6))
+        .add(nn::Tanh)
+        .add(nn::AvgPool2d::new(2).stride(1))
+        .add(nn::Flatten::new(1, -1))
+        .add(nn::Linear::new(18, 3, rng))
+}
+
+#[test]
+fn a_pytorch_cnn_checkpoint_loads_and_matches_pytorch() {
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("cnn.json")).unwrap()).unwrap();
+    let mut model = cnn(&mut StdRng::seed_from_u64(0));
+    let names: Vec<String> = model.state_dict().into_iter().map(|(n, _)| n).collect();
+    let want: Vec<String> = json["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, want, "state_dict names and order as PyTorch's");
+    model.load_safetensors(fixture("cnn.safetensors")).unwrap();
+
+    let shape: Vec<usize> = json["input"]["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    let x = Tensor::from_vec(floats(&json["input"]["data"]), &shape);
+    model.eval();
+    let y = model.forward(&x);
+    assert_close(
+        "eval output",
+        &y.to_vec(),
+        &floats(&json["eval_output"]),
+        1e-10,
+    );
+
+    model.train(true);
+    let y = model.forward(&x);
+    assert_close(
+        "train output",
+        &y.to_vec(),
+        &floats(&json["train_output"]),
+        1e-10,
+    );
+    y.square().sum().backward();
+    for (name, p) in model.named_parameters().into_iter().rev() {
+        let want = floats(&json["grads"][name.as_str()]);
+        assert_close(
+            &format!("grad {name}"),
+            &p.grad().unwrap().to_vec(),
+            &want,
+            1e-9,
+        );
+    }
+    for (name, b) in model.named_buffers() {
+        let want = floats(&json["running_after"][name.as_str()]);
+        assert_close(&format!("buffer {name}"), &b.to_vec(), &want, 1e-10);
+    }
+}
+
+#[test]
+fn checkpoints_write_num_batches_tracked_as_int64() {
+    let model = cnn(&mut StdRng::seed_from_u64(0));
+    model.forward(&Tensor::ones(&[2, 1, 6, 6]));
+    let path = std::env::temp_dir().join(format!("tapegrad_cnn_{}.st", std::process::id()));
+    model.save_safetensors(&path).unwrap();
+    let file = tapegrad::io::load_safetensors(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    let counter = &file
+        .iter()
+        .find(|(n, _)| n == "1.num_batches_tracked")
+        .unwrap()
+        .1;
+    assert_eq!(counter.dtype(), tapegrad::DType::I64);
+    assert_eq!(counter.to::<i64>().item(), 1);
+    let weight = &file.iter().find(|(n, _)| n == "0.weight").unwrap().1;
+    assert_eq!(weight.dtype(), tapegrad::DType::F64);
+}
+
+#[test]
+fn conv_layers_have_pytorchs_shapes_and_initialisation_bounds() {
+    let mut rng = StdRng::seed_from_u64(1);
+    let conv = nn::Conv2d::<f32>::new(6, 4, (3, 5), &mut rng)
+        .groups(2)
+        .bias(false);
+    assert_eq!(conv.weight.shape(), &[4, 3, 3, 5]);
+    assert!(conv.bias.is_none());
+    let bound = 1.0 / ((3 * 3 * 5) as f32).sqrt();
+    assert!(conv.weight.to_vec().iter().all(|v| v.abs() <= bound));
+    assert!(conv.weight.to_vec().iter().any(|v| v.abs() > 0.7 * bound));
+    assert!(conv.weight.is_requires_grad());
+    let c1 = nn::Conv1d::<f32>::new(3, 8, 5, &mut rng)
+        .dilation(2)
+        .padding(4);
+    assert_eq!(c1.forward(&Tensor::ones(&[1, 3, 7])).shape(), &[1, 8, 7]);
+    let names: Vec<String> = c1.named_parameters().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["weight", "bias"]);
+}
+
+#[test]
+fn pooling_and_shape_layers_work_for_both_float_types() {
+    let x64 = Tensor::<f64>::ones(&[1, 2, 4, 4]);
+    let x32 = Tensor::<f32>::ones(&[1, 2, 4, 4]);
+    assert_eq!(nn::MaxPool2d::new(2).forward(&x64).shape(), &[1, 2, 2, 2]);
+    assert_eq!(nn::MaxPool2d::new(2).forward(&x32).shape(), &[1, 2, 2, 2]);
+    assert_eq!(
+        nn::AdaptiveAvgPool2d::new(3).forward(&x32).shape(),
+        &[1, 2, 3, 3]
+    );
+    assert_eq!(nn::Flatten::default().forward(&x64).shape(), &[1, 32]);
+    assert!(nn::Identity.forward(&x32).same(&x32));
+    let x = Tensor::<f32>::from_vec(vec![1.0, 3.0, 2.0, 5.0, 4.0], &[1, 1, 5]);
+    assert_eq!(nn::MaxPool1d::new(2).forward(&x).to_vec(), vec![3.0, 5.0]);
+    assert_eq!(nn::AvgPool1d::new(2).forward(&x).to_vec(), vec![2.0, 3.5]);
+}
+
+#[test]
+fn batch_norm_uses_running_statistics_in_eval_mode() {
+    let mut bn = nn::BatchNorm1d::<f64>::new(2).momentum(0.5);
+    let x = Tensor::from_vec(vec![1.0, 10.0, 3.0, 20.0], &[2, 2]);
+    let y = bn.forward(&x);
+    assert_eq!(
+        y.to_vec().iter().map(|v| v.round()).collect::<Vec<_>>(),
+        vec![-1.0, -1.0, 1.0, 1.0]
+    );
+    // mean (2, 15) and unbiased var (2, 50), half-way from (0, 1).
+    assert_eq!(bn.running_mean.as_ref().unwrap().to_vec(), vec![1.0, 7.5]);
+    assert_eq!(bn.running_var.as_ref().unwrap().to_vec(), vec![1.5, 25.5]);
+    bn.eval();
+    assert!(!bn.is_training());
+    let y = bn.forward(&x);
+    let want = (1.0 - 1.0) / (1.5f64 + 1e-5).sqrt();
+    assert!((y.to_vec()[0] - want).abs() < 1e-12);
+    assert_eq!(bn.num_batches_tracked.as_ref().unwrap().item(), 1.0);
+    let plain = nn::BatchNorm2d::<f32>::new(3).affine(false);
+    assert_eq!(plain.named_parameters().len(), 0);
+    assert_eq!(plain.named_buffers().len(), 3);
+}
+
+#[test]
+#[should_panic(
+    expected = "tapegrad: conv2d: input of shape [1, 3, 5, 5] has 3 channels, but weight"
+)]
+fn a_conv_with_the_wrong_channels_panics() {
+    let conv = nn::Conv2d::<f32>::new(2, 4, 3, &mut StdRng::seed_from_u64(0));
+    conv.forward(&Tensor::ones(&[1, 3, 5, 5]));
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: max_pool2d: a window of 3 (dilation 1) with padding 0")]
+fn a_window_larger_than_the_input_panics() {
+    nn::MaxPool2d::new(3).forward(&Tensor::<f32>::ones(&[1, 1, 2, 2]));
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: BatchNorm2d: expects input `[N, C, H, W]` with 3 channels")]
+fn batch_norm_with_the_wrong_shape_panics() {
+    nn::BatchNorm2d::<f32>::new(3).forward(&Tensor::ones(&[2, 4, 2, 2]));
+}
+
+#[test]
+fn a_gradient_penalty_through_a_conv_net_is_second_order() {
+    // d/dθ ‖∂f/∂x‖²: needs the conv's and the pooling's backward to be differentiable.
+    let mut rng = StdRng::seed_from_u64(2);
+    let conv = nn::Conv2d::<f64>::new(1, 2, 3, &mut rng).padding(1);
+    let x = Tensor::<f64>::randn(&[1, 1, 4, 4], &mut rng).requires_grad();
+    let f = |w: &Tensor<f64>| {
+        let y = nn::functional::conv2d(&x, w, None, 1, 1, 1, 1);
+        let y = nn::functional::max_pool2d(&y.tanh(), 2, 2, 0).sum();
+        let gx = tapegrad::grad(&y, &[&x], true).remove(0);
+        gx.square().sum()
+    };
+    let w = conv.weight.detach();
+    tapegrad::gradcheck(|v| f(&v[0]), &[w], 1e-6, 1e-7, 1e-5).unwrap();
+}
