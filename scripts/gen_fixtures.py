@@ -286,6 +286,8 @@ OTHER_V4 = {
     "batch_norm_1d": (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), [[[6, 4], [4], [4]]]),
     "group_norm": (lambda x, w, b: F.group_norm(x, 2, w, b), [[[2, 4, 3], [4], [4]]]),
     "layer_norm_f": (lambda x, w, b: F.layer_norm(x, (3, 4), w, b), [[[2, 3, 4], [3, 4], [3, 4]]]),
+    "unfold": (lambda x: F.unfold(x, (2, 3), dilation=(1, 2), padding=(1, 0), stride=(2, 1)), [[[2, 2, 5, 6]]]),
+    "fold": (lambda x: F.fold(x, (4, 5), (2, 2)), [[[1, 12, 12]]]),
 }
 
 

@@ -42,6 +42,7 @@ pub use autograd::backward::{grad, grad_with, is_anomaly_enabled, set_detect_ano
 pub use autograd::gradcheck::gradcheck;
 pub use error::{Error, Result};
 pub use ops::compare::{Operand, one_hot};
+pub use ops::fold::Windows;
 pub use ops::index::{IndexArray, Indices};
 pub use ops::indexing::{IndexItem, IntoIndexItem, TensorIndex};
 pub use ops::rearrange::{PadMode, einsum};

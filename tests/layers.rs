@@ -188,7 +188,9 @@ fn a_conv_with_the_wrong_channels_panics() {
 }
 
 #[test]
-#[should_panic(expected = "tapegrad: max_pool2d: a window of 3 (dilation 1) with padding 0")]
+#[should_panic(
+    expected = "tapegrad: max_pool2d: a window of (3, 3) (dilation (1, 1)) with padding (0, 0)"
+)]
 fn a_window_larger_than_the_input_panics() {
     nn::MaxPool2d::new(3).forward(&Tensor::<f32>::ones(&[1, 1, 2, 2]));
 }

@@ -3,9 +3,7 @@
 //! `index_select` of every window — im2col — then one batched matmul), so every gradient,
 //! and every second derivative, comes from those ops.
 
-use std::sync::Arc;
-
-use crate::{Float, PadMode, Tensor};
+use crate::{Float, PadMode, Tensor, Windows};
 
 /// A size per spatial dim: `(h, w)`, or one `usize` for both.
 pub trait Size2 {
@@ -25,77 +23,33 @@ impl Size2 for (usize, usize) {
     }
 }
 
-/// Window geometry of a 2-D convolution or pooling.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Window {
-    pub kernel: (usize, usize),
-    pub stride: (usize, usize),
-    pub padding: (usize, usize),
-    pub dilation: (usize, usize),
-}
-
-impl Window {
-    /// The output size of one spatial dim, or a panic naming `op` when the window does not
-    /// fit.
-    #[track_caller]
-    fn out_len(op: &str, len: usize, k: usize, s: usize, p: usize, d: usize) -> usize {
-        let span = d * (k.max(1) - 1) + 1;
-        if s == 0 || len + 2 * p < span {
-            panic!(
-                "tapegrad: {op}: a window of {k} (dilation {d}) with padding {p} and stride {s} \
-                 does not fit an input of size {len}"
-            );
-        }
-        (len + 2 * p - span) / s + 1
-    }
-}
-
-/// Every window of `x` (`[N, C, H, W]`), as columns `[N, C, kh·kw, oh·ow]`, with padding
-/// filled with `fill`; and the output size. Differentiable: a `pad` and an `index_select`.
+/// Every window of `x` (`[N, C, H, W]`) as columns `[N, C, kh·kw, oh·ow]`, the padding
+/// filled with `fill` (zeros go through `unfold`'s own padding, anything else through `pad`);
+/// and the output size.
 #[track_caller]
-pub(crate) fn unfold<T: Float>(
-    op: &str,
-    x: &Tensor<T>,
-    w: Window,
-    fill: T,
-) -> (Tensor<T>, usize, usize) {
+fn windows_of<T: Float>(op: &str, x: &Tensor<T>, w: Windows, fill: T) -> (Tensor<T>, usize, usize) {
     let s = x.shape();
-    if s.len() != 4 {
-        panic!("tapegrad: {op}: expects input [N, C, H, W], got shape {s:?}");
-    }
-    let (n, c, h, wd) = (s[0], s[1], s[2], s[3]);
-    let (kh, kw) = w.kernel;
-    let oh = Window::out_len(op, h, kh, w.stride.0, w.padding.0, w.dilation.0);
-    let ow = Window::out_len(op, wd, kw, w.stride.1, w.padding.1, w.dilation.1);
-    let (ph, pw) = w.padding;
-    let padded = if ph + pw > 0 {
-        x.pad(&[pw, pw, ph, ph], PadMode::Constant(fill))
-    } else {
-        x.clone()
+    let counts = (s.len() == 4).then(|| w.count((s[2], s[3]))).flatten();
+    let Some((oh, ow)) = counts else {
+        panic!(
+            "tapegrad: {op}: a window of {:?} (dilation {:?}) with padding {:?} and stride {:?} \
+             does not fit input of shape {s:?}",
+            w.kernel, w.dilation, w.padding, w.stride
+        );
     };
-    let (hp, wp) = (h + 2 * ph, wd + 2 * pw);
-    let mut index = Vec::with_capacity(kh * kw * oh * ow);
-    for i in 0..kh {
-        for j in 0..kw {
-            for y in 0..oh {
-                for xx in 0..ow {
-                    let r = y * w.stride.0 + i * w.dilation.0;
-                    let col = xx * w.stride.1 + j * w.dilation.1;
-                    index.push(r * wp + col);
-                }
-            }
-        }
-    }
-    let index: Arc<[usize]> = index.into();
-    let flat = padded.reshape(&[n as isize, c as isize, (hp * wp) as isize]);
-    let cols = flat.index_select(2, &index[..]);
-    let cols = cols.reshape(&[
-        n as isize,
-        c as isize,
-        (kh * kw) as isize,
-        (oh * ow) as isize,
-    ]);
-    (cols, oh, ow)
+    let (n, c) = (s[0] as isize, s[1] as isize);
+    let cols = if fill == T::zero() || w.padding == (0, 0) {
+        x.unfold2d(w)
+    } else {
+        let (ph, pw) = w.padding;
+        let padded = x.pad(&[pw, pw, ph, ph], PadMode::Constant(fill));
+        padded.unfold2d(Windows {
+            padding: (0, 0),
+            ..w
+        })
+    };
+    let taps = (w.kernel.0 * w.kernel.1) as isize;
+    (cols.reshape(&[n, c, taps, (oh * ow) as isize]), oh, ow)
 }
 
 /// 2-D convolution, as `F.conv2d`: `x` `[N, C, H, W]`, `weight` `[O, C/groups, kh, kw]`,
@@ -141,13 +95,13 @@ pub fn conv2d<T: Float>(
             cg * groups
         );
     }
-    let window = Window {
+    let window = Windows {
         kernel: (ws[2], ws[3]),
         stride: stride.pair(),
         padding: padding.pair(),
         dilation: dilation.pair(),
     };
-    let (cols, oh, ow) = unfold("conv2d", x, window, T::zero());
+    let (cols, oh, ow) = windows_of("conv2d", x, window, T::zero());
     let k = (cg * ws[2] * ws[3]) as isize;
     let g = groups as isize;
     let cols = cols.reshape(&[n as isize, g, k, (oh * ow) as isize]);
@@ -262,14 +216,14 @@ fn pool2d<T: Float>(
     if padding.0 * 2 > kernel.0 || padding.1 * 2 > kernel.1 {
         panic!("tapegrad: {op}: padding {padding:?} must be at most half the kernel {kernel:?}");
     }
-    let window = Window {
+    let window = Windows {
         kernel,
         stride,
         padding,
         dilation: (1, 1),
     };
     let fill = if max { T::neg_infinity() } else { T::zero() };
-    let (cols, oh, ow) = unfold(op, x, window, fill);
+    let (cols, oh, ow) = windows_of(op, x, window, fill);
     let pooled = if max {
         cols.max_dim(2, false)
     } else {

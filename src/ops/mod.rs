@@ -11,6 +11,7 @@ mod arith;
 pub(crate) mod cast;
 pub(crate) mod compare;
 pub(crate) mod elementwise;
+pub(crate) mod fold;
 pub(crate) mod index;
 pub(crate) mod indexing;
 pub(crate) mod inplace;

@@ -91,15 +91,18 @@ impl<T: Float> Function<T> for SelectDim {
         if self.max { "max_dim" } else { "min_dim" }
     }
     fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
-        let mut mask = ArrayD::<T>::zeros(IxDyn(ctx.input_shape(0)));
-        for (mut lane, &i) in mask
-            .lanes_mut(Axis(self.dim))
-            .into_iter()
-            .zip(self.indices.iter())
-        {
-            lane[i] = T::one();
+        // A one at each picked position: lanes along `dim` are (outer, inner) pairs of a
+        // row-major [outer, n, inner] array, in the order `indices` lists them.
+        let shape = ctx.input_shape(0);
+        let n = shape[self.dim];
+        let inner: usize = shape[self.dim + 1..].iter().product();
+        let mut mask = vec![T::zero(); shape.iter().product()];
+        for (lane, &i) in self.indices.iter().enumerate() {
+            let (o, k) = (lane / inner.max(1), lane % inner.max(1));
+            mask[(o * n + i) * inner + k] = T::one();
         }
-        Grads::one(keep(g, self.dim, self.keepdim) * Tensor::leaf(mask))
+        let mask = Tensor::from_vec(mask, shape);
+        Grads::one(keep(g, self.dim, self.keepdim) * mask)
     }
 }
 
@@ -391,6 +394,38 @@ fn shape_result<T: Element>(a: ArrayD<T>, dim: usize, keepdim: bool) -> ArrayD<T
     if keepdim { a.insert_axis(Axis(dim)) } else { a }
 }
 
+/// [`select`] of every lane along `d` of row-major `x`: the result in row-major order of the
+/// other dims, as `map_axis` gives it, with plain loops over the [outer, n, inner] layout.
+fn select_contiguous<T: Float>(
+    x: &[T],
+    shape: &[usize],
+    d: usize,
+    max: bool,
+) -> ArrayD<(usize, T)> {
+    let n = shape[d];
+    let inner: usize = shape[d + 1..].iter().product();
+    let outer: usize = shape[..d].iter().product();
+    let mut out = Vec::with_capacity(outer * inner);
+    for o in 0..outer {
+        let block = &x[o * n * inner..(o + 1) * n * inner];
+        let start = out.len();
+        out.extend(block[..inner].iter().map(|&v| (0usize, v)));
+        let best = &mut out[start..];
+        for (k, row) in block.chunks_exact(inner.max(1)).enumerate().skip(1) {
+            for (b, &v) in best.iter_mut().zip(row) {
+                let better = if max { v > b.1 } else { v < b.1 };
+                // NaN wins and stays (the first NaN), as in PyTorch.
+                if (better || v.is_nan()) && !b.1.is_nan() {
+                    *b = (k, v);
+                }
+            }
+        }
+    }
+    let mut rest: Vec<usize> = shape.to_vec();
+    rest.remove(d);
+    ArrayD::from_shape_vec(IxDyn(&rest), out).expect("element count")
+}
+
 /// Index and value of the largest (or smallest) element of a lane; NaN wins, as in PyTorch.
 fn select<T: Float>(lane: ArrayViewD<'_, T>, max: bool) -> (usize, T) {
     let mut best = (0, lane[0]);
@@ -491,10 +526,15 @@ impl<T: Float> Tensor<T> {
         max: bool,
     ) -> (Tensor<T>, Tensor<i64>) {
         let d = self.reduce_dim(op, dim);
-        let picked = self
-            .data()
-            .view()
-            .map_axis(Axis(d), |lane| select(lane.into_dyn(), max));
+        let picked = {
+            let data = self.data();
+            match data.as_slice() {
+                Some(x) => select_contiguous(x, self.shape(), d, max),
+                None => data
+                    .view()
+                    .map_axis(Axis(d), |lane| select(lane.into_dyn(), max)),
+            }
+        };
         let values = shape_result(picked.mapv(|(_, v)| v), d, keepdim);
         let positions = shape_result(picked.mapv(|(i, _)| i as i64), d, keepdim);
         let indices = Box::new(picked.mapv(|(i, _)| i));

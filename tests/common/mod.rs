@@ -275,6 +275,21 @@ pub fn apply(op: &str, x: &[T64]) -> T64 {
             F::batch_norm(a, None, None, Some(b()), Some(&x[2]), true, 0.1, 1e-5)
         }
         "group_norm" => F::group_norm(a, 2, Some(b()), Some(&x[2]), 1e-5),
+        "unfold" => a.unfold2d(tapegrad::Windows {
+            kernel: (2, 3),
+            dilation: (1, 2),
+            padding: (1, 0),
+            stride: (2, 1),
+        }),
+        "fold" => a.fold2d(
+            (4, 5),
+            tapegrad::Windows {
+                kernel: (2, 2),
+                dilation: (1, 1),
+                padding: (0, 0),
+                stride: (1, 1),
+            },
+        ),
         "layer_norm_f" => F::layer_norm(a, &[3, 4], Some(b()), Some(&x[2]), 1e-5),
         other => panic!("no op named {other} in the test table"),
     }

@@ -1,0 +1,208 @@
+//! Sliding windows: `unfold` (im2col: every window of an image as a column) and `fold`
+//! (col2im: columns summed back into an image), PyTorch's `F.unfold` and `F.fold`. Each is
+//! the other's adjoint, so each one's backward is the other and gradients of any order
+//! follow. Convolution and pooling are built on them.
+
+use ndarray::IxDyn;
+
+use super::Buffer;
+use crate::autograd::{Context, Function, Grads};
+use crate::tensor::{Values, pool};
+use crate::{Float, Tensor};
+
+/// The geometry of 2-D sliding windows over `[N, C, H, W]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Windows {
+    /// Window size `(kh, kw)`.
+    pub kernel: (usize, usize),
+    /// Spacing of the window's taps `(dh, dw)`.
+    pub dilation: (usize, usize),
+    /// Zeros added on each side `(ph, pw)`.
+    pub padding: (usize, usize),
+    /// Step between windows `(sh, sw)`.
+    pub stride: (usize, usize),
+}
+
+impl Windows {
+    /// How many windows fit along each spatial dim of an `(h, w)` image, or `None`.
+    pub fn count(&self, (h, w): (usize, usize)) -> Option<(usize, usize)> {
+        let one = |len: usize, k: usize, d: usize, p: usize, s: usize| {
+            let span = d * (k.max(1) - 1) + 1;
+            (s > 0 && k > 0 && len + 2 * p >= span).then(|| (len + 2 * p - span) / s + 1)
+        };
+        let (kh, kw) = self.kernel;
+        Some((
+            one(h, kh, self.dilation.0, self.padding.0, self.stride.0)?,
+            one(w, kw, self.dilation.1, self.padding.1, self.stride.1)?,
+        ))
+    }
+
+    /// For one image plane: pairs (column offset `tap·L + l`, image offset `y·W + x`) of every
+    /// tap of every window that lies inside the image (taps in the padding read zeros).
+    fn pairs(&self, (h, w): (usize, usize), (oh, ow): (usize, usize)) -> Vec<(usize, usize)> {
+        let mut out = Vec::with_capacity(self.kernel.0 * self.kernel.1 * oh * ow);
+        let l = oh * ow;
+        self.each((h, w), (oh, ow), |tap, pos, at| {
+            out.push((tap * l + pos, at))
+        });
+        out
+    }
+
+    /// Calls `f(tap, l, offset)` for every tap of every window inside the image.
+    fn each(
+        &self,
+        (h, w): (usize, usize),
+        (oh, ow): (usize, usize),
+        mut f: impl FnMut(usize, usize, usize),
+    ) {
+        let (kh, kw) = self.kernel;
+        for i in 0..kh {
+            for j in 0..kw {
+                let tap = i * kw + j;
+                for oy in 0..oh {
+                    let y = (oy * self.stride.0 + i * self.dilation.0) as isize
+                        - self.padding.0 as isize;
+                    if y < 0 || y >= h as isize {
+                        continue;
+                    }
+                    for ox in 0..ow {
+                        let x = (ox * self.stride.1 + j * self.dilation.1) as isize
+                            - self.padding.1 as isize;
+                        if x >= 0 && x < w as isize {
+                            f(tap, oy * ow + ox, y as usize * w + x as usize);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// im2col; its backward is `fold`.
+struct Unfold {
+    windows: Windows,
+    image: (usize, usize),
+}
+
+impl<T: Float> Function<T> for Unfold {
+    fn name(&self) -> &'static str {
+        "unfold"
+    }
+    fn backward(&self, _ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        Grads::one(g.fold2d(self.image, self.windows))
+    }
+}
+
+/// col2im; its backward is `unfold`.
+struct Fold {
+    windows: Windows,
+}
+
+impl<T: Float> Function<T> for Fold {
+    fn name(&self) -> &'static str {
+        "fold"
+    }
+    fn backward(&self, _ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        Grads::one(g.unfold2d(self.windows))
+    }
+}
+
+impl<T: Float> Tensor<T> {
+    /// Every window of this `[N, C, H, W]` image as a column: `[N, C·kh·kw, L]` with
+    /// `L = oh·ow` windows, zeros where a window reaches into the padding (PyTorch's
+    /// `F.unfold`; the rows are channel-major, then the taps row by row).
+    ///
+    /// # Panics
+    /// If the tensor is not 4-D or the windows do not fit.
+    ///
+    /// ```
+    /// use tapegrad::{Tensor, Windows};
+    /// let x = Tensor::from_vec((0..9).map(|v| v as f32).collect(), &[1, 1, 3, 3]);
+    /// let w = Windows { kernel: (2, 2), dilation: (1, 1), padding: (0, 0), stride: (1, 1) };
+    /// let cols = x.unfold2d(w);
+    /// assert_eq!(cols.shape(), &[1, 4, 4]);
+    /// assert_eq!(cols.i((0, .., 0)).to_vec(), vec![0.0, 1.0, 3.0, 4.0]); // the first window
+    /// ```
+    #[track_caller]
+    pub fn unfold2d(&self, windows: Windows) -> Tensor<T> {
+        let s = self.shape();
+        let Some((oh, ow)) = (s.len() == 4)
+            .then(|| windows.count((s[2], s[3])))
+            .flatten()
+        else {
+            panic!("tapegrad: unfold: windows {windows:?} do not fit input of shape {s:?}");
+        };
+        let (n, c, h, w) = (s[0], s[1], s[2], s[3]);
+        let taps = windows.kernel.0 * windows.kernel.1;
+        let l = oh * ow;
+        let len = n * c * taps * l;
+        let mut out = pool::take(len);
+        out.resize(len, T::zero());
+        {
+            let x = self.contiguous();
+            let data = x.data();
+            let src = data.as_slice().expect("contiguous");
+            let pairs = windows.pairs((h, w), (oh, ow));
+            for (dst, img) in out.chunks_exact_mut(taps * l).zip(src.chunks_exact(h * w)) {
+                for &(d, a) in &pairs {
+                    dst[d] = img[a];
+                }
+            }
+        }
+        let values = Values::new(Buffer::Heap(out), IxDyn(&[n, c * taps, l]));
+        let op = Unfold {
+            windows,
+            image: (h, w),
+        };
+        Tensor::from_op(values, op, self)
+    }
+
+    /// The adjoint of [`Tensor::unfold2d`]: columns `[N, C·kh·kw, L]` summed back into an
+    /// `[N, C, H, W]` image of size `image` (PyTorch's `F.fold`).
+    ///
+    /// # Panics
+    /// If the shape does not match the windows.
+    ///
+    /// ```
+    /// use tapegrad::{Tensor, Windows};
+    /// let w = Windows { kernel: (2, 2), dilation: (1, 1), padding: (0, 0), stride: (1, 1) };
+    /// let ones = Tensor::<f32>::ones(&[1, 4, 4]);
+    /// // How many windows cover each pixel of a 3×3 image.
+    /// assert_eq!(ones.fold2d((3, 3), w).to_vec(), vec![1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn fold2d(&self, image: (usize, usize), windows: Windows) -> Tensor<T> {
+        let s = self.shape();
+        let taps = windows.kernel.0 * windows.kernel.1;
+        let counts = windows.count(image);
+        let fits = s.len() == 3
+            && taps > 0
+            && s[1] % taps == 0
+            && counts.is_some_and(|(oh, ow)| oh * ow == s[2]);
+        if !fits {
+            panic!(
+                "tapegrad: fold: columns of shape {s:?} do not match windows {windows:?} over \
+                 an image of {image:?}"
+            );
+        }
+        let (oh, ow) = counts.expect("checked");
+        let (n, c, l) = (s[0], s[1] / taps, s[2]);
+        let (h, w) = image;
+        let len = n * c * h * w;
+        let mut out = pool::take(len);
+        out.resize(len, T::zero());
+        {
+            let cols = self.contiguous();
+            let data = cols.data();
+            let src = data.as_slice().expect("contiguous");
+            let pairs = windows.pairs(image, (oh, ow));
+            for (img, col) in out.chunks_exact_mut(h * w).zip(src.chunks_exact(taps * l)) {
+                for &(d, a) in &pairs {
+                    img[a] += col[d];
+                }
+            }
+        }
+        let values = Values::new(Buffer::Heap(out), IxDyn(&[n, c, h, w]));
+        Tensor::from_op(values, Fold { windows }, self)
+    }
+}
