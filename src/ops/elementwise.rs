@@ -305,10 +305,47 @@ pub(crate) fn zip_broadcast<T: Float>(
             return Values::new(by_rows(y, x, |y, x| f(x, y)), b.raw_dim());
         }
     }
+    // One side varies along a run of middle dims only (a per-channel bias or scale:
+    // [N, C, H, W] with [C, 1, 1]): plain loops over [outer, mid, inner].
+    if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
+        if let Some(v) = by_channels(a.shape(), x, b.shape(), y, &f) {
+            return Values::new(v, a.raw_dim());
+        }
+        if let Some(v) = by_channels(b.shape(), y, a.shape(), x, |y, x| f(x, y)) {
+            return Values::new(v, b.raw_dim());
+        }
+    }
     let shape = IxDyn(&broadcast_shape(op, a.shape(), b.shape()));
     let av = a.broadcast(shape.clone()).expect("broadcastable");
     let bv = b.broadcast(shape).expect("broadcastable");
     Zip::from(&av).and(&bv).map_collect(|&x, &y| f(x, y)).into()
+}
+
+/// `f(x, y)` with `y` of shape `ys` broadcast to `xs` when `ys` (padded with leading ones) is
+/// 1 everywhere but a run of dims equal to `xs`'s there; None for other shapes.
+fn by_channels<T: Float>(
+    xs: &[usize],
+    x: &[T],
+    ys: &[usize],
+    y: &[T],
+    f: impl Fn(T, T) -> T,
+) -> Option<Buffer<T>> {
+    if ys.len() > xs.len() || y.len() <= 1 || x.len() <= crate::tensor::buffer::INLINE {
+        return None;
+    }
+    let pad = xs.len() - ys.len();
+    let padded = |i: usize| if i < pad { 1 } else { ys[i - pad] };
+    let first = (0..xs.len()).find(|&i| padded(i) != 1)?;
+    let last = (0..xs.len()).rev().find(|&i| padded(i) != 1)?;
+    if (first..=last).any(|i| padded(i) != xs[i]) {
+        return None;
+    }
+    let inner: usize = xs[last + 1..].iter().product();
+    let mut out = crate::tensor::pool::take(x.len());
+    for (block, &v) in x.chunks_exact(inner).zip(y.iter().cycle()) {
+        out.extend(block.iter().map(|&u| f(u, v)));
+    }
+    Some(Buffer::Heap(out))
 }
 
 impl<T: Float> Tensor<T> {
