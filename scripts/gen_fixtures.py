@@ -288,6 +288,23 @@ OTHER_V4 = {
     "layer_norm_f": (lambda x, w, b: F.layer_norm(x, (3, 4), w, b), [[[2, 3, 4], [3, 4], [3, 4]]]),
     "unfold": (lambda x: F.unfold(x, (2, 3), dilation=(1, 2), padding=(1, 0), stride=(2, 1)), [[[2, 2, 5, 6]]]),
     "fold": (lambda x: F.fold(x, (4, 5), (2, 2)), [[[1, 12, 12]]]),
+    # Losses with reductions and cross-entropy's options.
+    "mse_sum": (lambda a, b: F.mse_loss(a, b, reduction="sum"), [[[3, 4], [3, 4]]]),
+    "l1_none": (lambda a, b: F.l1_loss(a, b, reduction="none"), [[[3, 4], [3, 4]]]),
+    "smooth_l1": (lambda a, b: F.smooth_l1_loss(a, b, beta=0.5), [[[3, 4], [3, 4]]]),
+    "huber_sum": (lambda a, b: F.huber_loss(a, b, reduction="sum", delta=0.7), [[[3, 4], [3, 4]]]),
+    "bce": (lambda a, b: F.binary_cross_entropy(torch.sigmoid(a), (b > 0).double() * 0.8 + 0.1), [[[3, 4], [3, 4]]]),
+    "kl_div": (lambda a, b: F.kl_div(F.log_softmax(a, 1), F.softmax(b, 1), reduction="batchmean"), [[[3, 4], [3, 4]]]),
+    "kl_div_log": (lambda a, b: F.kl_div(F.log_softmax(a, 1), F.log_softmax(b, 1), reduction="batchmean", log_target=True),
+                   [[[3, 4], [3, 4]]]),
+    "ce_weighted": (lambda a, b: F.cross_entropy(a, torch.tensor([2, 0, 1, 2]), weight=(b > 0).double() + 0.5), [[[4, 3], [3]]]),
+    "ce_ignore_smooth": (lambda a: F.cross_entropy(a, torch.tensor([2, -100, 1, 0]), label_smoothing=0.2), [[[4, 3]]]),
+    "ce_probs": (lambda a, b: F.cross_entropy(a, F.softmax(b, 1), label_smoothing=0.1), [[[4, 3], [4, 3]]]),
+    "ce_sum_weighted_smooth": (lambda a, b: F.cross_entropy(a, torch.tensor([1, 0, 2, 1]), weight=(b > 0).double() + 0.5,
+                                                            label_smoothing=0.3, reduction="sum"), [[[4, 3], [3]]]),
+    "ce_mean_weighted_smooth": (lambda a, b: F.cross_entropy(a, torch.tensor([1, -100, 2, 1]), weight=(b > 0).double() + 0.5,
+                                                             label_smoothing=0.3), [[[4, 3], [3]]]),
+    "nll_none": (lambda a: F.nll_loss(F.log_softmax(a, 1), torch.tensor([1, 0, 2]), reduction="none"), [[[3, 3]]]),
 }
 
 

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use tapegrad::Tensor;
+use tapegrad::loss::{self as L, Reduction as R};
 use tapegrad::ndarray::{ArrayD, arr2};
 use tapegrad::nn::functional as F;
 
@@ -290,6 +291,53 @@ pub fn apply(op: &str, x: &[T64]) -> T64 {
                 stride: (1, 1),
             },
         ),
+        "mse_sum" => L::mse_with(a, b(), R::Sum),
+        "l1_none" => L::l1_with(a, b(), R::None),
+        "smooth_l1" => L::smooth_l1(a, b(), 0.5),
+        "huber_sum" => L::huber_with(a, b(), 0.7, R::Sum),
+        "bce" => L::bce(&a.sigmoid(), &(b().gt(0.0).cast::<f64>() * 0.8 + 0.1)),
+        "kl_div" => L::kl_div(&a.log_softmax(1), &b().softmax(1), false),
+        "kl_div_log" => L::kl_div(&a.log_softmax(1), &b().log_softmax(1), true),
+        "ce_weighted" => {
+            let opts = L::CrossEntropyOpts {
+                weight: Some(b().gt(0.0).cast::<f64>() + 0.5),
+                ..Default::default()
+            };
+            L::cross_entropy_with(a, &i64s(&[2, 0, 1, 2], &[4]), opts)
+        }
+        "ce_ignore_smooth" => {
+            let opts = L::CrossEntropyOpts {
+                label_smoothing: 0.2,
+                ..Default::default()
+            };
+            L::cross_entropy_with(a, &i64s(&[2, -100, 1, 0], &[4]), opts)
+        }
+        "ce_probs" => {
+            let opts = L::CrossEntropyOpts {
+                label_smoothing: 0.1,
+                ..Default::default()
+            };
+            L::cross_entropy_with(a, &b().softmax(1), opts)
+        }
+        "ce_sum_weighted_smooth" | "ce_mean_weighted_smooth" => {
+            let opts = L::CrossEntropyOpts {
+                weight: Some(b().gt(0.0).cast::<f64>() + 0.5),
+                label_smoothing: 0.3,
+                reduction: if op == "ce_sum_weighted_smooth" {
+                    R::Sum
+                } else {
+                    R::Mean
+                },
+                ..Default::default()
+            };
+            let y = if op == "ce_sum_weighted_smooth" {
+                [1, 0, 2, 1]
+            } else {
+                [1, -100, 2, 1]
+            };
+            L::cross_entropy_with(a, &i64s(&y, &[4]), opts)
+        }
+        "nll_none" => L::nll_with(&a.log_softmax(1), &i64s(&[1, 0, 2], &[3]), R::None),
         "layer_norm_f" => F::layer_norm(a, &[3, 4], Some(b()), Some(&x[2]), 1e-5),
         other => panic!("no op named {other} in the test table"),
     }
