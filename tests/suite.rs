@@ -20,6 +20,7 @@ mod modules;
 mod nn_pytorch;
 mod progress;
 mod pytorch_ops;
+mod recurrent;
 mod shape_errors;
 mod training;
 mod views;

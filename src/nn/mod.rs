@@ -10,6 +10,7 @@ mod layer_norm;
 mod linear;
 mod norm;
 mod pool;
+mod recurrent;
 mod sequential;
 
 use std::path::Path;
@@ -22,6 +23,7 @@ pub use layer_norm::LayerNorm;
 pub use linear::Linear;
 pub use norm::{BatchNorm1d, BatchNorm2d, GroupNorm};
 pub use pool::{AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Flatten, Identity, MaxPool1d, MaxPool2d};
+pub use recurrent::{Gru, GruCell, Lstm, LstmCell, Rnn, RnnCell};
 pub use sequential::Sequential;
 
 use crate::{Error, Float, Tensor};
