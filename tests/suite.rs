@@ -8,6 +8,7 @@ mod common;
 #[path = "../examples/common/mod.rs"]
 mod examples_common;
 
+mod attention;
 mod autograd;
 mod data;
 mod defects;

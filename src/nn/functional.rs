@@ -3,6 +3,7 @@
 //! `index_select` of every window — im2col — then one batched matmul), so every gradient,
 //! and every second derivative, comes from those ops.
 
+pub use super::attention::scaled_dot_product_attention;
 use crate::{Float, PadMode, Tensor, Windows};
 
 /// A size per spatial dim: `(h, w)`, or one `usize` for both.

@@ -1,6 +1,7 @@
 //! Layers and the [`Module`] trait, with PyTorch's names, shapes and default initialisation.
 
 mod activation;
+mod attention;
 mod conv;
 mod dropout;
 mod embedding;
@@ -16,6 +17,7 @@ mod sequential;
 use std::path::Path;
 
 pub use activation::{GELU, LeakyReLU, ReLU, SiLU, Sigmoid, Tanh};
+pub use attention::{MultiheadAttention, TransformerEncoderLayer};
 pub use conv::{Conv1d, Conv2d};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
