@@ -91,6 +91,21 @@ OPTIMIZERS = {
     "sgd_steplr": lambda p: (lambda o: (o, torch.optim.lr_scheduler.StepLR(o, step_size=5, gamma=0.5)))(torch.optim.SGD(p, lr=0.1)),
     "adam_exponentiallr": lambda p: (lambda o: (o, torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.9)))(torch.optim.Adam(p, lr=0.05)),
     "sgd_cosine": lambda p: (lambda o: (o, torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10, eta_min=0.01)))(torch.optim.SGD(p, lr=0.2, momentum=0.5)),
+    # Issue 9: more optimizers, amsgrad, maximize, and schedules.
+    "adagrad": lambda p: (torch.optim.Adagrad(p, lr=0.1, lr_decay=0.01, weight_decay=0.01), None),
+    "adadelta": lambda p: (torch.optim.Adadelta(p, lr=1.0, rho=0.8, weight_decay=0.01), None),
+    "adamax": lambda p: (torch.optim.Adamax(p, lr=0.02), None),
+    "nadam": lambda p: (torch.optim.NAdam(p, lr=0.01, weight_decay=0.01), None),
+    "radam": lambda p: (torch.optim.RAdam(p, lr=0.01), None),
+    "adam_amsgrad": lambda p: (torch.optim.Adam(p, lr=0.01, amsgrad=True), None),
+    "adamw_amsgrad_max": lambda p: (torch.optim.AdamW(p, lr=0.01, amsgrad=True, maximize=True), None),
+    "sgd_maximize": lambda p: (torch.optim.SGD(p, lr=0.01, momentum=0.9, maximize=True), None),
+    "sgd_linearlr": lambda p: (lambda o: (o, torch.optim.lr_scheduler.LinearLR(o, start_factor=0.25, end_factor=1.0, total_iters=8)))(torch.optim.SGD(p, lr=0.1)),
+    "sgd_multistep": lambda p: (lambda o: (o, torch.optim.lr_scheduler.MultiStepLR(o, [3, 8, 15], 0.5)))(torch.optim.SGD(p, lr=0.1)),
+    "adam_onecycle": lambda p: (lambda o: (o, torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.05, total_steps=25, cycle_momentum=False)))(torch.optim.Adam(p, lr=0.01)),
+    "sgd_warmrestarts": lambda p: (lambda o: (o, torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2, eta_min=0.001)))(torch.optim.SGD(p, lr=0.1, momentum=0.9)),
+    "sgd_sequential": lambda p: (lambda o: (o, torch.optim.lr_scheduler.SequentialLR(o, [torch.optim.lr_scheduler.LinearLR(o, start_factor=0.1, total_iters=4), torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=12)], milestones=[4])))(torch.optim.SGD(p, lr=0.1)),
+    "sgd_lambda": lambda p: (lambda o: (o, torch.optim.lr_scheduler.LambdaLR(o, lambda e: 0.95 ** e)))(torch.optim.SGD(p, lr=0.1)),
 }
 
 
@@ -104,6 +119,7 @@ def optimizers():
         w = w0.clone().requires_grad_(True)
         b = b0.clone().requires_grad_(True)
         opt, sched = make([w, b])
+        lrs = []
         for _ in range(20):
             opt.zero_grad()
             loss = F.mse_loss(torch.tanh(x @ w.T + b), y)
@@ -111,7 +127,8 @@ def optimizers():
             opt.step()
             if sched is not None:
                 sched.step()
-        out["runs"][name] = {"w": flat(w), "b": flat(b)}
+            lrs.append(opt.param_groups[0]["lr"])
+        out["runs"][name] = {"w": flat(w), "b": flat(b), "lrs": lrs}
     return out
 
 

@@ -178,14 +178,46 @@ fn make_optimizer(
         }
         "adam_exponentiallr" => Box::new(Adam::new(params, 0.05)),
         "sgd_cosine" => Box::new(Sgd::new(params, 0.2).momentum(0.5)),
+        "adagrad" => Box::new(Adagrad::new(params, 0.1).lr_decay(0.01).weight_decay(0.01)),
+        "adadelta" => Box::new(Adadelta::new(params, 1.0).rho(0.8).weight_decay(0.01)),
+        "adamax" => Box::new(Adamax::new(params, 0.02)),
+        "nadam" => Box::new(NAdam::new(params, 0.01).weight_decay(0.01)),
+        "radam" => Box::new(RAdam::new(params, 0.01)),
+        "adam_amsgrad" => Box::new(Adam::new(params, 0.01).amsgrad(true)),
+        "adamw_amsgrad_max" => Box::new(AdamW::new(params, 0.01).amsgrad(true).maximize(true)),
+        "sgd_maximize" => Box::new(Sgd::new(params, 0.01).momentum(0.9).maximize(true)),
+        "sgd_linearlr" | "sgd_multistep" | "sgd_sequential" | "sgd_lambda" => {
+            Box::new(Sgd::new(params, 0.1))
+        }
+        "adam_onecycle" => Box::new(Adam::new(params, 0.01)),
+        "sgd_warmrestarts" => Box::new(Sgd::new(params, 0.1).momentum(0.9)),
         other => panic!("unknown optimizer {other}"),
     };
+    let o = opt.as_ref();
     let sched: Option<Box<dyn LrScheduler>> = match name {
-        "sgd_steplr" => Some(Box::new(StepLr::new(opt.as_ref(), 5, 0.5))),
-        "adam_exponentiallr" => Some(Box::new(ExponentialLr::new(opt.as_ref(), 0.9))),
-        "sgd_cosine" => Some(Box::new(CosineAnnealingLr::new(opt.as_ref(), 10, 0.01))),
+        "sgd_steplr" => Some(Box::new(StepLr::new(o, 5, 0.5))),
+        "adam_exponentiallr" => Some(Box::new(ExponentialLr::new(o, 0.9))),
+        "sgd_cosine" => Some(Box::new(CosineAnnealingLr::new(o, 10, 0.01))),
+        "sgd_linearlr" => Some(Box::new(LinearLr::new(o, 0.25, 1.0, 8))),
+        "sgd_multistep" => Some(Box::new(MultiStepLr::new(o, &[3, 8, 15], 0.5))),
+        "adam_onecycle" => Some(Box::new(OneCycleLr::new(o, 0.05, 25))),
+        "sgd_warmrestarts" => Some(Box::new(CosineAnnealingWarmRestarts::new(o, 3, 2, 0.001))),
+        "sgd_sequential" => Some(Box::new(SequentialLr::new(
+            o,
+            vec![
+                Box::new(LinearLr::new(o, 0.1, 1.0, 4)),
+                Box::new(CosineAnnealingLr::new(o, 12, 0.0)),
+            ],
+            &[4],
+        ))),
+        "sgd_lambda" => Some(Box::new(LambdaLr::new(o, |e| 0.95f64.powi(e as i32)))),
         _ => None,
     };
+    let mut opt = opt;
+    if let Some(s) = &sched {
+        // PyTorch's constructors set the first epoch's rate; ours cannot (they borrow).
+        opt.set_lr(s.lr());
+    }
     (opt, sched)
 }
 
@@ -196,11 +228,12 @@ fn optimizers_and_schedulers_match_pytorch_after_20_steps() {
     let x = Tensor::from_vec(floats(&o["x"]), &[6, 4]);
     let y = Tensor::from_vec(floats(&o["y"]), &[6, 3]);
     let runs = o["runs"].as_object().unwrap();
-    assert_eq!(runs.len(), 11);
+    assert_eq!(runs.len(), 25);
     for (name, want) in runs {
         let w = Tensor::from_vec(floats(&o["w0"]), &[3, 4]).requires_grad();
         let b = Tensor::from_vec(floats(&o["b0"]), &[3]).requires_grad();
         let (mut opt, mut sched) = make_optimizer(name, vec![w.clone(), b.clone()]);
+        let mut lrs = Vec::new();
         for _ in 0..20 {
             opt.zero_grad();
             let loss = loss::mse(&(x.matmul_t(&w) + &b).tanh(), &y);
@@ -209,7 +242,14 @@ fn optimizers_and_schedulers_match_pytorch_after_20_steps() {
             if let Some(s) = &mut sched {
                 s.step(opt.as_mut());
             }
+            lrs.push(opt.lr());
         }
+        assert_close(
+            &format!("{name} learning rates"),
+            &lrs,
+            &floats(&want["lrs"]),
+            1e-12,
+        );
         assert_close(&format!("{name} w"), &w.to_vec(), &floats(&want["w"]), 1e-9);
         assert_close(&format!("{name} b"), &b.to_vec(), &floats(&want["b"]), 1e-9);
     }

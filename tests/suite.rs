@@ -22,6 +22,7 @@ mod nn_pytorch;
 mod progress;
 mod pytorch_ops;
 mod recurrent;
+mod resume;
 mod shape_errors;
 mod training;
 mod views;

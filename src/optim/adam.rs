@@ -1,12 +1,16 @@
 use ndarray::{ArrayD, Zip};
 
+use super::state;
 use super::{Optimizer, Params, check, check_beta, check_nonnegative, check_params, or_panic};
+use crate::io::AnyTensor;
 use crate::{Error, Float, Tensor};
 
 /// The first and second moment estimates of one parameter.
 struct Moments<T: Float> {
     m: ArrayD<T>,
     v: ArrayD<T>,
+    /// The running maximum of `v` (amsgrad only).
+    vmax: Option<ArrayD<T>>,
 }
 
 /// The Adam update shared by [`Adam`] (L2 weight decay added to the gradient) and [`AdamW`]
@@ -17,6 +21,8 @@ struct AdamCore<T: Float> {
     eps: f64,
     weight_decay: f64,
     decoupled: bool,
+    amsgrad: bool,
+    maximize: bool,
     step: i32,
     state: Vec<Option<Moments<T>>>,
 }
@@ -30,6 +36,8 @@ impl<T: Float> AdamCore<T> {
             eps: 1e-8,
             weight_decay,
             decoupled,
+            amsgrad: false,
+            maximize: false,
             step: 0,
             state: (0..n).map(|_| None).collect(),
         }
@@ -53,26 +61,81 @@ impl<T: Float> AdamCore<T> {
             let grad = grad.view();
             let mut param = p.data_mut();
             let mut param = param.view_mut();
+            let amsgrad = self.amsgrad;
             let s = state.get_or_insert_with(|| Moments {
                 m: ArrayD::zeros(param.raw_dim()),
                 v: ArrayD::zeros(param.raw_dim()),
+                vmax: amsgrad.then(|| ArrayD::zeros(param.raw_dim())),
             });
             let (decoupled, l2) = (self.decoupled, !self.decoupled && self.weight_decay != 0.0);
-            Zip::from(&mut param)
-                .and(&grad)
-                .and(&mut s.m)
-                .and(&mut s.v)
-                .for_each(|w, &g, m, v| {
-                    if decoupled {
-                        *w *= decay;
+            let sign = if self.maximize { -T::one() } else { T::one() };
+            let update = |w: &mut T, g: T, m: &mut T, v: &mut T, vmax: Option<&mut T>| {
+                if decoupled {
+                    *w *= decay;
+                }
+                let g = g * sign;
+                let g = if l2 { g + wd * *w } else { g };
+                *m += one_minus_b1 * (g - *m);
+                *v = *v * b2t + one_minus_b2 * g * g;
+                let second = match vmax {
+                    Some(vmax) => {
+                        *vmax = vmax.max(*v);
+                        *vmax
                     }
-                    let g = if l2 { g + wd * *w } else { g };
-                    *m += one_minus_b1 * (g - *m);
-                    *v = *v * b2t + one_minus_b2 * g * g;
-                    let denom = v.sqrt() / bias2_sqrt + eps;
-                    *w += -step_size * *m / denom;
-                });
+                    None => *v,
+                };
+                let denom = second.sqrt() / bias2_sqrt + eps;
+                *w += -step_size * *m / denom;
+            };
+            match &mut s.vmax {
+                Some(vmax) => Zip::from(&mut param)
+                    .and(&grad)
+                    .and(&mut s.m)
+                    .and(&mut s.v)
+                    .and(vmax)
+                    .for_each(|w, &g, m, v, vmax| update(w, g, m, v, Some(vmax))),
+                None => Zip::from(&mut param)
+                    .and(&grad)
+                    .and(&mut s.m)
+                    .and(&mut s.v)
+                    .for_each(|w, &g, m, v| update(w, g, m, v, None)),
+            }
         }
+    }
+}
+
+impl<T: Float> AdamCore<T> {
+    fn state_dict(&self, kind: f64) -> Vec<(String, AnyTensor)> {
+        let mut s = Vec::new();
+        state::put_scalar(&mut s, "kind", kind);
+        state::put_scalar(&mut s, "num_params", self.params.tensors.len() as f64);
+        state::put_scalar(&mut s, "step", self.step as f64);
+        state::put_scalar(&mut s, "lr", self.params.lr);
+        let pick = |f: &dyn Fn(&Moments<T>) -> Option<ArrayD<T>>| -> Vec<Option<ArrayD<T>>> {
+            self.state.iter().map(|m| m.as_ref().and_then(f)).collect()
+        };
+        state::put_buffers(&mut s, "exp_avg", &pick(&|m| Some(m.m.clone())));
+        state::put_buffers(&mut s, "exp_avg_sq", &pick(&|m| Some(m.v.clone())));
+        state::put_buffers(&mut s, "max_exp_avg_sq", &pick(&|m| m.vmax.clone()));
+        s
+    }
+
+    fn load_state_dict(&mut self, s: &[(String, AnyTensor)], kind: f64) -> Result<(), Error> {
+        state::check_kind(s, kind, self.params.tensors.len())?;
+        let params = &self.params.tensors;
+        let m = state::buffers(s, "exp_avg", params)?;
+        let v = state::buffers(s, "exp_avg_sq", params)?;
+        let vmax = state::buffers(s, "max_exp_avg_sq", params)?;
+        let (step, lr) = (state::scalar(s, "step")?, state::scalar(s, "lr")?);
+        self.state = m
+            .into_iter()
+            .zip(v)
+            .zip(vmax)
+            .map(|((m, v), vmax)| Some(Moments { m: m?, v: v?, vmax }))
+            .collect();
+        self.step = step as i32;
+        self.params.lr = lr;
+        Ok(())
     }
 }
 
@@ -120,6 +183,18 @@ macro_rules! adam_like {
                 self.0.weight_decay = w;
                 self
             }
+
+            /// Divides by the running maximum of the second moment (PyTorch's `amsgrad`).
+            pub fn amsgrad(mut self, amsgrad: bool) -> Self {
+                self.0.amsgrad = amsgrad;
+                self
+            }
+
+            /// Ascends the objective instead of descending it.
+            pub fn maximize(mut self, maximize: bool) -> Self {
+                self.0.maximize = maximize;
+                self
+            }
         }
 
         impl<T: Float> Optimizer for $name<T> {
@@ -136,6 +211,12 @@ macro_rules! adam_like {
             fn set_lr(&mut self, lr: f64) {
                 or_panic(check(lr >= 0.0, || format!("Invalid learning rate: {lr}")));
                 self.0.params.lr = lr;
+            }
+            fn state_dict(&self) -> Vec<(String, AnyTensor)> {
+                self.0.state_dict(if $decoupled { 3.0 } else { 2.0 })
+            }
+            fn load_state_dict(&mut self, s: &[(String, AnyTensor)]) -> Result<(), Error> {
+                self.0.load_state_dict(s, if $decoupled { 3.0 } else { 2.0 })
             }
         }
     };

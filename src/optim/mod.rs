@@ -2,15 +2,26 @@
 //! learning-rate schedulers, and gradient clipping. Updates happen in place and record nothing.
 
 mod adam;
+mod adaptive;
 mod rmsprop;
 mod scheduler;
+mod schedules;
 mod sgd;
+mod state;
 
 pub use adam::{Adam, AdamW};
+pub use adaptive::{Adadelta, Adagrad, Adamax, NAdam, RAdam};
 pub use rmsprop::RmsProp;
 pub use scheduler::{CosineAnnealingLr, ExponentialLr, LrScheduler, StepLr};
+pub use schedules::{
+    CosineAnnealingWarmRestarts, LambdaLr, LinearLr, MultiStepLr, OneCycleLr, ReduceLrOnPlateau,
+    SequentialLr,
+};
 pub use sgd::Sgd;
 
+use std::path::Path;
+
+use crate::io::AnyTensor;
 use crate::{Error, Float, Tensor};
 
 /// PyTorch's check of a constructor argument: `Err` with its message unless `ok`.
@@ -69,6 +80,52 @@ pub trait Optimizer {
     /// If `lr` is negative or NaN.
     #[track_caller]
     fn set_lr(&mut self, lr: f64);
+
+    /// The optimizer's whole state — step count, learning rate, every per-parameter buffer
+    /// — as named tensors, from which [`Optimizer::load_state_dict`] resumes exactly (an
+    /// optimizer without its own form keeps its learning rate only).
+    fn state_dict(&self) -> Vec<(String, AnyTensor)> {
+        let mut s = Vec::new();
+        state::put_scalar(&mut s, "lr", self.lr());
+        s
+    }
+
+    /// Restores a state saved by [`Optimizer::state_dict`] of the same optimizer type over
+    /// the same parameters; an `Err` (wrong type, count, shape or dtype) changes nothing.
+    fn load_state_dict(&mut self, state: &[(String, AnyTensor)]) -> Result<(), Error> {
+        self.set_lr(state::scalar(state, "lr")?);
+        Ok(())
+    }
+
+    /// Saves [`Optimizer::state_dict`] as a safetensors file.
+    ///
+    /// ```
+    /// use tapegrad::{optim::{Adam, Optimizer}, Tensor};
+    /// let w = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).requires_grad();
+    /// let mut a = Adam::new(vec![w.clone()], 0.1);
+    /// w.square().sum().backward();
+    /// a.step();
+    /// let path = std::env::temp_dir().join("tapegrad_adam_doc.safetensors");
+    /// a.save_safetensors(&path).unwrap();
+    /// let mut b = Adam::new(vec![w.clone()], 0.5);
+    /// b.load_safetensors(&path).unwrap();
+    /// assert_eq!(b.lr(), 0.1);
+    /// ```
+    fn save_safetensors(&self, path: impl AsRef<Path>) -> Result<(), Error>
+    where
+        Self: Sized,
+    {
+        crate::io::save_safetensors(path, &self.state_dict())
+    }
+
+    /// Loads a state saved by [`Optimizer::save_safetensors`].
+    fn load_safetensors(&mut self, path: impl AsRef<Path>) -> Result<(), Error>
+    where
+        Self: Sized,
+    {
+        let state = crate::io::load_safetensors(path)?;
+        self.load_state_dict(&state)
+    }
 }
 
 /// The parameters an optimizer updates and their learning rate (PyTorch's param group).

@@ -1,6 +1,8 @@
 use ndarray::{ArrayD, Zip};
 
+use super::state;
 use super::{Optimizer, Params, check, check_nonnegative, check_params, group_methods, or_panic};
+use crate::io::AnyTensor;
 use crate::{Error, Float, Tensor};
 
 /// Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay,
@@ -22,6 +24,7 @@ pub struct Sgd<T: Float = f32> {
     momentum: f64,
     nesterov: bool,
     weight_decay: f64,
+    maximize: bool,
     buffers: Vec<Option<ArrayD<T>>>,
 }
 
@@ -51,6 +54,7 @@ impl<T: Float> Sgd<T> {
             momentum: 0.0,
             nesterov: false,
             weight_decay: 0.0,
+            maximize: false,
             buffers: vec![None; n],
         })
     }
@@ -80,6 +84,12 @@ impl<T: Float> Sgd<T> {
         self.weight_decay = w;
         self
     }
+
+    /// Ascends the objective instead of descending it.
+    pub fn maximize(mut self, maximize: bool) -> Self {
+        self.maximize = maximize;
+        self
+    }
 }
 
 impl<T: Float> Optimizer for Sgd<T> {
@@ -95,7 +105,7 @@ impl<T: Float> Optimizer for Sgd<T> {
             let grad = grad.view();
             let mut param = p.data_mut();
             let mut param = param.view_mut();
-            if self.weight_decay == 0.0 && self.momentum == 0.0 {
+            if self.weight_decay == 0.0 && self.momentum == 0.0 && !self.maximize {
                 // Plain SGD: one pass, no temporary.
                 Zip::from(&mut param)
                     .and(&grad)
@@ -103,6 +113,9 @@ impl<T: Float> Optimizer for Sgd<T> {
                 continue;
             }
             let mut d = grad.to_owned();
+            if self.maximize {
+                d.mapv_inplace(|v| -v);
+            }
             if self.weight_decay != 0.0 {
                 Zip::from(&mut d).and(&param).for_each(|d, &w| *d += wd * w);
             }
@@ -129,4 +142,21 @@ impl<T: Float> Optimizer for Sgd<T> {
     }
 
     group_methods!();
+
+    fn state_dict(&self) -> Vec<(String, AnyTensor)> {
+        let mut s = Vec::new();
+        state::put_scalar(&mut s, "kind", 1.0);
+        state::put_scalar(&mut s, "num_params", self.params.tensors.len() as f64);
+        state::put_scalar(&mut s, "lr", self.params.lr);
+        state::put_buffers(&mut s, "momentum_buffer", &self.buffers);
+        s
+    }
+
+    fn load_state_dict(&mut self, s: &[(String, AnyTensor)]) -> Result<(), Error> {
+        state::check_kind(s, 1.0, self.params.tensors.len())?;
+        let buffers = state::buffers(s, "momentum_buffer", &self.params.tensors)?;
+        self.params.lr = state::scalar(s, "lr")?;
+        self.buffers = buffers;
+        Ok(())
+    }
 }
