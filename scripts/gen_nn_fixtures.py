@@ -132,6 +132,34 @@ def optimizers():
     return out
 
 
+def lbfgs():
+    """L-BFGS on the optimizers' problem, with and without the strong-Wolfe line search:
+    the parameters and the returned loss after each of 5 steps."""
+    w0 = torch.randn(3, 4, generator=g)
+    b0 = torch.randn(3, generator=g)
+    x = torch.randn(6, 4, generator=g)
+    y = torch.randn(6, 3, generator=g)
+    out = {"w0": flat(w0), "b0": flat(b0), "x": flat(x), "y": flat(y), "runs": {}}
+    for name, kwargs in {"plain": {"lr": 0.5, "max_iter": 4},
+                         "wolfe": {"lr": 1.0, "max_iter": 6, "history_size": 3, "line_search_fn": "strong_wolfe"}}.items():
+        w = w0.clone().requires_grad_(True)
+        b = b0.clone().requires_grad_(True)
+        opt = torch.optim.LBFGS([w, b], **kwargs)
+        losses, ws = [], []
+
+        def closure():
+            opt.zero_grad()
+            loss = F.mse_loss(torch.tanh(x @ w.T + b), y)
+            loss.backward()
+            return loss
+
+        for _ in range(5):
+            losses.append(float(opt.step(closure)))
+            ws.append(flat(w) + flat(b))
+        out["runs"][name] = {"losses": losses, "params": ws}
+    return out
+
+
 def checkpoint():
     torch.manual_seed(5)
     model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3)).float()
@@ -143,7 +171,7 @@ def checkpoint():
 
 def main():
     data = {"meta": {"torch": torch.__version__, "generator": "scripts/gen_nn_fixtures.py"},
-            "losses": losses(), "layers": layers(), "optimizers": optimizers(), "checkpoint": checkpoint()}
+            "losses": losses(), "layers": layers(), "optimizers": optimizers(), "checkpoint": checkpoint(), "lbfgs": lbfgs()}
     with open(os.path.join("tests", "fixtures", "nn.json"), "w") as f:
         json.dump(data, f)
     print("wrote tests/fixtures/nn.json and tests/fixtures/mlp.safetensors")

@@ -450,3 +450,42 @@ fn linear_uses_pytorchs_default_init_bounds() {
     let max = w.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     assert!(max > 0.24, "samples fill the range: {max}");
 }
+
+#[test]
+fn lbfgs_matches_pytorch_with_and_without_the_line_search() {
+    let f = fixture();
+    let o = &f["lbfgs"];
+    let x = Tensor::from_vec(floats(&o["x"]), &[6, 4]);
+    let y = Tensor::from_vec(floats(&o["y"]), &[6, 3]);
+    for (name, want) in o["runs"].as_object().unwrap() {
+        let w = Tensor::from_vec(floats(&o["w0"]), &[3, 4]).requires_grad();
+        let b = Tensor::from_vec(floats(&o["b0"]), &[3]).requires_grad();
+        let mut opt = match name.as_str() {
+            "plain" => optim::Lbfgs::new(vec![w.clone(), b.clone()], 0.5).max_iter(4),
+            _ => optim::Lbfgs::new(vec![w.clone(), b.clone()], 1.0)
+                .max_iter(6)
+                .history_size(3)
+                .strong_wolfe(true),
+        };
+        let losses = want["losses"].as_array().unwrap();
+        let params = want["params"].as_array().unwrap();
+        for step in 0..5 {
+            let loss = opt.step_with(|| {
+                w.zero_grad();
+                b.zero_grad();
+                let l = loss::mse(&(x.matmul_t(&w) + &b).tanh(), &y);
+                l.backward();
+                l
+            });
+            let tag = format!("lbfgs {name} step {step}");
+            assert_close(
+                &tag,
+                &[loss.item()],
+                &[losses[step].as_f64().unwrap()],
+                1e-9,
+            );
+            let got: Vec<f64> = w.to_vec().into_iter().chain(b.to_vec()).collect();
+            assert_close(&tag, &got, &floats(&params[step]), 1e-8);
+        }
+    }
+}

@@ -3,6 +3,7 @@
 
 mod adam;
 mod adaptive;
+mod lbfgs;
 mod rmsprop;
 mod scheduler;
 mod schedules;
@@ -11,6 +12,7 @@ mod state;
 
 pub use adam::{Adam, AdamW};
 pub use adaptive::{Adadelta, Adagrad, Adamax, NAdam, RAdam};
+pub use lbfgs::Lbfgs;
 pub use rmsprop::RmsProp;
 pub use scheduler::{CosineAnnealingLr, ExponentialLr, LrScheduler, StepLr};
 pub use schedules::{
