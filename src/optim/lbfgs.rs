@@ -215,10 +215,10 @@ impl<T: Float> Lbfgs<T> {
                     }
                 }
                 let mut r: Vec<f64> = q.iter().map(|v| v * s.h_diag).collect();
-                for i in 0..k {
+                for (i, &a) in al.iter().enumerate() {
                     let be = dot(&s.old_dirs[i], &r) * s.ro[i];
                     for (rj, sj) in r.iter_mut().zip(&s.old_steps[i]) {
-                        *rj += sj * (al[i] - be);
+                        *rj += sj * (a - be);
                     }
                 }
                 s.d = r;
