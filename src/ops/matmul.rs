@@ -105,6 +105,20 @@ fn gemm<T: Float>(x: ArrayView2<'_, T>, y: ArrayView2<'_, T>, mut c: ArrayViewMu
     let (m, k, n) = (x.nrows(), x.ncols(), y.ncols());
     if m * k * n <= SMALL_GEMM_MACS {
         // Packing panels for the blocked kernel costs more than the product itself here.
+        // Row by row, adding x[i, p]·y[p, ..] for p in order: each c[i, j] sums its terms in
+        // the same order as a dot product would, with 1-D loops the compiler vectorises.
+        if let (Some(xs), Some(ys), Some(cs)) = (x.as_slice(), y.as_slice(), c.as_slice_mut()) {
+            for (c_row, x_row) in cs.chunks_exact_mut(n.max(1)).zip(xs.chunks_exact(k.max(1))) {
+                c_row.fill(T::zero());
+                for (&a, y_row) in x_row.iter().zip(ys.chunks_exact(n.max(1))) {
+                    c_row.iter_mut().zip(y_row).for_each(|(c, &b)| *c += a * b);
+                }
+            }
+            if k == 0 {
+                cs.fill(T::zero());
+            }
+            return;
+        }
         for ((i, j), out) in c.indexed_iter_mut() {
             *out = (0..k).fold(T::zero(), |acc, p| acc + x[[i, p]] * y[[p, j]]);
         }

@@ -94,7 +94,7 @@ pub(crate) fn map<T: Element>(a: &ArrayViewD<'_, T>, f: impl Fn(T) -> T) -> Valu
             Buffer::Heap(out)
         }
         Some(x) => Buffer::collect(x.len(), x.iter().map(|&v| f(v))),
-        None => Buffer::collect(a.len(), a.iter().map(|&v| f(v))),
+        None => Buffer::collect(a.len(), elements(a).map(|&v| f(v))),
     };
     Values::new(out, a.raw_dim())
 }
@@ -131,7 +131,7 @@ pub(crate) fn map_to<T: Element, U: Element>(
             Buffer::Heap(out)
         }
         Some(x) => Buffer::collect(x.len(), x.iter().map(|&v| f(v))),
-        None => Buffer::collect(a.len(), a.iter().map(|&v| f(v))),
+        None => Buffer::collect(a.len(), elements(a).map(|&v| f(v))),
     };
     Values::new(out, a.raw_dim())
 }
@@ -181,6 +181,17 @@ pub(crate) fn reduce_lanes<T: Element, U: Element>(
     } else {
         out
     }
+}
+
+/// The elements of a strided view in row-major order, a lane (last dim) at a time: ndarray's
+/// element iterator over a dynamic-rank view pays an index update per element, a lane's
+/// iterator only a stride.
+pub(crate) fn elements<'a, T>(a: &'a ArrayViewD<'_, T>) -> Box<dyn Iterator<Item = &'a T> + 'a> {
+    if a.ndim() == 0 {
+        return Box::new(a.iter());
+    }
+    let last = ndarray::Axis(a.ndim() - 1);
+    Box::new(a.lanes(last).into_iter().flat_map(|lane| lane.into_iter()))
 }
 
 /// A row-major copy of `a`.

@@ -24,7 +24,7 @@ use crate::{Error, Float, Tensor, no_grad};
 ///         loss
 ///     });
 /// }
-/// assert!(p.to_vec().iter().all(|v| (v - 1.0).abs() < 1e-6));
+/// assert!(p.to_vec().iter().all(|v| (v - 1.0).abs() < 1e-4));
 /// ```
 pub struct Lbfgs<T: Float = f32> {
     params: Params<T>,

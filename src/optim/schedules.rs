@@ -148,10 +148,10 @@ impl LrScheduler for LambdaLr {
 /// ```
 /// use tapegrad::{optim::{OneCycleLr, LrScheduler, Sgd}, Tensor};
 /// let mut opt = Sgd::new(vec![Tensor::<f32>::zeros(&[1]).requires_grad()], 0.1);
-/// let mut s = OneCycleLr::new(&opt, 1.0, 11);
+/// let mut s = OneCycleLr::new(&opt, 1.0, 10);
 /// assert!((s.lr() - 0.04).abs() < 1e-12);
 /// for _ in 0..2 { s.step(&mut opt); }
-/// assert!((opt.lr() - 1.0).abs() < 1e-12); // the peak at step 0.3·11 − 1
+/// assert!((opt.lr() - 1.0).abs() < 1e-12); // the peak at step 0.3·10 − 1
 /// ```
 pub struct OneCycleLr {
     max_lr: f64,

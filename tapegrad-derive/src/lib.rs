@@ -187,7 +187,7 @@ fn expand(input: DeriveInput) -> syn::Result<Tokens> {
     };
 
     // The element type: `#[module(element = f64)]`, else the struct's first type
-    // parameter, else f32.
+    // parameter, else f64 if a field's type names it, else f32.
     let mut element: Option<Type> = None;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("module")) {
         attr.parse_nested_meta(|meta| {
@@ -213,7 +213,21 @@ fn expand(input: DeriveInput) -> syn::Result<Tokens> {
                     .push(parse_quote!(#ident: ::tapegrad::Float));
                 parse_quote!(#ident)
             }
-            None => parse_quote!(f32),
+            // No type parameter: the float type the fields name (`Linear<f64>`), else f32.
+            None => {
+                let names_f64 = data.fields.iter().any(|f| {
+                    let ty = &f.ty;
+                    quote!(#ty)
+                        .to_string()
+                        .split(|c: char| !c.is_alphanumeric())
+                        .any(|w| w == "f64")
+                });
+                if names_f64 {
+                    parse_quote!(f64)
+                } else {
+                    parse_quote!(f32)
+                }
+            }
         },
     };
 
