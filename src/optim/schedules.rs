@@ -146,7 +146,7 @@ impl LrScheduler for LambdaLr {
 /// momentum is not cycled (PyTorch's `cycle_momentum=False`).
 ///
 /// ```
-/// use tapegrad::{optim::{OneCycleLr, LrScheduler, Sgd}, Tensor};
+/// use tapegrad::{optim::{OneCycleLr, LrScheduler, Optimizer, Sgd}, Tensor};
 /// let mut opt = Sgd::new(vec![Tensor::<f32>::zeros(&[1]).requires_grad()], 0.1);
 /// let mut s = OneCycleLr::new(&opt, 1.0, 10);
 /// assert!((s.lr() - 0.04).abs() < 1e-12);
