@@ -106,6 +106,11 @@ OPTIMIZERS = {
     "sgd_warmrestarts": lambda p: (lambda o: (o, torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2, eta_min=0.001)))(torch.optim.SGD(p, lr=0.1, momentum=0.9)),
     "sgd_sequential": lambda p: (lambda o: (o, torch.optim.lr_scheduler.SequentialLR(o, [torch.optim.lr_scheduler.LinearLR(o, start_factor=0.1, total_iters=4), torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=12)], milestones=[4])))(torch.optim.SGD(p, lr=0.1)),
     "sgd_lambda": lambda p: (lambda o: (o, torch.optim.lr_scheduler.LambdaLR(o, lambda e: 0.95 ** e)))(torch.optim.SGD(p, lr=0.1)),
+    # Parameter groups: w with the optimizer's settings, b with its own lr and weight decay.
+    "adam_groups": lambda p: (torch.optim.Adam([{"params": [p[0]]}, {"params": [p[1]], "lr": 0.05, "weight_decay": 0.1}], lr=0.01), None),
+    "sgd_groups_steplr": lambda p: (lambda o: (o, torch.optim.lr_scheduler.StepLR(o, step_size=5, gamma=0.5)))(
+        torch.optim.SGD([{"params": [p[0]]}, {"params": [p[1]], "lr": 0.02}], lr=0.1, momentum=0.9)),
+    "nadam_groups": lambda p: (torch.optim.NAdam([{"params": [p[0]]}, {"params": [p[1]], "lr": 0.005}], lr=0.01), None),
 }
 
 

@@ -190,12 +190,31 @@ fn make_optimizer(
             Box::new(Sgd::new(params, 0.1))
         }
         "adam_onecycle" => Box::new(Adam::new(params, 0.01)),
+        "adam_groups" => {
+            let mut o = Adam::new(params[..1].to_vec(), 0.01);
+            o.add_param_group(
+                ParamGroup::new(params[1..].to_vec())
+                    .lr(0.05)
+                    .weight_decay(0.1),
+            );
+            Box::new(o)
+        }
+        "sgd_groups_steplr" => {
+            let mut o = Sgd::new(params[..1].to_vec(), 0.1).momentum(0.9);
+            o.add_param_group(ParamGroup::new(params[1..].to_vec()).lr(0.02));
+            Box::new(o)
+        }
+        "nadam_groups" => {
+            let mut o = NAdam::new(params[..1].to_vec(), 0.01);
+            o.add_param_group(ParamGroup::new(params[1..].to_vec()).lr(0.005));
+            Box::new(o)
+        }
         "sgd_warmrestarts" => Box::new(Sgd::new(params, 0.1).momentum(0.9)),
         other => panic!("unknown optimizer {other}"),
     };
     let o = opt.as_ref();
     let sched: Option<Box<dyn LrScheduler>> = match name {
-        "sgd_steplr" => Some(Box::new(StepLr::new(o, 5, 0.5))),
+        "sgd_steplr" | "sgd_groups_steplr" => Some(Box::new(StepLr::new(o, 5, 0.5))),
         "adam_exponentiallr" => Some(Box::new(ExponentialLr::new(o, 0.9))),
         "sgd_cosine" => Some(Box::new(CosineAnnealingLr::new(o, 10, 0.01))),
         "sgd_linearlr" => Some(Box::new(LinearLr::new(o, 0.25, 1.0, 8))),
@@ -228,7 +247,7 @@ fn optimizers_and_schedulers_match_pytorch_after_20_steps() {
     let x = Tensor::from_vec(floats(&o["x"]), &[6, 4]);
     let y = Tensor::from_vec(floats(&o["y"]), &[6, 3]);
     let runs = o["runs"].as_object().unwrap();
-    assert_eq!(runs.len(), 25);
+    assert_eq!(runs.len(), 28);
     for (name, want) in runs {
         let w = Tensor::from_vec(floats(&o["w0"]), &[3, 4]).requires_grad();
         let b = Tensor::from_vec(floats(&o["b0"]), &[3]).requires_grad();

@@ -1,7 +1,9 @@
 use ndarray::{ArrayD, Zip};
 
 use super::state;
-use super::{Optimizer, Params, check, check_beta, check_nonnegative, check_params, or_panic};
+use super::{
+    Optimizer, ParamGroup, Params, check, check_beta, check_nonnegative, check_params, or_panic,
+};
 use crate::io::AnyTensor;
 use crate::{Error, Float, Tensor};
 
@@ -50,13 +52,16 @@ impl<T: Float> AdamCore<T> {
         let bias2_sqrt = (1.0 - b2.powi(self.step)).sqrt();
         let c = T::of_f64;
         let (one_minus_b1, b2t, one_minus_b2) = (c(1.0 - b1), c(b2), c(1.0 - b2));
-        let (step_size, bias2_sqrt, eps) = (c(self.params.lr / bias1), c(bias2_sqrt), c(self.eps));
-        let (wd, decay) = (
-            c(self.weight_decay),
-            c(1.0 - self.params.lr * self.weight_decay),
-        );
-        for (p, state) in self.params.tensors.iter().zip(&mut self.state) {
+        let (bias2_sqrt, eps) = (c(bias2_sqrt), c(self.eps));
+        for (i, (p, state)) in self.params.tensors.iter().zip(&mut self.state).enumerate() {
             let Some(grad) = p.grad() else { continue };
+            // This parameter's group's rate and decay.
+            let (lr, weight_decay) = (
+                self.params.lr_of(i),
+                self.params.wd_of(i, self.weight_decay),
+            );
+            let step_size = c(lr / bias1);
+            let (wd, decay) = (c(weight_decay), c(1.0 - lr * weight_decay));
             let grad = grad.data();
             let grad = grad.view();
             let mut param = p.data_mut();
@@ -67,7 +72,7 @@ impl<T: Float> AdamCore<T> {
                 v: ArrayD::zeros(param.raw_dim()),
                 vmax: amsgrad.then(|| ArrayD::zeros(param.raw_dim())),
             });
-            let (decoupled, l2) = (self.decoupled, !self.decoupled && self.weight_decay != 0.0);
+            let (decoupled, l2) = (self.decoupled, !self.decoupled && weight_decay != 0.0);
             let sign = if self.maximize { -T::one() } else { T::one() };
             let update = |w: &mut T, g: T, m: &mut T, v: &mut T, vmax: Option<&mut T>| {
                 if decoupled {
@@ -182,6 +187,18 @@ macro_rules! adam_like {
                 or_panic(check_nonnegative("weight_decay", w));
                 self.0.weight_decay = w;
                 self
+            }
+
+            /// Adds parameters with their own learning rate or weight decay.
+            ///
+            /// # Panics
+            /// If the group is empty or a setting is invalid.
+            #[track_caller]
+            pub fn add_param_group(&mut self, group: ParamGroup<T>) {
+                let before = self.0.params.tensors.len();
+                or_panic(self.0.params.add_group(group));
+                let added = self.0.params.tensors.len() - before;
+                self.0.state.extend((0..added).map(|_| None));
             }
 
             /// Divides by the running maximum of the second moment (PyTorch's `amsgrad`).

@@ -4,7 +4,7 @@
 use ndarray::{ArrayD, Zip};
 
 use super::state::{self, State};
-use super::{Optimizer, Params, check_beta, check_nonnegative, check_params, or_panic};
+use super::{Optimizer, ParamGroup, Params, check_beta, check_nonnegative, check_params, or_panic};
 use crate::io::AnyTensor;
 use crate::{Error, Float, Tensor};
 
@@ -28,27 +28,29 @@ impl<T: Float> Common<T> {
         })
     }
 
-    /// The gradient as the update sees it: negated with `maximize`, plus `wd·p`.
-    fn effective(&self, g: &ArrayD<T>, p: &ArrayD<T>) -> ArrayD<T> {
+    /// The gradient of tensor `i` as the update sees it: negated with `maximize`, plus
+    /// `wd·p`.
+    fn effective(&self, i: usize, g: &ArrayD<T>, p: &ArrayD<T>) -> ArrayD<T> {
         let sign = if self.maximize { -T::one() } else { T::one() };
-        let wd = T::of_f64(self.weight_decay);
+        let weight_decay = self.params.wd_of(i, self.weight_decay);
+        let wd = T::of_f64(weight_decay);
         let mut out = g.mapv(|v| v * sign);
-        if self.weight_decay != 0.0 {
+        if weight_decay != 0.0 {
             Zip::from(&mut out).and(p).for_each(|o, &w| *o += wd * w);
         }
         out
     }
 
-    /// Calls `update(index, parameter, effective gradient)` for every parameter with a
-    /// gradient, then writes the parameter back.
-    fn each(&mut self, mut update: impl FnMut(usize, &mut ArrayD<T>, &ArrayD<T>)) {
+    /// Calls `update(index, learning rate, parameter, effective gradient)` for every
+    /// parameter with a gradient, then writes the parameter back.
+    fn each(&mut self, mut update: impl FnMut(usize, f64, &mut ArrayD<T>, &ArrayD<T>)) {
         self.step += 1;
         for (i, p) in self.params.tensors.iter().enumerate() {
             let Some(grad) = p.grad() else { continue };
             let g = grad.data().view().to_owned();
             let mut w = p.data().view().to_owned();
-            let eff = self.effective(&g, &w);
-            update(i, &mut w, &eff);
+            let eff = self.effective(i, &g, &w);
+            update(i, self.params.lr_of(i), &mut w, &eff);
             p.data_mut().view_mut().assign(&w);
         }
     }
@@ -86,6 +88,17 @@ macro_rules! common_api {
             pub fn maximize(mut self, maximize: bool) -> Self {
                 self.common.maximize = maximize;
                 self
+            }
+
+            /// Adds parameters with their own learning rate or weight decay.
+            ///
+            /// # Panics
+            /// If the group is empty or a setting is invalid.
+            #[track_caller]
+            pub fn add_param_group(&mut self, group: ParamGroup<T>) {
+                or_panic(self.common.params.add_group(group));
+                let n = self.common.params.tensors.len();
+                $(self.$buf.resize(n, None);)*
             }
         }
 
@@ -185,13 +198,14 @@ impl<T: Float> Adagrad<T> {
 
     fn update(&mut self) {
         let t = self.common.step + 1;
-        let clr = T::of_f64(self.common.params.lr / (1.0 + (t - 1) as f64 * self.lr_decay));
+        let decay = 1.0 + (t - 1) as f64 * self.lr_decay;
         let (eps, init) = (
             T::of_f64(self.eps),
             T::of_f64(self.initial_accumulator_value),
         );
         let sums = &mut self.sum;
-        self.common.each(|i, w, g| {
+        self.common.each(|i, lr, w, g| {
+            let clr = T::of_f64(lr / decay);
             let s = sums[i].get_or_insert_with(|| ArrayD::from_elem(w.raw_dim(), init));
             Zip::from(w).and(g).and(s).for_each(|w, &g, s| {
                 *s += g * g;
@@ -264,13 +278,10 @@ impl<T: Float> Adadelta<T> {
     }
 
     fn update(&mut self) {
-        let (lr, rho, eps) = (
-            T::of_f64(self.common.params.lr),
-            T::of_f64(self.rho),
-            T::of_f64(self.eps),
-        );
+        let (rho, eps) = (T::of_f64(self.rho), T::of_f64(self.eps));
         let (sq, acc) = (&mut self.square_avg, &mut self.acc_delta);
-        self.common.each(|i, w, g| {
+        self.common.each(|i, lr, w, g| {
+            let lr = T::of_f64(lr);
             let s = sq[i].get_or_insert_with(|| ArrayD::zeros(w.raw_dim()));
             let a = acc[i].get_or_insert_with(|| ArrayD::zeros(w.raw_dim()));
             Zip::from(w).and(g).and(s).and(a).for_each(|w, &g, s, a| {
@@ -355,10 +366,11 @@ impl<T: Float> Adamax<T> {
     fn update(&mut self) {
         let t = self.common.step + 1;
         let (b1, b2) = self.betas;
-        let clr = T::of_f64(self.common.params.lr / (1.0 - b1.powi(t)));
+        let bias1 = 1.0 - b1.powi(t);
         let (one_minus_b1, b2, eps) = (T::of_f64(1.0 - b1), T::of_f64(b2), T::of_f64(self.eps));
         let (ma, mi) = (&mut self.exp_avg, &mut self.exp_inf);
-        self.common.each(|i, w, g| {
+        self.common.each(|i, lr, w, g| {
+            let clr = T::of_f64(lr / bias1);
             let m = ma[i].get_or_insert_with(|| ArrayD::zeros(w.raw_dim()));
             let u = mi[i].get_or_insert_with(|| ArrayD::zeros(w.raw_dim()));
             Zip::from(w).and(g).and(m).and(u).for_each(|w, &g, m, u| {
@@ -431,14 +443,12 @@ impl<T: Float> NAdam<T> {
     fn update(&mut self) {
         let t = (self.common.step + 1) as f64;
         let (b1, b2) = self.betas;
-        let lr = self.common.params.lr;
         let mu = b1 * (1.0 - 0.5 * 0.96f64.powf(t * self.momentum_decay));
         let mu_next = b1 * (1.0 - 0.5 * 0.96f64.powf((t + 1.0) * self.momentum_decay));
         self.mu_product *= mu;
         let mu_product_next = self.mu_product * mu_next;
         let bias2 = T::of_f64(1.0 - b2.powf(t));
-        let c_grad = T::of_f64(-lr * (1.0 - mu) / (1.0 - self.mu_product));
-        let c_avg = T::of_f64(-lr * mu_next / (1.0 - mu_product_next));
+        let mu_product = self.mu_product;
         let (one_minus_b1, b2, one_minus_b2, eps) = (
             T::of_f64(1.0 - b1),
             T::of_f64(b2),
@@ -446,7 +456,9 @@ impl<T: Float> NAdam<T> {
             T::of_f64(self.eps),
         );
         let (ma, mv) = (&mut self.exp_avg, &mut self.exp_avg_sq);
-        self.common.each(|i, w, g| {
+        self.common.each(|i, lr, w, g| {
+            let c_grad = T::of_f64(-lr * (1.0 - mu) / (1.0 - mu_product));
+            let c_avg = T::of_f64(-lr * mu_next / (1.0 - mu_product_next));
             let m = ma[i].get_or_insert_with(|| ArrayD::zeros(w.raw_dim()));
             let v = mv[i].get_or_insert_with(|| ArrayD::zeros(w.raw_dim()));
             Zip::from(w).and(g).and(m).and(v).for_each(|w, &g, m, v| {
@@ -512,7 +524,6 @@ impl<T: Float> RAdam<T> {
     fn update(&mut self) {
         let t = (self.common.step + 1) as f64;
         let (b1, b2) = self.betas;
-        let lr = self.common.params.lr;
         let bias1 = 1.0 - b1.powf(t);
         let bias2 = 1.0 - b2.powf(t);
         let rho_inf = 2.0 / (1.0 - b2) - 1.0;
@@ -527,10 +538,11 @@ impl<T: Float> RAdam<T> {
             T::of_f64(1.0 - b2),
             T::of_f64(self.eps),
         );
-        let (bias1, sqrt_bias2, lr_t) = (T::of_f64(bias1), T::of_f64(bias2.sqrt()), T::of_f64(lr));
+        let (bias1, sqrt_bias2) = (T::of_f64(bias1), T::of_f64(bias2.sqrt()));
         let rect = rect.map(T::of_f64);
         let (ma, mv) = (&mut self.exp_avg, &mut self.exp_avg_sq);
-        self.common.each(|i, w, g| {
+        self.common.each(|i, lr, w, g| {
+            let lr_t = T::of_f64(lr);
             let m = ma[i].get_or_insert_with(|| ArrayD::zeros(w.raw_dim()));
             let v = mv[i].get_or_insert_with(|| ArrayD::zeros(w.raw_dim()));
             Zip::from(w).and(g).and(m).and(v).for_each(|w, &g, m, v| {

@@ -133,7 +133,55 @@ pub trait Optimizer {
 /// The parameters an optimizer updates and their learning rate (PyTorch's param group).
 pub(crate) struct Params<T: Float> {
     pub(crate) tensors: Vec<Tensor<T>>,
+    /// The first group's rate; schedules set it, and other groups follow in proportion.
     pub(crate) lr: f64,
+    /// Per tensor: its group's rate over the first group's (1 in the first group).
+    pub(crate) lr_scale: Vec<f64>,
+    /// Per tensor: its group's weight decay, when the group set one.
+    pub(crate) weight_decay: Vec<Option<f64>>,
+}
+
+/// Parameters with their own learning rate or weight decay, added to an optimizer with
+/// `add_param_group` (PyTorch's param groups). A schedule scales every group's rate in
+/// proportion to the first group's.
+///
+/// ```
+/// use tapegrad::{optim::{Optimizer, ParamGroup, Sgd}, Tensor};
+/// let body = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad();
+/// let head = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad();
+/// let mut opt = Sgd::new(vec![body.clone()], 0.1);
+/// opt.add_param_group(ParamGroup::new(vec![head.clone()]).lr(0.01));
+/// (&body + &head).sum().backward();
+/// opt.step();
+/// assert!((body.item() - 0.9).abs() < 1e-12 && (head.item() - 0.99).abs() < 1e-12);
+/// ```
+pub struct ParamGroup<T: Float = f32> {
+    params: Vec<Tensor<T>>,
+    lr: Option<f64>,
+    weight_decay: Option<f64>,
+}
+
+impl<T: Float> ParamGroup<T> {
+    /// A group with the optimizer's own settings, until set.
+    pub fn new(params: Vec<Tensor<T>>) -> Self {
+        ParamGroup {
+            params,
+            lr: None,
+            weight_decay: None,
+        }
+    }
+
+    /// The group's learning rate.
+    pub fn lr(mut self, lr: f64) -> Self {
+        self.lr = Some(lr);
+        self
+    }
+
+    /// The group's weight decay.
+    pub fn weight_decay(mut self, w: f64) -> Self {
+        self.weight_decay = Some(w);
+        self
+    }
 }
 
 /// The `Optimizer` methods that only touch the parameter group, for an optimizer whose group
@@ -160,8 +208,47 @@ macro_rules! group_methods {
 pub(crate) use group_methods;
 
 impl<T: Float> Params<T> {
+    /// Adds a parameter group.
+    #[track_caller]
+    pub(crate) fn add_group(&mut self, group: ParamGroup<T>) -> Result<(), Error> {
+        check(!group.params.is_empty(), || {
+            "optimizer got an empty parameter list".into()
+        })?;
+        let lr = group.lr.unwrap_or(self.lr);
+        check(lr >= 0.0, || format!("Invalid learning rate: {lr}"))?;
+        if let Some(w) = group.weight_decay {
+            check_nonnegative("weight_decay", w)?;
+        }
+        check(self.lr > 0.0 || lr == 0.0, || {
+            "a group with its own learning rate needs a nonzero first rate".into()
+        })?;
+        let scale = if self.lr > 0.0 { lr / self.lr } else { 1.0 };
+        for t in group.params {
+            self.tensors.push(t);
+            self.lr_scale.push(scale);
+            self.weight_decay.push(group.weight_decay);
+        }
+        Ok(())
+    }
+
+    /// The learning rate of tensor `i`.
+    pub(crate) fn lr_of(&self, i: usize) -> f64 {
+        self.lr * self.lr_scale[i]
+    }
+
+    /// The weight decay of tensor `i` (`default` unless its group set one).
+    pub(crate) fn wd_of(&self, i: usize, default: f64) -> f64 {
+        self.weight_decay[i].unwrap_or(default)
+    }
+
     pub(crate) fn new(tensors: Vec<Tensor<T>>, lr: f64) -> Self {
-        Params { tensors, lr }
+        let n = tensors.len();
+        Params {
+            tensors,
+            lr,
+            lr_scale: vec![1.0; n],
+            weight_decay: vec![None; n],
+        }
     }
 
     pub(crate) fn zero_grad(&self) {

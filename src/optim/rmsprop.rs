@@ -1,6 +1,8 @@
 use ndarray::{ArrayD, Zip};
 
-use super::{Optimizer, Params, check_nonnegative, check_params, group_methods, or_panic};
+use super::{
+    Optimizer, ParamGroup, Params, check_nonnegative, check_params, group_methods, or_panic,
+};
 use crate::{Error, Float, Tensor};
 
 /// RMSprop, as `torch.optim.RMSprop` (alpha 0.99, eps 1e-8, not centered), with optional
@@ -89,23 +91,35 @@ impl<T: Float> RmsProp<T> {
     }
 }
 
+impl<T: Float> RmsProp<T> {
+    /// Adds parameters with their own learning rate or weight decay.
+    ///
+    /// # Panics
+    /// If the group is empty or a setting is invalid.
+    #[track_caller]
+    pub fn add_param_group(&mut self, group: ParamGroup<T>) {
+        or_panic(self.params.add_group(group));
+        let n = self.params.tensors.len();
+        self.square_avg.resize(n, None);
+        self.buffers.resize(n, None);
+    }
+}
+
 impl<T: Float> Optimizer for RmsProp<T> {
     fn step(&mut self) {
         let c = T::of_f64;
-        let (lr, alpha, one_minus_alpha, eps) = (
-            c(self.params.lr),
-            c(self.alpha),
-            c(1.0 - self.alpha),
-            c(self.eps),
-        );
-        let (wd, mom) = (c(self.weight_decay), c(self.momentum));
-        let tensors = &self.params.tensors;
-        for ((p, sq), buf) in tensors
+        let (alpha, one_minus_alpha, eps) = (c(self.alpha), c(1.0 - self.alpha), c(self.eps));
+        let mom = c(self.momentum);
+        let params = &self.params;
+        for (i, ((p, sq), buf)) in params
+            .tensors
             .iter()
             .zip(&mut self.square_avg)
             .zip(&mut self.buffers)
+            .enumerate()
         {
             let Some(grad) = p.grad() else { continue };
+            let (lr, wd) = (c(params.lr_of(i)), c(params.wd_of(i, self.weight_decay)));
             let grad = grad.data();
             let grad = grad.view();
             let mut param = p.data_mut();

@@ -1,7 +1,9 @@
 use ndarray::{ArrayD, Zip};
 
 use super::state;
-use super::{Optimizer, Params, check, check_nonnegative, check_params, group_methods, or_panic};
+use super::{
+    Optimizer, ParamGroup, Params, check, check_nonnegative, check_params, group_methods, or_panic,
+};
 use crate::io::AnyTensor;
 use crate::{Error, Float, Tensor};
 
@@ -85,6 +87,18 @@ impl<T: Float> Sgd<T> {
         self
     }
 
+    /// Adds parameters with their own learning rate or weight decay.
+    ///
+    /// # Panics
+    /// If the group is empty or a setting is invalid.
+    #[track_caller]
+    pub fn add_param_group(&mut self, group: ParamGroup<T>) {
+        let before = self.params.tensors.len();
+        or_panic(self.params.add_group(group));
+        self.buffers
+            .resize(self.params.tensors.len().max(before), None);
+    }
+
     /// Ascends the objective instead of descending it.
     pub fn maximize(mut self, maximize: bool) -> Self {
         self.maximize = maximize;
@@ -94,18 +108,22 @@ impl<T: Float> Sgd<T> {
 
 impl<T: Float> Optimizer for Sgd<T> {
     fn step(&mut self) {
-        let (lr, mom, wd) = (
-            T::of_f64(self.params.lr),
-            T::of_f64(self.momentum),
-            T::of_f64(self.weight_decay),
-        );
-        for (p, buf) in self.params.tensors.iter().zip(&mut self.buffers) {
+        let mom = T::of_f64(self.momentum);
+        for (i, (p, buf)) in self
+            .params
+            .tensors
+            .iter()
+            .zip(&mut self.buffers)
+            .enumerate()
+        {
+            let weight_decay = self.params.wd_of(i, self.weight_decay);
+            let (lr, wd) = (T::of_f64(self.params.lr_of(i)), T::of_f64(weight_decay));
             let Some(grad) = p.grad() else { continue };
             let grad = grad.data();
             let grad = grad.view();
             let mut param = p.data_mut();
             let mut param = param.view_mut();
-            if self.weight_decay == 0.0 && self.momentum == 0.0 && !self.maximize {
+            if weight_decay == 0.0 && self.momentum == 0.0 && !self.maximize {
                 // Plain SGD: one pass, no temporary.
                 Zip::from(&mut param)
                     .and(&grad)
@@ -116,7 +134,7 @@ impl<T: Float> Optimizer for Sgd<T> {
             if self.maximize {
                 d.mapv_inplace(|v| -v);
             }
-            if self.weight_decay != 0.0 {
+            if weight_decay != 0.0 {
                 Zip::from(&mut d).and(&param).for_each(|d, &w| *d += wd * w);
             }
             if self.momentum != 0.0 {
