@@ -37,13 +37,24 @@ impl Windows {
         ))
     }
 
-    /// For one image plane: pairs (column offset `tap·L + l`, image offset `y·W + x`) of every
-    /// tap of every window that lies inside the image (taps in the padding read zeros).
-    fn pairs(&self, (h, w): (usize, usize), (oh, ow): (usize, usize)) -> Vec<(usize, usize)> {
-        let mut out = Vec::with_capacity(self.kernel.0 * self.kernel.1 * oh * ow);
+    /// For one image plane: runs (column offset, image offset, length) covering every tap of
+    /// every window that lies inside the image (taps in the padding read zeros). With stride
+    /// 1 along the width, a run is a whole row of windows: one contiguous copy.
+    fn runs(&self, (h, w): (usize, usize), (oh, ow): (usize, usize)) -> Vec<(usize, usize, usize)> {
+        let mut out: Vec<(usize, usize, usize)> = Vec::new();
         let l = oh * ow;
+        let contiguous = self.stride.1 == 1;
         self.each((h, w), (oh, ow), |tap, pos, at| {
-            out.push((tap * l + pos, at))
+            if contiguous {
+                if let Some(last) = out.last_mut() {
+                    // Extends the run when both the column and the image offsets continue.
+                    if last.0 + last.2 == tap * l + pos && last.1 + last.2 == at && pos % ow != 0 {
+                        last.2 += 1;
+                        return;
+                    }
+                }
+            }
+            out.push((tap * l + pos, at, 1));
         });
         out
     }
@@ -142,10 +153,10 @@ impl<T: Float> Tensor<T> {
             let x = self.contiguous();
             let data = x.data();
             let src = data.as_slice().expect("contiguous");
-            let pairs = windows.pairs((h, w), (oh, ow));
+            let runs = windows.runs((h, w), (oh, ow));
             for (dst, img) in out.chunks_exact_mut(taps * l).zip(src.chunks_exact(h * w)) {
-                for &(d, a) in &pairs {
-                    dst[d] = img[a];
+                for &(d, a, len) in &runs {
+                    dst[d..d + len].copy_from_slice(&img[a..a + len]);
                 }
             }
         }
@@ -195,10 +206,11 @@ impl<T: Float> Tensor<T> {
             let cols = self.contiguous();
             let data = cols.data();
             let src = data.as_slice().expect("contiguous");
-            let pairs = windows.pairs(image, (oh, ow));
+            let runs = windows.runs(image, (oh, ow));
             for (img, col) in out.chunks_exact_mut(h * w).zip(src.chunks_exact(taps * l)) {
-                for &(d, a) in &pairs {
-                    img[a] += col[d];
+                for &(d, a, len) in &runs {
+                    let (to, from) = (&mut img[a..a + len], &col[d..d + len]);
+                    to.iter_mut().zip(from).for_each(|(t, &f)| *t += f);
                 }
             }
         }

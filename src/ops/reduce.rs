@@ -405,24 +405,32 @@ fn select_contiguous<T: Float>(
     let n = shape[d];
     let inner: usize = shape[d + 1..].iter().product();
     let outer: usize = shape[..d].iter().product();
-    let mut out = Vec::with_capacity(outer * inner);
+    // Values and positions in separate arrays, updated without branches, so the inner loop
+    // vectorises.
+    let mut values: Vec<T> = Vec::with_capacity(outer * inner);
+    let mut positions: Vec<u32> = vec![0; outer * inner];
     for o in 0..outer {
         let block = &x[o * n * inner..(o + 1) * n * inner];
-        let start = out.len();
-        out.extend(block[..inner].iter().map(|&v| (0usize, v)));
-        let best = &mut out[start..];
+        let start = values.len();
+        values.extend_from_slice(&block[..inner]);
+        let (best, at) = (&mut values[start..], &mut positions[start..start + inner]);
         for (k, row) in block.chunks_exact(inner.max(1)).enumerate().skip(1) {
-            for (b, &v) in best.iter_mut().zip(row) {
-                let better = if max { v > b.1 } else { v < b.1 };
+            for ((b, i), &v) in best.iter_mut().zip(at.iter_mut()).zip(row) {
+                let better = if max { v > *b } else { v < *b };
                 // NaN wins and stays (the first NaN), as in PyTorch.
-                if (better || v.is_nan()) && !b.1.is_nan() {
-                    *b = (k, v);
-                }
+                let take = (better || v.is_nan()) && !b.is_nan();
+                *b = T::select(take, v, *b);
+                *i = if take { k as u32 } else { *i };
             }
         }
     }
     let mut rest: Vec<usize> = shape.to_vec();
     rest.remove(d);
+    let out = positions
+        .into_iter()
+        .zip(values)
+        .map(|(i, v)| (i as usize, v))
+        .collect();
     ArrayD::from_shape_vec(IxDyn(&rest), out).expect("element count")
 }
 
@@ -529,8 +537,11 @@ impl<T: Float> Tensor<T> {
         let picked = {
             let data = self.data();
             match data.as_slice() {
-                Some(x) => select_contiguous(x, self.shape(), d, max),
-                None => data
+                // (Positions are kept as u32 there.)
+                Some(x) if self.shape()[d] <= u32::MAX as usize => {
+                    select_contiguous(x, self.shape(), d, max)
+                }
+                _ => data
                     .view()
                     .map_axis(Axis(d), |lane| select(lane.into_dyn(), max)),
             }
