@@ -23,7 +23,7 @@ import json, sys, pathlib
 t = sys.argv[1]
 root = pathlib.Path("target/criterion")
 est = lambda p: json.loads((root / p / "new" / "estimates.json").read_text())["median"]["point_estimate"]
-names = ["W1_xor", "W2_digits", "W3_mnist", "W4_wide", "W5_linreg"]
+names = ["W1_xor", "W2_digits", "W3_mnist", "W4_wide", "W5_linreg", "W6_digits_cnn", "W7_sort_transformer"]
 res = {n: est(f"train_step/{n}") / 1000.0 for n in names}
 res["matmul_1024_gflops"] = 2 * 1024**3 / est("matmul_forward/1024")
 res["tiny_op_ns"] = est("tape/tiny_op_forward_backward") / 100
@@ -36,7 +36,7 @@ done
 import json, pathlib, platform, subprocess, datetime
 load = lambda p: json.loads(pathlib.Path(p).read_text())
 rows = []
-targets = {"W1_xor": 0.05, "W2_digits": 0.25, "W3_mnist": 0.8, "W4_wide": 1.0, "W5_linreg": 0.05}
+targets = {"W1_xor": 0.05, "W2_digits": 0.25, "W3_mnist": 0.8, "W4_wide": 1.0, "W5_linreg": 0.05, "W6_digits_cnn": 0.5, "W7_sort_transformer": 0.5}
 for name, target in targets.items():
     cells = [name]
     for t in (1, 2):

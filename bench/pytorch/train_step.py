@@ -44,7 +44,24 @@ def workloads():
         "W3_mnist": classifier([784, 256, 128, 10], 128),
         "W4_wide": classifier([1024, 1024, 1024, 10], 256),
         "W5_linreg": (lin, torch.optim.SGD(lin.parameters(), lr=0.01), lin_x, lambda out: F.mse_loss(out, lin_y)),
+        "W6_digits_cnn": digits_cnn(),
+        "W7_sort_transformer": sort_transformer(),
     }
+
+
+def digits_cnn():
+    model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(512, 64), nn.ReLU(), nn.Linear(64, 10))
+    x, y = torch.rand(32, 1, 8, 8), torch.randint(0, 10, (32,))
+    return model, torch.optim.Adam(model.parameters(), lr=1e-3), x, lambda out: F.cross_entropy(out, y)
+
+
+def sort_transformer():
+    layers = [nn.TransformerEncoderLayer(32, 4, 64, dropout=0.0, batch_first=True) for _ in range(2)]
+    model = nn.Sequential(nn.Embedding(10, 32), *layers, nn.Linear(32, 10))
+    x = torch.randint(0, 10, (64, 8))
+    y = x.sort(1).values.reshape(-1)
+    return model, torch.optim.Adam(model.parameters(), lr=1e-3), x, lambda out: F.cross_entropy(out.reshape(-1, 10), y)
 
 
 def time_steps(model, opt, x, loss_fn, seconds):

@@ -1,5 +1,6 @@
-//! The five training-step workloads of BENCHMARKS.md, shared by `benches/train_step.rs` and
-//! `examples/train_memory.rs`. bench/pytorch/train_step.py defines the same five in PyTorch.
+//! The training-step workloads of BENCHMARKS.md, shared by `benches/train_step.rs` and
+//! `examples/train_memory.rs`. bench/pytorch/train_step.py defines the same ones in PyTorch:
+//! five MLPs (W1–W5), the digits CNN (W6) and the sort transformer (W7) of issue 9.
 //!
 //! One step = zero grads, forward, loss, backward, optimizer step; f32; one fixed random batch.
 #![allow(dead_code)]
@@ -19,6 +20,8 @@ pub struct Workload {
     pub x: Tensor<f32>,
     pub target: Target,
     pub sigmoid_out: bool,
+    /// Scores per position (`[N, L, C]`): flattened to `[N·L, C]` for the loss.
+    pub per_position: bool,
 }
 
 fn mlp(
@@ -58,6 +61,7 @@ fn classifier(name: &'static str, sizes: &[usize], batch: usize) -> Workload {
         x,
         target,
         sigmoid_out: false,
+        per_position: false,
     }
 }
 
@@ -74,6 +78,7 @@ pub fn w1_xor() -> Workload {
         x,
         target: Target::Values(y),
         sigmoid_out: true,
+        per_position: false,
     }
 }
 
@@ -102,11 +107,78 @@ pub fn w5_linreg() -> Workload {
         x,
         target: Target::Values(y),
         sigmoid_out: false,
+        per_position: false,
+    }
+}
+
+/// The digits CNN of `examples/digits_cnn.rs`: batch 32 of 8×8 images, Adam.
+pub fn w6_digits_cnn() -> Workload {
+    let mut rng = StdRng::seed_from_u64(0);
+    let model = nn::Sequential::new()
+        .add(nn::Conv2d::new(1, 16, 3, &mut rng).padding(1))
+        .add(nn::ReLU)
+        .add(nn::Conv2d::new(16, 32, 3, &mut rng).padding(1))
+        .add(nn::ReLU)
+        .add(nn::MaxPool2d::new(2))
+        .add(nn::Flatten::default())
+        .add(nn::Linear::new(512, 64, &mut rng))
+        .add(nn::ReLU)
+        .add(nn::Linear::new(64, 10, &mut rng));
+    let opt: Box<dyn Optimizer> = Box::new(optim::Adam::new(model.parameters(), 1e-3));
+    let x = Tensor::rand(&[32, 1, 8, 8], &mut rng);
+    let target = Target::Classes((0..32).map(|_| rng.random_range(0..10)).collect());
+    Workload {
+        name: "W6_digits_cnn",
+        model,
+        opt,
+        x,
+        target,
+        sigmoid_out: false,
+        per_position: false,
+    }
+}
+
+/// The sort transformer of `examples/sort_transformer.rs` (without the learned positions):
+/// batch 64 of 8 digit ids, two encoder layers, Adam.
+pub fn w7_sort_transformer() -> Workload {
+    let mut rng = StdRng::seed_from_u64(0);
+    let mut model = nn::Sequential::new().add(nn::Embedding::new(10, 32, &mut rng));
+    for _ in 0..2 {
+        model = model.add(
+            nn::TransformerEncoderLayer::new(32, 4, 64, &mut rng)
+                .dropout(0.0)
+                .batch_first(true),
+        );
+    }
+    let model = model.add(nn::Linear::new(32, 10, &mut rng));
+    let opt: Box<dyn Optimizer> = Box::new(optim::Adam::new(model.parameters(), 1e-3));
+    let ids: Vec<usize> = (0..64 * 8).map(|_| rng.random_range(0..10)).collect();
+    let x = Tensor::from_vec(ids.iter().map(|&i| i as f32).collect(), &[64, 8]);
+    let mut sorted = ids.clone();
+    for row in sorted.chunks_mut(8) {
+        row.sort_unstable();
+    }
+    Workload {
+        name: "W7_sort_transformer",
+        model,
+        opt,
+        x,
+        target: Target::Classes(sorted),
+        sigmoid_out: false,
+        per_position: true,
     }
 }
 
 pub fn all() -> Vec<Workload> {
-    vec![w1_xor(), w2_digits(), w3_mnist(), w4_wide(), w5_linreg()]
+    vec![
+        w1_xor(),
+        w2_digits(),
+        w3_mnist(),
+        w4_wide(),
+        w5_linreg(),
+        w6_digits_cnn(),
+        w7_sort_transformer(),
+    ]
 }
 
 impl Workload {
@@ -116,6 +188,10 @@ impl Workload {
         let mut out = self.model.forward(&self.x);
         if self.sigmoid_out {
             out = out.sigmoid();
+        }
+        if self.per_position {
+            let classes = *out.shape().last().unwrap() as isize;
+            out = out.reshape(&[-1, classes]);
         }
         let loss = match &self.target {
             Target::Values(y) => loss::mse(&out, y),
