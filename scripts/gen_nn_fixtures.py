@@ -110,6 +110,7 @@ OPTIMIZERS = {
     "adam_groups": lambda p: (torch.optim.Adam([{"params": [p[0]]}, {"params": [p[1]], "lr": 0.05, "weight_decay": 0.1}], lr=0.01), None),
     "sgd_groups_steplr": lambda p: (lambda o: (o, torch.optim.lr_scheduler.StepLR(o, step_size=5, gamma=0.5)))(
         torch.optim.SGD([{"params": [p[0]]}, {"params": [p[1]], "lr": 0.02}], lr=0.1, momentum=0.9)),
+    "rmsprop_maximize": lambda p: (torch.optim.RMSprop(p, lr=0.01, momentum=0.5, maximize=True), None),
     "nadam_groups": lambda p: (torch.optim.NAdam([{"params": [p[0]]}, {"params": [p[1]], "lr": 0.005}], lr=0.01), None),
 }
 

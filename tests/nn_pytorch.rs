@@ -190,6 +190,7 @@ fn make_optimizer(
             Box::new(Sgd::new(params, 0.1))
         }
         "adam_onecycle" => Box::new(Adam::new(params, 0.01)),
+        "rmsprop_maximize" => Box::new(RmsProp::new(params, 0.01).momentum(0.5).maximize(true)),
         "adam_groups" => {
             let mut o = Adam::new(params[..1].to_vec(), 0.01);
             o.add_param_group(
@@ -247,7 +248,7 @@ fn optimizers_and_schedulers_match_pytorch_after_20_steps() {
     let x = Tensor::from_vec(floats(&o["x"]), &[6, 4]);
     let y = Tensor::from_vec(floats(&o["y"]), &[6, 3]);
     let runs = o["runs"].as_object().unwrap();
-    assert_eq!(runs.len(), 28);
+    assert_eq!(runs.len(), 29);
     for (name, want) in runs {
         let w = Tensor::from_vec(floats(&o["w0"]), &[3, 4]).requires_grad();
         let b = Tensor::from_vec(floats(&o["b0"]), &[3]).requires_grad();

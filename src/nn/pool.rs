@@ -197,6 +197,13 @@ impl<T: Float> Module<T> for Flatten {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Identity;
 
+impl Identity {
+    /// The identity layer (also just `Identity`).
+    pub fn new() -> Self {
+        Identity
+    }
+}
+
 impl<T: Float> Module<T> for Identity {
     fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
         x.clone()

@@ -22,6 +22,7 @@ pub struct RmsProp<T: Float = f32> {
     eps: f64,
     weight_decay: f64,
     momentum: f64,
+    maximize: bool,
     square_avg: Vec<Option<ArrayD<T>>>,
     buffers: Vec<Option<ArrayD<T>>>,
 }
@@ -53,6 +54,7 @@ impl<T: Float> RmsProp<T> {
             eps: 1e-8,
             weight_decay: 0.0,
             momentum: 0.0,
+            maximize: false,
             square_avg: vec![None; n],
             buffers: vec![None; n],
         })
@@ -92,6 +94,12 @@ impl<T: Float> RmsProp<T> {
 }
 
 impl<T: Float> RmsProp<T> {
+    /// Ascends the objective instead of descending it.
+    pub fn maximize(mut self, maximize: bool) -> Self {
+        self.maximize = maximize;
+        self
+    }
+
     /// Adds parameters with their own learning rate or weight decay.
     ///
     /// # Panics
@@ -120,6 +128,7 @@ impl<T: Float> Optimizer for RmsProp<T> {
         {
             let Some(grad) = p.grad() else { continue };
             let (lr, wd) = (c(params.lr_of(i)), c(params.wd_of(i, self.weight_decay)));
+            let sign = if self.maximize { -T::one() } else { T::one() };
             let grad = grad.data();
             let grad = grad.view();
             let mut param = p.data_mut();
@@ -132,7 +141,7 @@ impl<T: Float> Optimizer for RmsProp<T> {
                     .and(sq)
                     .and(buf)
                     .for_each(|w, &g, s, b| {
-                        let g = g + wd * *w;
+                        let g = g * sign + wd * *w;
                         *s = *s * alpha + one_minus_alpha * g * g;
                         *b = *b * mom + g / (s.sqrt() + eps);
                         *w += -lr * *b;
@@ -142,7 +151,7 @@ impl<T: Float> Optimizer for RmsProp<T> {
                     .and(&grad)
                     .and(sq)
                     .for_each(|w, &g, s| {
-                        let g = g + wd * *w;
+                        let g = g * sign + wd * *w;
                         *s = *s * alpha + one_minus_alpha * g * g;
                         *w += -lr * g / (s.sqrt() + eps);
                     });
