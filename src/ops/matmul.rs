@@ -92,9 +92,25 @@ fn batch_index(i: usize, out_batch: &[usize], own_batch: &[usize]) -> usize {
 /// be merged without moving elements (ndarray's `to_shape`), else a copy.
 fn as3<'a, T: Float>(x: &'a ArrayViewD<'_, T>) -> CowArray<'a, T, Ix3> {
     let s = x.shape();
-    let lead: usize = s[..s.len() - 2].iter().product();
-    x.to_shape((lead, s[s.len() - 2], s[s.len() - 1]))
-        .expect("same element count")
+    let nd = s.len();
+    let lead: usize = s[..nd - 2].iter().product();
+    let shape = (lead, s[nd - 2], s[nd - 1]);
+    // The batch dims merge into one when each (of size > 1) steps over the next whole.
+    let strides = x.strides();
+    let batch: Vec<usize> = (0..nd - 2).filter(|&i| s[i] > 1).collect();
+    let mergeable = batch
+        .windows(2)
+        .all(|w| strides[w[0]] == strides[w[1]] * s[w[1]] as isize);
+    if mergeable {
+        return x.to_shape(shape).expect("same element count");
+    }
+    // Otherwise copy row-major a lane at a time (ndarray's copy walks a dynamic index per
+    // element), keeping the last two dims' own strides out of it.
+    let copy = super::to_standard(x).into_array();
+    CowArray::from(
+        copy.into_shape_with_order(shape)
+            .expect("same element count"),
+    )
 }
 
 /// Products up to this many multiply–adds skip the blocked GEMM (a 16×16×16 product).
@@ -116,6 +132,24 @@ fn gemm<T: Float>(x: ArrayView2<'_, T>, y: ArrayView2<'_, T>, mut c: ArrayViewMu
             }
             if k == 0 {
                 cs.fill(T::zero());
+            }
+            return;
+        }
+        // y transposed (column-major, as kᵀ in attention): dot products of contiguous rows,
+        // the terms summed in the same order.
+        let yt = y.t();
+        if let (Some(xs), Some(ys)) = (x.as_slice(), yt.as_slice()) {
+            for (i, x_row) in xs.chunks_exact(k.max(1)).take(m).enumerate() {
+                for (j, y_col) in ys.chunks_exact(k.max(1)).take(n).enumerate() {
+                    let dot = x_row
+                        .iter()
+                        .zip(y_col)
+                        .fold(T::zero(), |acc, (&a, &b)| acc + a * b);
+                    c[[i, j]] = if k == 0 { T::zero() } else { dot };
+                }
+            }
+            if k == 0 {
+                c.fill(T::zero());
             }
             return;
         }
