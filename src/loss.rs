@@ -70,8 +70,7 @@ pub fn mse<T: Float>(pred: &Tensor<T>, target: &Tensor<T>) -> Tensor<T> {
 /// ```
 #[track_caller]
 pub fn l1<T: Float>(pred: &Tensor<T>, target: &Tensor<T>) -> Tensor<T> {
-    same_shape("l1", pred, target);
-    (pred - target).abs().mean()
+    l1_with(pred, target, Reduction::Mean)
 }
 
 /// Huber loss, as `F.huber_loss(delta=delta)`: `½d²` where `|d| < delta`, else
@@ -85,11 +84,7 @@ pub fn l1<T: Float>(pred: &Tensor<T>, target: &Tensor<T>) -> Tensor<T> {
 /// ```
 #[track_caller]
 pub fn huber<T: Float>(pred: &Tensor<T>, target: &Tensor<T>, delta: T) -> Tensor<T> {
-    same_shape("huber", pred, target);
-    let a = (pred - target).abs();
-    // q = min(|d|, delta): the quadratic part; the rest of |d| is linear.
-    let q = a.clamp(T::zero(), delta);
-    (q.square() * T::of_f64(0.5) + (&a - &q) * delta).mean()
+    huber_with(pred, target, delta, Reduction::Mean)
 }
 
 /// Binary cross-entropy on logits, as `F.binary_cross_entropy_with_logits`:
@@ -104,10 +99,7 @@ pub fn huber<T: Float>(pred: &Tensor<T>, target: &Tensor<T>, delta: T) -> Tensor
 /// ```
 #[track_caller]
 pub fn bce_with_logits<T: Float>(logits: &Tensor<T>, target: &Tensor<T>) -> Tensor<T> {
-    same_shape("bce_with_logits", logits, target);
-    let pos = target * &(-logits).softplus();
-    let neg = target.rsub_scalar(T::one()) * logits.softplus();
-    (pos + neg).mean()
+    bce_with_logits_with(logits, target, Reduction::Mean)
 }
 
 /// Cross-entropy of logits `[N, C]` against class indices (a `Tensor<i64>` or `usize`s),
@@ -136,12 +128,7 @@ pub fn cross_entropy<T: Float, C: Targets + ?Sized>(logits: &Tensor<T>, targets:
 /// ```
 #[track_caller]
 pub fn nll<T: Float, C: Targets + ?Sized>(log_probs: &Tensor<T>, targets: &C) -> Tensor<T> {
-    let targets = targets.class_indices("nll");
-    let targets = &targets[..];
-    check_classes("nll", log_probs, targets);
-    let index =
-        ArrayD::from_shape_vec(IxDyn(&[targets.len(), 1]), targets.to_vec()).expect("[N, 1]");
-    -log_probs.gather(1, &index).mean()
+    nll_with(log_probs, targets, Reduction::Mean)
 }
 
 #[track_caller]
@@ -256,6 +243,7 @@ pub fn huber_with<T: Float>(
 ) -> Tensor<T> {
     same_shape("huber", pred, target);
     let a = (pred - target).abs();
+    // q = min(|d|, delta): the quadratic part; the rest of |d| is linear.
     let q = a.clamp(T::zero(), delta);
     reduction.apply(q.square() * T::of_f64(0.5) + (&a - &q) * delta)
 }

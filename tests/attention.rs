@@ -2,57 +2,31 @@
 //! attention weights, input and parameter gradients in f64; fixtures from
 //! `scripts/gen_attention_fixtures.py`), and scaled_dot_product_attention's masks.
 
-use crate::common::assert_close;
+use crate::common::{
+    assert_close, assert_param_grads, assert_state_names, fixture_json, fixture_path, floats, shape,
+};
 use serde_json::Value;
 use tapegrad::nn::{MultiheadAttention, TransformerEncoderLayer};
 use tapegrad::prelude::*;
 use tapegrad::rand::{SeedableRng, rngs::StdRng};
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("fixtures")
-        .join(name)
-}
 
 fn check<M: Module<f64>>(
     name: &str,
     model: &M,
     run: impl Fn(&M, &[Tensor<f64>]) -> Vec<(&'static str, Tensor<f64>)>,
 ) {
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("attention.json")).unwrap()).unwrap();
+    let json: Value = fixture_json("attention.json");
     let case = &json["models"][name];
-    let names: Vec<String> = model.state_dict().into_iter().map(|(n, _)| n).collect();
-    let want: Vec<String> = case["names"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(names, want, "{name}: names and order");
+    assert_state_names(name, model, &case["names"]);
     model
-        .load_safetensors(fixture(&format!("attn_{name}.safetensors")))
+        .load_safetensors(fixture_path(&format!("attn_{name}.safetensors")))
         .unwrap();
     let inputs: Vec<Tensor<f64>> = case["inputs"]
         .as_array()
         .unwrap()
         .iter()
         .map(|i| {
-            let shape: Vec<usize> = i["shape"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_u64().unwrap() as usize)
-                .collect();
+            let shape = shape(&i["shape"]);
             Tensor::from_vec(floats(&i["data"]), &shape).requires_grad()
         })
         .collect();
@@ -77,15 +51,7 @@ fn check<M: Module<f64>>(
             1e-9,
         );
     }
-    for (n, p) in model.named_parameters() {
-        let want = floats(&case["grads"][n.as_str()]);
-        assert_close(
-            &format!("{name} grad {n}"),
-            &p.grad().unwrap().to_vec(),
-            &want,
-            1e-9,
-        );
-    }
+    assert_param_grads(name, model, &case["grads"], 1e-9);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! ops, Display, casts — and safetensors files of every dtype, including the half types
 //! PyTorch users save (checked against a file PyTorch wrote).
 
+use crate::common::{fixture_json, fixture_path, shape};
 use tapegrad::io::{self, AnyTensor};
 use tapegrad::{DType, Error, Tensor};
 
@@ -125,28 +126,15 @@ fn an_integer_arange_with_zero_step_panics() {
     Tensor::<i64>::arange(0, 5, 0);
 }
 
-fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("fixtures")
-        .join(name)
-}
-
 #[test]
 fn a_file_pytorch_wrote_reads_with_every_dtype() {
-    let text = std::fs::read_to_string(fixture("dtypes.json")).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let tensors = io::load_safetensors(fixture("dtypes.safetensors")).unwrap();
+    let json = fixture_json("dtypes.json");
+    let tensors = io::load_safetensors(fixture_path("dtypes.safetensors")).unwrap();
     let names: Vec<&str> = tensors.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["bf16", "bool", "f16", "f32", "f64", "i64"]);
     for (name, t) in &tensors {
         let want = &json["tensors"][name.as_str()];
-        let shape: Vec<usize> = want["shape"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as usize)
-            .collect();
+        let shape = shape(&want["shape"]);
         assert_eq!(t.shape(), &shape[..], "{name}");
         let values = want["values"].as_array().unwrap();
         let text = |v: &serde_json::Value| v.as_str().unwrap().to_string();

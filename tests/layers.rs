@@ -4,25 +4,12 @@
 //! running statistics (fixtures from `scripts/gen_cnn_fixtures.py`); the layers' shapes,
 //! defaults, initialisation bounds and errors.
 
-use crate::common::assert_close;
+use crate::common::{
+    assert_close, assert_param_grads, assert_state_names, fixture_json, fixture_path, floats, shape,
+};
 use serde_json::Value;
 use tapegrad::prelude::*;
 use tapegrad::rand::{SeedableRng, rngs::StdRng};
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("fixtures")
-        .join(name)
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
 
 /// The PyTorch model of scripts/gen_cnn_fixtures.py, layer for layer.
 fn cnn(rng: &mut StdRng) -> nn::Sequential<f64> {
@@ -46,25 +33,14 @@ fn cnn(rng: &mut StdRng) -> nn::Sequential<f64> {
 
 #[test]
 fn a_pytorch_cnn_checkpoint_loads_and_matches_pytorch() {
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("cnn.json")).unwrap()).unwrap();
+    let json: Value = fixture_json("cnn.json");
     let mut model = cnn(&mut StdRng::seed_from_u64(0));
-    let names: Vec<String> = model.state_dict().into_iter().map(|(n, _)| n).collect();
-    let want: Vec<String> = json["names"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(names, want, "state_dict names and order as PyTorch's");
-    model.load_safetensors(fixture("cnn.safetensors")).unwrap();
+    assert_state_names("cnn", &model, &json["names"]);
+    model
+        .load_safetensors(fixture_path("cnn.safetensors"))
+        .unwrap();
 
-    let shape: Vec<usize> = json["input"]["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
+    let shape = shape(&json["input"]["shape"]);
     let x = Tensor::from_vec(floats(&json["input"]["data"]), &shape);
     model.eval();
     let y = model.forward(&x);
@@ -84,15 +60,7 @@ fn a_pytorch_cnn_checkpoint_loads_and_matches_pytorch() {
         1e-10,
     );
     y.square().sum().backward();
-    for (name, p) in model.named_parameters().into_iter().rev() {
-        let want = floats(&json["grads"][name.as_str()]);
-        assert_close(
-            &format!("grad {name}"),
-            &p.grad().unwrap().to_vec(),
-            &want,
-            1e-9,
-        );
-    }
+    assert_param_grads("cnn", &model, &json["grads"], 1e-9);
     for (name, b) in model.named_buffers() {
         let want = floats(&json["running_after"][name.as_str()]);
         assert_close(&format!("buffer {name}"), &b.to_vec(), &want, 1e-10);

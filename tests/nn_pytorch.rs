@@ -1,7 +1,7 @@
 //! Losses, layers, optimizers and checkpoints against PyTorch (fixtures made by
 //! scripts/gen_nn_fixtures.py), and checkpoint failure cases.
 
-use crate::common::assert_close;
+use crate::common::{assert_close, floats};
 use serde_json::Value;
 use tapegrad::optim::LrScheduler;
 use tapegrad::prelude::*;
@@ -9,14 +9,6 @@ use tapegrad::rand::{SeedableRng, rngs::StdRng};
 
 fn fixture() -> Value {
     serde_json::from_str(include_str!("fixtures/nn.json")).unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
 }
 
 fn tensor(v: &Value) -> Tensor<f64> {

@@ -2,26 +2,13 @@
 //! loads strictly; outputs, final states, input and parameter gradients match in f64
 //! (fixtures from `scripts/gen_rnn_fixtures.py`).
 
-use crate::common::assert_close;
+use crate::common::{
+    assert_close, assert_param_grads, assert_state_names, fixture_json, fixture_path, floats, shape,
+};
 use serde_json::Value;
 use tapegrad::nn::{Gru, GruCell, Lstm, LstmCell, Rnn, RnnCell};
 use tapegrad::prelude::*;
 use tapegrad::rand::{SeedableRng, rngs::StdRng};
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("fixtures")
-        .join(name)
-}
 
 /// Loads `model` from PyTorch's file, runs `run` (input → (loss, named outputs)), and
 /// checks everything against the fixture.
@@ -30,26 +17,13 @@ fn check<M: Module<f64>>(
     model: &M,
     run: impl Fn(&M, &Tensor<f64>) -> Vec<(&'static str, Tensor<f64>)>,
 ) {
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("rnn.json")).unwrap()).unwrap();
+    let json: Value = fixture_json("rnn.json");
     let case = &json["models"][name];
-    let names: Vec<String> = model.state_dict().into_iter().map(|(n, _)| n).collect();
-    let want: Vec<String> = case["names"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(names, want, "{name}: parameter names and order");
+    assert_state_names(name, model, &case["names"]);
     model
-        .load_safetensors(fixture(&format!("rnn_{name}.safetensors")))
+        .load_safetensors(fixture_path(&format!("rnn_{name}.safetensors")))
         .unwrap();
-    let shape: Vec<usize> = case["input"]["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
+    let shape = shape(&case["input"]["shape"]);
     let x = Tensor::from_vec(floats(&case["input"]["data"]), &shape).requires_grad();
     let outputs = run(model, &x);
     let mut loss = Tensor::scalar(0.0);
@@ -66,15 +40,7 @@ fn check<M: Module<f64>>(
         &floats(&case["input_grad"]),
         1e-9,
     );
-    for (n, p) in model.named_parameters() {
-        let want = floats(&case["grads"][n.as_str()]);
-        assert_close(
-            &format!("{name} grad {n}"),
-            &p.grad().unwrap().to_vec(),
-            &want,
-            1e-9,
-        );
-    }
+    assert_param_grads(name, model, &case["grads"], 1e-9);
 }
 
 fn rng() -> StdRng {

@@ -1,8 +1,8 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 
 use super::Module;
 use crate::{Float, Tensor};
@@ -64,21 +64,8 @@ impl<T: Float> Module<T> for Dropout {
         if !self.training || self.p == 0.0 {
             return x.clone();
         }
-        if self.p == 1.0 {
-            return x * T::zero();
-        }
-        let scale = T::of_f64(1.0 / (1.0 - self.p));
         let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
-        let mask: Vec<T> = (0..x.numel())
-            .map(|_| {
-                if rng.random::<f64>() < self.p {
-                    T::zero()
-                } else {
-                    scale
-                }
-            })
-            .collect();
-        x * &Tensor::from_vec(mask, x.shape())
+        super::functional::dropout(x, self.p, true, &mut *rng)
     }
 
     fn train(&mut self, mode: bool) {

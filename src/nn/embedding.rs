@@ -62,11 +62,7 @@ impl<T: Float> Embedding<T> {
     /// ```
     #[track_caller]
     pub fn forward_ids(&self, ids: &Tensor<i64>) -> Tensor<T> {
-        let flat = ids.reshape(&[-1]);
-        let dim = self.weight.shape()[1];
-        let mut out: Vec<isize> = ids.shape().iter().map(|&d| d as isize).collect();
-        out.push(dim as isize);
-        self.weight.index_select(0, &flat).reshape(&out)
+        super::functional::embedding(ids, &self.weight)
     }
 }
 

@@ -422,7 +422,7 @@ pub fn layer_norm<T: Float>(
     y
 }
 
-/// `x·Wᵀ + b`, as `F.linear`.
+/// `x·Wᵀ + b` for `x` of shape `[.., in]` (or `[in]`), as `F.linear`.
 ///
 /// ```
 /// use tapegrad::{nn::functional::linear, Tensor};
@@ -431,7 +431,11 @@ pub fn layer_norm<T: Float>(
 /// ```
 #[track_caller]
 pub fn linear<T: Float>(x: &Tensor<T>, weight: &Tensor<T>, bias: Option<&Tensor<T>>) -> Tensor<T> {
-    let y = x.matmul_t(weight);
+    let y = if x.ndim() == 1 {
+        x.unsqueeze(0).matmul_t(weight).squeeze(0)
+    } else {
+        x.matmul_t(weight)
+    };
     match bias {
         Some(b) => y + b,
         None => y,

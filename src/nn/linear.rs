@@ -91,14 +91,6 @@ impl<T: Float> Linear<T> {
     /// If the last dim of `x` is not `in_features`.
     #[track_caller]
     pub fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
-        let y = if x.ndim() == 1 {
-            x.unsqueeze(0).matmul_t(&self.weight).squeeze(0)
-        } else {
-            x.matmul_t(&self.weight)
-        };
-        match &self.bias {
-            Some(b) => y + b,
-            None => y,
-        }
+        super::functional::linear(x, &self.weight, self.bias.as_ref())
     }
 }

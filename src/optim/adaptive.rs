@@ -1,7 +1,7 @@
 //! Per-coordinate adaptive optimizers beyond Adam: `Adagrad`, `Adadelta`, `Adamax`, `NAdam`,
 //! `RAdam`, each with PyTorch's defaults and update rule (`torch.optim`, single-tensor form).
 
-use ndarray::{ArrayD, Zip};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Zip};
 
 use super::state::{self, State};
 use super::{Optimizer, ParamGroup, Params, check_beta, check_nonnegative, check_params, or_panic};
@@ -30,7 +30,7 @@ impl<T: Float> Common<T> {
 
     /// The gradient of tensor `i` as the update sees it: negated with `maximize`, plus
     /// `wd·p`.
-    fn effective(&self, i: usize, g: &ArrayD<T>, p: &ArrayD<T>) -> ArrayD<T> {
+    fn effective(&self, i: usize, g: &ArrayViewD<'_, T>, p: &ArrayViewD<'_, T>) -> ArrayD<T> {
         let sign = if self.maximize { -T::one() } else { T::one() };
         let weight_decay = self.params.wd_of(i, self.weight_decay);
         let wd = T::of_f64(weight_decay);
@@ -42,16 +42,14 @@ impl<T: Float> Common<T> {
     }
 
     /// Calls `update(index, learning rate, parameter, effective gradient)` for every
-    /// parameter with a gradient, then writes the parameter back.
-    fn each(&mut self, mut update: impl FnMut(usize, f64, &mut ArrayD<T>, &ArrayD<T>)) {
+    /// parameter with a gradient; the parameter is updated in place.
+    fn each(&mut self, mut update: impl FnMut(usize, f64, &mut ArrayViewMutD<'_, T>, &ArrayD<T>)) {
         self.step += 1;
         for (i, p) in self.params.tensors.iter().enumerate() {
             let Some(grad) = p.grad() else { continue };
-            let g = grad.data().view().to_owned();
-            let mut w = p.data().view().to_owned();
-            let eff = self.effective(i, &g, &w);
-            update(i, self.params.lr_of(i), &mut w, &eff);
-            p.data_mut().view_mut().assign(&w);
+            let eff = self.effective(i, &grad.data().view(), &p.data().view());
+            let mut data = p.data_mut();
+            update(i, self.params.lr_of(i), &mut data.view_mut(), &eff);
         }
     }
 
@@ -68,6 +66,14 @@ impl<T: Float> Common<T> {
         state::check_kind(s, kind, self.params.tensors.len())?;
         self.step = state::scalar(s, "step")? as i32;
         self.params.lr = state::scalar(s, "lr")?;
+        Ok(())
+    }
+}
+
+/// State beyond the step, the rate and the per-parameter buffers (NAdam's momentum product).
+trait Extra {
+    fn extra_state(&self, _: &mut State) {}
+    fn load_extra(&mut self, _: &[(String, AnyTensor)]) -> Result<(), Error> {
         Ok(())
     }
 }
@@ -213,13 +219,9 @@ impl<T: Float> Adagrad<T> {
             });
         });
     }
-
-    fn extra_state(&self, _: &mut State) {}
-    fn load_extra(&mut self, _: &[(String, AnyTensor)]) -> Result<(), Error> {
-        Ok(())
-    }
 }
 
+impl<T: Float> Extra for Adagrad<T> {}
 common_api!(Adagrad, 5.0, [sum]);
 
 /// `Adadelta`, as `torch.optim.Adadelta` (lr 1.0, rho 0.9, eps 1e-6 by default).
@@ -293,13 +295,9 @@ impl<T: Float> Adadelta<T> {
             });
         });
     }
-
-    fn extra_state(&self, _: &mut State) {}
-    fn load_extra(&mut self, _: &[(String, AnyTensor)]) -> Result<(), Error> {
-        Ok(())
-    }
 }
 
+impl<T: Float> Extra for Adadelta<T> {}
 common_api!(Adadelta, 6.0, [square_avg, acc_delta]);
 
 /// The betas and eps builders of the Adam family.
@@ -380,14 +378,10 @@ impl<T: Float> Adamax<T> {
             });
         });
     }
-
-    fn extra_state(&self, _: &mut State) {}
-    fn load_extra(&mut self, _: &[(String, AnyTensor)]) -> Result<(), Error> {
-        Ok(())
-    }
 }
 
 betas_eps!(Adamax);
+impl<T: Float> Extra for Adamax<T> {}
 common_api!(Adamax, 7.0, [exp_avg, exp_inf]);
 
 /// `NAdam`, as `torch.optim.NAdam` (lr 2e-3, momentum decay 4e-3): Adam with Nesterov
@@ -470,7 +464,10 @@ impl<T: Float> NAdam<T> {
             });
         });
     }
+}
 
+betas_eps!(NAdam);
+impl<T: Float> Extra for NAdam<T> {
     fn extra_state(&self, s: &mut State) {
         state::put_scalar(s, "mu_product", self.mu_product);
     }
@@ -479,8 +476,6 @@ impl<T: Float> NAdam<T> {
         Ok(())
     }
 }
-
-betas_eps!(NAdam);
 common_api!(NAdam, 8.0, [exp_avg, exp_avg_sq]);
 
 /// `RAdam`, as `torch.optim.RAdam` (lr 1e-3): Adam whose adaptive step is switched on, with
@@ -559,12 +554,8 @@ impl<T: Float> RAdam<T> {
             });
         });
     }
-
-    fn extra_state(&self, _: &mut State) {}
-    fn load_extra(&mut self, _: &[(String, AnyTensor)]) -> Result<(), Error> {
-        Ok(())
-    }
 }
 
 betas_eps!(RAdam);
+impl<T: Float> Extra for RAdam<T> {}
 common_api!(RAdam, 9.0, [exp_avg, exp_avg_sq]);

@@ -407,17 +407,24 @@ impl Float for f32 {
 
 impl Float for f64 {}
 
-#[allow(private_interfaces, private_bounds)]
-impl sealed::Sealed for i64 {
-    fn record_op<F: FloatFunction>(
-        _: F,
-        _: Inputs<Self>,
-        _: u64,
-        _: &'static std::panic::Location<'static>,
-    ) -> Option<Arc<GradFn<Self>>> {
-        None
-    }
+/// Element types without autograd: nothing to record (they never require grad).
+macro_rules! unrecorded {
+    ($($t:ty),*) => {$(
+        #[allow(private_interfaces, private_bounds)]
+        impl sealed::Sealed for $t {
+            fn record_op<F: FloatFunction>(
+                _: F,
+                _: Inputs<Self>,
+                _: u64,
+                _: &'static std::panic::Location<'static>,
+            ) -> Option<Arc<GradFn<Self>>> {
+                None
+            }
+        }
+    )*};
 }
+
+unrecorded!(i64, bool);
 
 impl Element for i64 {
     const DTYPE: DType = DType::I64;
@@ -457,18 +464,6 @@ impl Element for i64 {
     fn select(c: bool, a: Self, b: Self) -> Self {
         let m = (c as i64).wrapping_neg();
         (a & m) | (b & !m)
-    }
-}
-
-#[allow(private_interfaces, private_bounds)]
-impl sealed::Sealed for bool {
-    fn record_op<F: FloatFunction>(
-        _: F,
-        _: Inputs<Self>,
-        _: u64,
-        _: &'static std::panic::Location<'static>,
-    ) -> Option<Arc<GradFn<Self>>> {
-        None
     }
 }
 

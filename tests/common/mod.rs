@@ -369,7 +369,7 @@ pub struct Case {
     pub second: Vec<Vec<f64>>,
 }
 
-fn floats(v: &serde_json::Value) -> Vec<f64> {
+pub fn floats(v: &serde_json::Value) -> Vec<f64> {
     v.as_array()
         .unwrap()
         .iter()
@@ -377,7 +377,7 @@ fn floats(v: &serde_json::Value) -> Vec<f64> {
         .collect()
 }
 
-fn shape(v: &serde_json::Value) -> Vec<usize> {
+pub fn shape(v: &serde_json::Value) -> Vec<usize> {
     v.as_array()
         .unwrap()
         .iter()
@@ -475,4 +475,51 @@ pub fn panic_location(f: impl FnOnce()) -> String {
     assert!(result.is_err(), "expected a panic");
     let at = seen.lock().unwrap_or_else(|e| e.into_inner()).take();
     at.expect("the panic hook saw the panic")
+}
+
+/// The path of a file in tests/fixtures.
+pub fn fixture_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+        .join(name)
+}
+
+/// A JSON fixture of tests/fixtures.
+pub fn fixture_json(name: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(fixture_path(name)).unwrap()).unwrap()
+}
+
+/// Asserts a module's state-dict names and order are the fixture's (PyTorch's).
+pub fn assert_state_names<M: tapegrad::nn::Module<f64>>(
+    tag: &str,
+    model: &M,
+    want: &serde_json::Value,
+) {
+    let names: Vec<String> = model.state_dict().into_iter().map(|(n, _)| n).collect();
+    let want: Vec<String> = want
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, want, "{tag}: state_dict names and order");
+}
+
+/// Asserts every parameter's gradient equals the fixture's (`grads[name]`) to `rel`.
+pub fn assert_param_grads<M: tapegrad::nn::Module<f64>>(
+    tag: &str,
+    model: &M,
+    grads: &serde_json::Value,
+    rel: f64,
+) {
+    for (n, p) in model.named_parameters() {
+        let want = floats(&grads[n.as_str()]);
+        assert_close(
+            &format!("{tag} grad {n}"),
+            &p.grad().unwrap().to_vec(),
+            &want,
+            rel,
+        );
+    }
 }
