@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
 
+use super::simd;
 use crate::autograd::{Context, Function, Grads};
 use crate::{Float, Tensor};
 
@@ -91,14 +92,9 @@ impl<T: Float> Tensor<T> {
         };
         let mut total = T::zero();
         for (row, &t) in x.chunks_exact(c.max(1)).zip(targets) {
-            // −log_softmax(row)[t], shifted by the row's max as log_softmax is.
-            let m = row.iter().fold(
-                T::neg_infinity(),
-                |a, &b| if b > a || b.is_nan() { b } else { a },
-            );
-            let shift = if m.is_infinite() { T::zero() } else { m };
-            let sum: T = row.iter().map(|&v| (v - shift).exp_elementwise()).sum();
-            total += -((row[t] - shift) - sum.ln());
+            // −log_softmax(row)[t], rounded as log_softmax is.
+            let (shift, log_sum) = simd::shifted_log_sum(row);
+            total += -((row[t] - shift) - log_sum);
         }
         let loss = total / T::from_usize(targets.len()).unwrap();
         drop(guard);

@@ -21,6 +21,7 @@ pub(crate) mod rearrange;
 pub(crate) mod reduce;
 pub(crate) mod select;
 pub(crate) mod shape;
+pub(crate) mod simd;
 pub(crate) mod softmax;
 pub(crate) mod sort;
 pub(crate) mod unary;
@@ -87,51 +88,32 @@ pub(crate) fn map_const<T: Float>(x: &Tensor<T>, f: impl Fn(T) -> T) -> Tensor<T
 
 /// `f` of each element, in row-major order, into a buffer from the pool when it is large.
 pub(crate) fn map<T: Element>(a: &ArrayViewD<'_, T>, f: impl Fn(T) -> T) -> Values<T> {
-    let out = match a.as_slice() {
-        Some(x) if x.len() > crate::tensor::buffer::INLINE => {
-            let mut out = pool::take(x.len());
-            map_slice(x, &mut out, f);
-            Buffer::Heap(out)
-        }
-        Some(x) => Buffer::collect(x.len(), x.iter().map(|&v| f(v))),
-        None => Buffer::collect(a.len(), elements(a).map(|&v| f(v))),
-    };
-    Values::new(out, a.raw_dim())
+    map_to(a, f)
 }
 
-/// `out.extend(f(x) for x in x)`, compiled for AVX2 when the CPU has it (the build targets
-/// baseline x86-64, whose SSE2 vectors are half as wide). Only instruction selection
-/// changes, never the arithmetic: Rust does not fuse or reorder float operations.
-#[inline(always)]
-fn map_slice<T: Element, U: Element>(x: &[T], out: &mut Vec<U>, f: impl Fn(T) -> U) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above), which is all `map_avx2` needs.
-        unsafe { map_avx2(x, out, f) };
-        return;
-    }
-    out.extend(x.iter().map(|&v| f(v)));
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn map_avx2<T: Element, U: Element>(x: &[T], out: &mut Vec<U>, f: impl Fn(T) -> U) {
-    out.extend(x.iter().map(|&v| f(v)));
-}
-
-/// `f` of each element, into another element type (comparisons, casts), row-major.
+/// `f` of each element, into another element type (comparisons, casts), row-major. The loop
+/// runs over contiguous elements (a strided view is copied first), compiled for AVX2 + FMA
+/// where the CPU has them.
 pub(crate) fn map_to<T: Element, U: Element>(
     a: &ArrayViewD<'_, T>,
     f: impl Fn(T) -> U,
 ) -> Values<U> {
-    let out = match a.as_slice() {
-        Some(x) if x.len() > crate::tensor::buffer::INLINE => {
-            let mut out = pool::take(x.len());
-            map_slice(x, &mut out, f);
-            Buffer::Heap(out)
+    let standard;
+    let x = match a.as_slice() {
+        Some(x) => x,
+        None => {
+            standard = to_standard(a);
+            standard.data.as_slice()
         }
-        Some(x) => Buffer::collect(x.len(), x.iter().map(|&v| f(v))),
-        None => Buffer::collect(a.len(), elements(a).map(|&v| f(v))),
+    };
+    let out = if x.len() > crate::tensor::buffer::INLINE {
+        let mut out = pool::take(x.len());
+        simd::extend_mapped(x, &mut out, f);
+        Buffer::Heap(out)
+    } else {
+        let mut small = [U::ZERO; crate::tensor::buffer::INLINE];
+        simd::map_into(x, &mut small, f);
+        Buffer::Inline(x.len(), small)
     };
     Values::new(out, a.raw_dim())
 }
@@ -196,7 +178,11 @@ pub(crate) fn elements<'a, T>(a: &'a ArrayViewD<'_, T>) -> Box<dyn Iterator<Item
 
 /// A row-major copy of `a`.
 pub(crate) fn to_standard<T: Element>(a: &ArrayViewD<'_, T>) -> Values<T> {
-    map(a, |v| v)
+    let data = match a.as_slice() {
+        Some(x) => Buffer::collect(x.len(), x.iter().copied()),
+        None => Buffer::collect(a.len(), elements(a).copied()),
+    };
+    Values::new(data, a.raw_dim())
 }
 
 /// A zero-filled array of `shape`, in a buffer from the pool when it is large.
@@ -209,23 +195,3 @@ pub(crate) fn zeros<T: Element>(shape: &[usize]) -> ArrayD<T> {
 
 /// The storage buffer type, for kernels that fill one directly.
 pub(crate) use crate::tensor::buffer::Buffer;
-
-#[cfg(test)]
-mod tests {
-    use super::map_slice;
-
-    #[test]
-    fn the_avx2_path_computes_exactly_what_the_plain_loop_computes() {
-        let x: Vec<f32> = (0..1000).map(|i| i as f32 * 0.037 - 18.0).collect();
-        let f = |v: f32| crate::Float::exp_elementwise(v) * 0.5 + v / 3.0;
-        let mut fast = Vec::new();
-        map_slice(&x, &mut fast, f);
-        let plain: Vec<f32> = x.iter().map(|&v| f(v)).collect();
-        assert_eq!(fast.len(), plain.len());
-        assert!(
-            fast.iter()
-                .zip(&plain)
-                .all(|(a, b)| a.to_bits() == b.to_bits())
-        );
-    }
-}

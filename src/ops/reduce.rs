@@ -5,6 +5,7 @@ use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 
 use super::normalize_dim;
 use super::select::where_cond;
+use super::simd;
 use crate::autograd::{Context, Function, Grads};
 use crate::{Element, Float, Tensor};
 
@@ -688,10 +689,18 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn logsumexp(&self, dim: isize, keepdim: bool) -> Tensor<T> {
         let d = self.reduce_dim("logsumexp", dim);
+        let mut scratch = Vec::new();
         let out = self
             .data()
             .view()
-            .map_axis(Axis(d), |lane| logsumexp_lane(lane.iter().copied()));
+            .map_axis(Axis(d), |lane| match lane.as_slice() {
+                Some(x) => simd::logsumexp(x),
+                None => {
+                    scratch.clear();
+                    scratch.extend(lane.iter().copied());
+                    simd::logsumexp(&scratch)
+                }
+            });
         let op = LogSumExp { dim: d, keepdim };
         Tensor::from_op(shape_result(out, d, keepdim), op, self)
     }
@@ -977,14 +986,4 @@ fn log_add_exp<T: Float>(a: T, b: T) -> T {
         return hi;
     }
     hi + (lo - hi).exp().ln_1p()
-}
-
-/// `log(sum(exp(v)))` of a lane, shifted by its max (an infinite max is not shifted by).
-pub(crate) fn logsumexp_lane<T: Float>(lane: impl Iterator<Item = T> + Clone) -> T {
-    let m = lane.clone().fold(
-        T::neg_infinity(),
-        |a, b| if b > a || b.is_nan() { b } else { a },
-    );
-    let shift = if m.is_infinite() { T::zero() } else { m };
-    lane.map(|v| (v - shift).exp_elementwise()).sum::<T>().ln() + shift
 }

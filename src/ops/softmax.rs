@@ -4,6 +4,7 @@
 use ndarray::Axis;
 
 use super::normalize_dim;
+use super::simd;
 use crate::autograd::{Context, Function, Grads};
 use crate::{Float, Tensor};
 
@@ -43,19 +44,17 @@ impl<T: Float> Tensor<T> {
     fn softmax_values(&self, dim: usize, log: bool) -> ndarray::ArrayD<T> {
         let mut out = self.to_array();
         if !out.is_empty() {
+            let mut scratch = Vec::new();
             for mut lane in out.lanes_mut(Axis(dim)) {
-                let m = lane.fold(
-                    T::neg_infinity(),
-                    |a, &b| if b > a || b.is_nan() { b } else { a },
-                );
-                let shift = if m.is_infinite() { T::zero() } else { m };
-                lane.mapv_inplace(|v| v - shift);
-                let sum: T = lane.iter().map(|v| v.exp_elementwise()).sum();
-                if log {
-                    let log_sum = sum.ln();
-                    lane.mapv_inplace(|v| v - log_sum)
-                } else {
-                    lane.mapv_inplace(|v| v.exp_elementwise() / sum)
+                match lane.as_slice_mut() {
+                    Some(x) => simd::softmax_in_place(x, log),
+                    // A lane across rows: through a contiguous copy, for the vector loop.
+                    None => {
+                        scratch.clear();
+                        scratch.extend(lane.iter().copied());
+                        simd::softmax_in_place(&mut scratch, log);
+                        lane.iter_mut().zip(&scratch).for_each(|(o, &v)| *o = v);
+                    }
                 }
             }
         }

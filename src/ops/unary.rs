@@ -32,6 +32,7 @@ pub(crate) trait Elementwise<T: Float> {
     }
 }
 
+#[inline(always)]
 pub(crate) fn sigmoid<T: Float>(x: T) -> T {
     // No branch, so the loop vectorises; exp(−x) overflowing to inf gives exactly 0, and
     // 1/(1 + e^−x) loses no digits for negative x either.
@@ -610,7 +611,10 @@ impl<T: Float> Tensor<T> {
             let limit = op.fast_limit();
             if limit.is_finite() {
                 // One vectorised pass finds whether any input needs the exact function.
-                let largest = a.iter().fold(T::zero(), |m, &x| m.max(x.abs()));
+                let largest = match a.as_slice() {
+                    Some(x) => super::simd::max_abs(x),
+                    None => a.iter().fold(T::zero(), |m, &x| m.max(x.abs())),
+                };
                 if largest.as_f64() > limit {
                     let out = data.data.as_mut_slice().iter_mut();
                     for (y, &x) in out.zip(a.iter()) {

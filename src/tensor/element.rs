@@ -510,51 +510,49 @@ impl Element for bool {
 /// `eˣ` in f32 without branches or table look-ups (Cephes' `expf` polynomial after the usual
 /// reduction `x = n·ln 2 + r`), so a loop over it vectorises; within 2 ulp of the exact
 /// value, ±inf and NaN handled as `f32::exp` does.
+///
+/// The `mul_add`s are fused on every path: one instruction where the loop is compiled for
+/// FMA (`ops::simd`), the C library's correctly rounded `fmaf` elsewhere, so the result does
+/// not depend on which path ran.
 #[inline(always)]
 pub(crate) fn exp_f32(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const C1: f32 = 0.693_359_4;
     const C2: f32 = -2.121_944_4e-4;
-    // Past these the result is 0 or inf in f32.
-    let xc = x.clamp(-103.972_08, 88.722_84);
+    // Below −104 the result rounds to 0 and above 89 to inf, and the arithmetic below gives
+    // exactly that for the clamped values (2ⁿ stays in range), so no select is needed; NaN
+    // passes `clamp` unchanged and stays NaN.
+    let xc = x.clamp(-104.0, 89.0);
     // Round to nearest by the 1.5·2²³ trick: plain arithmetic (a `floor` call would be a
     // libm call on baseline x86-64 and stop the loop from vectorising).
     const ROUND: f32 = 12_582_912.0;
-    let t = xc * LOG2E + ROUND;
+    let t = xc.mul_add(LOG2E, ROUND);
     let n = t - ROUND;
     // The same integer from t's bits (no float-to-int conversion, which does not vectorise).
     let ni = t.to_bits() as i32 - 0x4B40_0000;
-    let r = xc - n * C1 - n * C2;
+    let r = (-n).mul_add(C2, (-n).mul_add(C1, xc));
     let z = r * r;
-    let p = (((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2)
-        * r
-        + 1.666_666_5e-1)
-        * r
-        + 0.5)
-        * z
-        + r
+    let p = 1.987_569_1e-4f32
+        .mul_add(r, 1.398_199_9e-3)
+        .mul_add(r, 8.333_452e-3)
+        .mul_add(r, 4.166_579_6e-2)
+        .mul_add(r, 1.666_666_5e-1)
+        .mul_add(r, 0.5)
+        .mul_add(z, r)
         + 1.0;
-    // 2ⁿ in two halves, so n down to −150 (subnormal results) stays representable.
-    let n = ni;
-    let half = n >> 1;
+    // 2ⁿ in two halves, so n down to −150 (subnormal results) and up to 128 (overflow to
+    // inf) stays representable.
+    let half = ni >> 1;
     let scale1 = f32::from_bits(((half + 127) as u32) << 23);
-    let scale2 = f32::from_bits(((n - half + 127) as u32) << 23);
-    let y = p * scale1 * scale2;
-    if x.is_nan() {
-        x
-    } else if x > 88.722_84 {
-        f32::INFINITY
-    } else if x < -103.972_08 {
-        0.0
-    } else {
-        y
-    }
+    let scale2 = f32::from_bits(((ni - half + 127) as u32) << 23);
+    p * scale1 * scale2
 }
 
 /// `sin x` or `cos x` in f32 without branches (Cephes' `sinf`/`cosf`: the argument reduced
 /// by multiples of π/4 in three parts, then one of two polynomials), so a loop over it
 /// vectorises. Within 2 ulp for `|x| ≤ 8192`; past that the reduction loses digits and the
-/// caller recomputes with the C library.
+/// caller recomputes with the C library. The `mul_add`s are fused on every path, as in
+/// [`exp_f32`].
 #[inline(always)]
 pub(crate) fn sin_cos_f32(x: f32, cos: bool) -> f32 {
     const FOUR_OVER_PI: f32 = 1.273_239_5;
@@ -566,14 +564,19 @@ pub(crate) fn sin_cos_f32(x: f32, cos: bool) -> f32 {
     // trick, and the integer read from the bits, as in `exp_f32` (no float-to-int
     // conversion, whose saturating form does not vectorise).
     const ROUND: f32 = 12_582_912.0;
-    let t = ax * (FOUR_OVER_PI * 0.5) + ROUND;
+    let t = ax.mul_add(FOUR_OVER_PI * 0.5, ROUND);
     let y = (t - ROUND) * 2.0;
     let j = (t.to_bits() as i32 - 0x4B40_0000) * 2;
-    let r = ((ax - y * DP1) - y * DP2) - y * DP3;
+    let r = (-y).mul_add(DP3, (-y).mul_add(DP2, (-y).mul_add(DP1, ax)));
     let z = r * r;
-    let sin_p = ((-1.951_529_6e-4 * z + 8.332_161e-3) * z - 1.666_665_5e-1) * z * r + r;
-    let cos_p =
-        ((2.443_315_7e-5 * z - 1.388_731_6e-3) * z + 4.166_664_6e-2) * z * z - 0.5 * z + 1.0;
+    let sin_p = (-1.951_529_6e-4f32)
+        .mul_add(z, 8.332_161e-3)
+        .mul_add(z, -1.666_665_5e-1)
+        .mul_add(z * r, r);
+    let cos_p = 2.443_315_7e-5f32
+        .mul_add(z, -1.388_731_6e-3)
+        .mul_add(z, 4.166_664_6e-2)
+        .mul_add(z * z, (-0.5f32).mul_add(z, 1.0));
     let (odd, high) = (j & 2 != 0, j & 4 != 0);
     // sin: octants 2 and 6 use the cosine polynomial, 4 and 6 are negative, as is sin(−x).
     // cos: the other way round, and negative in octants 2 and 4.

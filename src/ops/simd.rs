@@ -1,0 +1,186 @@
+//! Loops over slices compiled a second time for AVX2 and FMA, chosen at run time.
+//!
+//! The build targets baseline x86-64: SSE2 vectors half as wide, and no fused multiply-add.
+//! The f32 kernels (`exp_f32`, `sin_cos_f32`) use `mul_add`, which Rust always fuses: one
+//! instruction in code compiled for FMA, a call to a correctly rounded `fmaf` elsewhere. So
+//! both versions of a loop give the same bits; only the speed differs.
+//!
+//! For that speed, everything a loop calls must inline into the `#[target_feature]`
+//! function: each loop here is a plain `for` over slices in an `#[inline(always)]` body, and
+//! the element functions are `#[inline(always)]` too. (A closure handed to a generic
+//! "run this with AVX2" wrapper is not reliably inlined; neither is `Vec::extend`.)
+
+use std::mem::MaybeUninit;
+
+use crate::{Element, Float};
+
+/// Whether this CPU has AVX2 and FMA (detected once, then a cached load).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn has_avx2_fma() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+/// Defines `$name`, which runs `$body` (the `#[inline(always)]` function `$plain`) compiled
+/// for AVX2 + FMA when the CPU has them.
+macro_rules! dispatch {
+    (
+        $(#[$doc:meta])*
+        fn $name:ident / $fast:ident / $plain:ident
+            <$($g:ident: $bound:path),*>($($arg:ident: $ty:ty),*) -> $ret:ty $body:block
+    ) => {
+        $(#[$doc])*
+        #[inline(always)]
+        pub(crate) fn $name<$($g: $bound),*>($($arg: $ty),*) -> $ret {
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2_fma() {
+                // SAFETY: the CPU supports AVX2 and FMA (checked just above), which is all
+                // the `#[target_feature]` version needs.
+                return unsafe { $fast($($arg),*) };
+            }
+            $plain($($arg),*)
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $fast<$($g: $bound),*>($($arg: $ty),*) -> $ret {
+            $plain($($arg),*)
+        }
+
+        #[inline(always)]
+        fn $plain<$($g: $bound),*>($($arg: $ty),*) -> $ret $body
+    };
+}
+
+dispatch! {
+    /// `out[i] = f(x[i])` into uninitialised slots (`out` at least as long as `x`).
+    fn map_uninit / map_uninit_fast / map_uninit_plain
+        <T: Element, U: Element, F: Fn(T) -> U>(x: &[T], out: &mut [MaybeUninit<U>], f: F) -> () {
+        // Blocks of 16: two AVX2 vectors of f32 in flight per step, which hides the long
+        // dependency chains of the polynomial kernels.
+        let mut blocks = out.chunks_exact_mut(16);
+        for (o, x) in (&mut blocks).zip(x.chunks_exact(16)) {
+            for (slot, &v) in o.iter_mut().zip(x) {
+                slot.write(f(v));
+            }
+        }
+        let done = x.len() / 16 * 16;
+        for (slot, &v) in blocks.into_remainder().iter_mut().zip(&x[done..]) {
+            slot.write(f(v));
+        }
+    }
+}
+
+dispatch! {
+    /// `out[i] = f(x[i])`.
+    fn map_into / map_into_fast / map_into_plain
+        <T: Element, U: Element, F: Fn(T) -> U>(x: &[T], out: &mut [U], f: F) -> () {
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o = f(v);
+        }
+    }
+}
+
+/// `out.extend(x.iter().map(f))`, with the loop compiled for AVX2 + FMA when available.
+#[inline(always)]
+pub(crate) fn extend_mapped<T: Element, U: Element>(x: &[T], out: &mut Vec<U>, f: impl Fn(T) -> U) {
+    out.reserve(x.len());
+    let start = out.len();
+    map_uninit(x, &mut out.spare_capacity_mut()[..x.len()], f);
+    // SAFETY: the `x.len()` slots after `start` were reserved and have just been written.
+    unsafe { out.set_len(start + x.len()) };
+}
+
+/// The max of a lane for shifting before `exp` (NaN wins; an infinite max is not shifted
+/// by, so `[-inf, -inf]` gives NaN-free −inf and `[inf, 1]` gives NaN as PyTorch does).
+#[inline(always)]
+fn shift_of<T: Float>(x: &[T]) -> T {
+    let m = x.iter().fold(
+        T::neg_infinity(),
+        |a, &b| if b > a || b.is_nan() { b } else { a },
+    );
+    if m.is_infinite() { T::zero() } else { m }
+}
+
+dispatch! {
+    /// `(shift, log Σ exp(x − shift))` with the max as the shift: `log Σ exp(x)` is their
+    /// sum, and log-softmax is `(x − shift) − log_sum`, as PyTorch rounds it.
+    fn shifted_log_sum / shifted_log_sum_fast / shifted_log_sum_plain<T: Float>(x: &[T]) -> (T, T) {
+        let shift = shift_of(x);
+        let mut sum = T::zero();
+        for &v in x {
+            sum += (v - shift).exp_elementwise();
+        }
+        (shift, sum.ln())
+    }
+}
+
+/// `log Σ exp(x)`, shifted by the max.
+#[inline(always)]
+pub(crate) fn logsumexp<T: Float>(x: &[T]) -> T {
+    let (shift, log_sum) = shifted_log_sum(x);
+    log_sum + shift
+}
+
+dispatch! {
+    /// Softmax (or log-softmax when `log`) of a lane, in place.
+    fn softmax_in_place / softmax_fast / softmax_plain<T: Float>(x: &mut [T], log: bool) -> () {
+        let shift = shift_of(x);
+        if log {
+            let mut sum = T::zero();
+            for v in x.iter_mut() {
+                *v -= shift;
+                sum += v.exp_elementwise();
+            }
+            let log_sum = sum.ln();
+            for v in x.iter_mut() {
+                *v -= log_sum;
+            }
+        } else {
+            let mut sum = T::zero();
+            for v in x.iter_mut() {
+                *v = (*v - shift).exp_elementwise();
+                sum += *v;
+            }
+            for v in x.iter_mut() {
+                *v /= sum;
+            }
+        }
+    }
+}
+
+dispatch! {
+    /// The largest `|x|` (NaN if any element is NaN).
+    fn max_abs / max_abs_fast / max_abs_plain<T: Float>(x: &[T]) -> T {
+        x.iter().fold(T::zero(), |m, &v| m.max(v.abs()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tensor::element::exp_f32;
+
+    #[test]
+    fn the_fma_loops_compute_exactly_what_the_plain_loops_compute() {
+        let x: Vec<f32> = (0..1000).map(|i| i as f32 * 0.037 - 18.0).collect();
+        let f = |v: f32| exp_f32(v) * 0.5 + v / 3.0;
+        let mut fast = Vec::new();
+        extend_mapped(&x, &mut fast, f);
+        let plain: Vec<f32> = x.iter().map(|&v| f(v)).collect();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&fast), bits(&plain));
+
+        let mut a = x[..300].to_vec();
+        let mut b = a.clone();
+        softmax_in_place(&mut a, false);
+        softmax_plain(&mut b, false);
+        assert_eq!(bits(&a), bits(&b));
+        assert!((a.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        assert_eq!(
+            shifted_log_sum(&x).1.to_bits(),
+            shifted_log_sum_plain(&x).1.to_bits(),
+            "logsumexp"
+        );
+    }
+}
