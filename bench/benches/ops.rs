@@ -54,6 +54,7 @@ fn elementwise(c: &mut Criterion) {
     group.bench_function("exp", |bch| bch.iter(|| black_box(a.exp())));
     group.bench_function("sin", |bch| bch.iter(|| black_box(a.sin())));
     group.bench_function("sigmoid", |bch| bch.iter(|| black_box(a.sigmoid())));
+    group.bench_function("tanh", |bch| bch.iter(|| black_box(a.tanh())));
     group.bench_function("gt", |bch| bch.iter(|| black_box(a.gt(&b))));
     group.bench_function("gt_scalar", |bch| bch.iter(|| black_box(a.gt(0.5))));
     let mask = a.gt(&b);

@@ -152,7 +152,7 @@ backward!(Sigmoid, "sigmoid", |_, ctx, g| g
 
 #[derive(Clone, Copy)]
 pub(crate) struct Tanh;
-forward!(Tanh, |_, x| x.tanh());
+forward!(Tanh, |_, x| x.tanh_elementwise());
 backward!(Tanh, "tanh", |_, ctx, g| g
     .binary(ctx.output(), TanhBackward));
 
@@ -172,7 +172,7 @@ backward!(Gelu, "gelu", |_, ctx, g| {
 pub(crate) struct GeluTanh;
 forward!(GeluTanh, |_, x| {
     let inner = c::<T>(SQRT_2 * FRAC_2_SQRT_PI * 0.5) * (x + c::<T>(GELU_TANH_KAPPA) * x * x * x);
-    c::<T>(0.5) * x * (T::one() + inner.tanh())
+    c::<T>(0.5) * x * (T::one() + inner.tanh_elementwise())
 });
 backward!(GeluTanh, "gelu_tanh", |_, ctx, g| {
     let x = ctx.input(0);
