@@ -149,10 +149,16 @@ dispatch! {
     }
 }
 
+/// Whether `|v|` exceeds `limit` or is NaN.
+#[inline(always)]
+pub(crate) fn beyond<T: Float>(v: T, limit: T) -> bool {
+    v.abs() > limit || v.is_nan()
+}
+
 dispatch! {
-    /// The largest `|x|` (NaN if any element is NaN).
-    fn max_abs / max_abs_fast / max_abs_plain<T: Float>(x: &[T]) -> T {
-        x.iter().fold(T::zero(), |m, &v| m.max(v.abs()))
+    /// Whether any `|x|` exceeds `limit` or is NaN.
+    fn any_beyond / any_beyond_fast / any_beyond_plain<T: Float>(x: &[T], limit: T) -> bool {
+        x.iter().fold(false, |any, &v| any | beyond(v, limit))
     }
 }
 
@@ -182,5 +188,63 @@ mod tests {
             shifted_log_sum_plain(&x).1.to_bits(),
             "logsumexp"
         );
+    }
+
+    #[test]
+    fn range_limited_kernels_recompute_everything_outside_their_range_exactly() {
+        use crate::Tensor;
+        use crate::tensor::element::sin_cos_f32;
+        let specials = [
+            -1e4f32,
+            -104.5,
+            -100.0,
+            -87.5,
+            -86.0,
+            -0.0,
+            0.0,
+            0.3,
+            86.0,
+            86.5,
+            88.7,
+            89.0,
+            1e4,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            9000.0,
+            -8192.5,
+        ];
+        // Long enough for the vector loops, and as a strided view too.
+        let values: Vec<f32> = specials.iter().cycle().take(72).copied().collect();
+        let x = Tensor::from_vec(values.clone(), &[72]);
+        let pairs: Vec<f32> = values.iter().flat_map(|&v| [v, -1.0]).collect();
+        let strided = Tensor::from_vec(pairs, &[72, 2]).select(1, 0);
+        let sigmoid_exact = |v: f32| 1.0 / (1.0 + exp_f32(-v));
+        for input in [&x, &strided] {
+            type Exact<'a> = &'a dyn Fn(f32) -> f32;
+            let checks: [(Tensor<f32>, Exact<'_>); 3] = [
+                (input.exp(), &exp_f32),
+                (input.sigmoid(), &sigmoid_exact),
+                (input.sin(), &|v: f32| {
+                    if v.abs() <= 8192.0 {
+                        sin_cos_f32(v, false)
+                    } else {
+                        v.sin()
+                    }
+                }),
+            ];
+            for (got, want) in checks {
+                for (g, &v) in got.to_vec().iter().zip(&values) {
+                    let w = want(v);
+                    assert!(
+                        g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()),
+                        "at {v}: {g} vs {w}"
+                    );
+                }
+            }
+        }
+        assert_eq!(x.exp().to_vec()[13], f32::INFINITY);
+        assert_eq!(x.exp().to_vec()[14], 0.0);
+        assert!(x.sigmoid().to_vec()[15].is_nan());
     }
 }

@@ -90,7 +90,18 @@ backward!(Neg, "neg", |_, _ctx, g| -g);
 
 #[derive(Clone, Copy)]
 pub(crate) struct Exp;
-forward!(Exp, |_, x| x.exp_elementwise());
+impl<T: Float> Elementwise<T> for Exp {
+    #[inline(always)]
+    fn f(&self, x: T) -> T {
+        x.exp_in_range()
+    }
+    fn fast_limit(&self) -> f64 {
+        T::FAST_EXP_LIMIT
+    }
+    fn exact(&self, x: T) -> T {
+        x.exp_elementwise()
+    }
+}
 backward!(Exp, "exp", |_, ctx, g| g * ctx.output());
 
 #[derive(Clone, Copy)]
@@ -146,7 +157,18 @@ impl<T: Float> Function<T> for LeakyRelu<T> {
 
 #[derive(Clone, Copy)]
 pub(crate) struct Sigmoid;
-forward!(Sigmoid, |_, x| sigmoid(x));
+impl<T: Float> Elementwise<T> for Sigmoid {
+    #[inline(always)]
+    fn f(&self, x: T) -> T {
+        T::one() / (T::one() + (-x).exp_in_range())
+    }
+    fn fast_limit(&self) -> f64 {
+        T::FAST_EXP_LIMIT
+    }
+    fn exact(&self, x: T) -> T {
+        sigmoid(x)
+    }
+}
 backward!(Sigmoid, "sigmoid", |_, ctx, g| g
     .binary(ctx.output(), SigmoidBackward));
 
@@ -607,24 +629,26 @@ impl<T: Float> Tensor<T> {
         let data = {
             let a = self.data();
             let a = a.view();
-            let mut data = map(&a, |x| op.f(x));
             let limit = op.fast_limit();
             if limit.is_finite() {
-                // One vectorised pass finds whether any input needs the exact function.
-                let largest = match a.as_slice() {
-                    Some(x) => super::simd::max_abs(x),
-                    None => a.iter().fold(T::zero(), |m, &x| m.max(x.abs())),
+                let limit = T::of_f64(limit);
+                let mut data = map(&a, |x| op.f(x));
+                let beyond = match a.as_slice() {
+                    Some(x) => super::simd::any_beyond(x, limit),
+                    None => a.iter().any(|&x| super::simd::beyond(x, limit)),
                 };
-                if largest.as_f64() > limit {
+                if beyond {
                     let out = data.data.as_mut_slice().iter_mut();
                     for (y, &x) in out.zip(a.iter()) {
-                        if x.abs().as_f64() > limit {
+                        if super::simd::beyond(x, limit) {
                             *y = op.exact(x);
                         }
                     }
                 }
+                data
+            } else {
+                map(&a, |x| op.f(x))
             }
-            data
         };
         Tensor::from_op(data, op, self)
     }

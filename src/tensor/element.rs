@@ -314,6 +314,17 @@ pub trait Float:
     /// Up to which `|x|` the elementwise `sin`/`cos` are accurate.
     #[doc(hidden)]
     const FAST_TRIG_LIMIT: f64 = f64::INFINITY;
+
+    /// `eˣ` for `|x| ≤` [`Float::FAST_EXP_LIMIT`] only (the caller recomputes larger or NaN
+    /// inputs with [`Float::exp_elementwise`], whose bits it matches inside the limit).
+    #[doc(hidden)]
+    fn exp_in_range(self) -> Self {
+        self.exp_elementwise()
+    }
+
+    /// Up to which `|x|` [`Float::exp_in_range`] is exact.
+    #[doc(hidden)]
+    const FAST_EXP_LIMIT: f64 = f64::INFINITY;
 }
 
 thread_local! {
@@ -414,6 +425,11 @@ impl Float for f32 {
         sin_cos_f32(self, true)
     }
     const FAST_TRIG_LIMIT: f64 = 8192.0;
+    #[inline(always)]
+    fn exp_in_range(self) -> Self {
+        exp_f32_in_range(self)
+    }
+    const FAST_EXP_LIMIT: f64 = 86.0;
 }
 
 impl Float for f64 {}
@@ -527,21 +543,43 @@ impl Element for bool {
 /// not depend on which path ran.
 #[inline(always)]
 pub(crate) fn exp_f32(x: f32) -> f32 {
-    const LOG2E: f32 = std::f32::consts::LOG2_E;
-    const C1: f32 = 0.693_359_4;
-    const C2: f32 = -2.121_944_4e-4;
     // Below −104 the result rounds to 0 and above 89 to inf, and the arithmetic below gives
     // exactly that for the clamped values (2ⁿ stays in range), so no select is needed; NaN
     // passes `clamp` unchanged and stays NaN.
-    let xc = x.clamp(-104.0, 89.0);
+    let (p, t) = exp_f32_parts(x.clamp(-104.0, 89.0));
+    // n from t's bits (no float-to-int conversion, which does not vectorise); 2ⁿ in two
+    // halves, so n down to −150 (subnormal results) and up to 128 (overflow to inf) stays
+    // representable.
+    let ni = t.to_bits() as i32 - 0x4B40_0000;
+    let half = ni >> 1;
+    let scale1 = f32::from_bits(((half + 127) as u32) << 23);
+    let scale2 = f32::from_bits(((ni - half + 127) as u32) << 23);
+    p * scale1 * scale2
+}
+
+/// [`exp_f32`] for `|x| ≤ 86` only, where eˣ and the polynomial are normal numbers: 2ⁿ is
+/// applied by adding n to the exponent bits (two integer operations instead of eight), which
+/// gives the same bits as `exp_f32`'s exact multiplications. Used by `exp` and `sigmoid`,
+/// which recompute larger and NaN inputs with `exp_f32` afterwards.
+#[inline(always)]
+pub(crate) fn exp_f32_in_range(x: f32) -> f32 {
+    let (p, t) = exp_f32_parts(x);
+    // t's bits are 0x4B40_0000 + n, and 0x4B40_0000 << 23 wraps to 0.
+    f32::from_bits(p.to_bits().wrapping_add(t.to_bits() << 23))
+}
+
+/// The polynomial `p ≈ e^r` and `t = 1.5·2²³ + n`, where `x = n·ln 2 + r`.
+#[inline(always)]
+fn exp_f32_parts(x: f32) -> (f32, f32) {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const C1: f32 = 0.693_359_4;
+    const C2: f32 = -2.121_944_4e-4;
     // Round to nearest by the 1.5·2²³ trick: plain arithmetic (a `floor` call would be a
     // libm call on baseline x86-64 and stop the loop from vectorising).
     const ROUND: f32 = 12_582_912.0;
-    let t = xc.mul_add(LOG2E, ROUND);
+    let t = x.mul_add(LOG2E, ROUND);
     let n = t - ROUND;
-    // The same integer from t's bits (no float-to-int conversion, which does not vectorise).
-    let ni = t.to_bits() as i32 - 0x4B40_0000;
-    let r = (-n).mul_add(C2, (-n).mul_add(C1, xc));
+    let r = (-n).mul_add(C2, (-n).mul_add(C1, x));
     let z = r * r;
     let p = 1.987_569_1e-4f32
         .mul_add(r, 1.398_199_9e-3)
@@ -551,12 +589,7 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
         .mul_add(r, 0.5)
         .mul_add(z, r)
         + 1.0;
-    // 2ⁿ in two halves, so n down to −150 (subnormal results) and up to 128 (overflow to
-    // inf) stays representable.
-    let half = ni >> 1;
-    let scale1 = f32::from_bits(((half + 127) as u32) << 23);
-    let scale2 = f32::from_bits(((ni - half + 127) as u32) << 23);
-    p * scale1 * scale2
+    (p, t)
 }
 
 /// `tanh x` in f32 without branches (Cephes' `tanhf`): an odd polynomial for `|x| < 0.625`,
@@ -580,44 +613,42 @@ pub(crate) fn tanh_f32(x: f32) -> f32 {
     magnitude.copysign(x)
 }
 
-/// `sin x` or `cos x` in f32 without branches (Cephes' `sinf`/`cosf`: the argument reduced
-/// by multiples of π/4 in three parts, then one of two polynomials), so a loop over it
-/// vectorises. Within 2 ulp for `|x| ≤ 8192`; past that the reduction loses digits and the
-/// caller recomputes with the C library. The `mul_add`s are fused on every path, as in
+/// `sin x` or `cos x` in f32 without branches, so a loop over it vectorises: the argument
+/// reduced by multiples of π (sin: `x = q·π + r`; cos: `x = (q + ½)·π + r`) in three fused
+/// steps, then one odd polynomial for `sin r` on `[−π/2, π/2]` (SLEEF's `sinf_u35`
+/// coefficients) and a sign from q's parity. Within 2 ulp for `|x| ≤ 8192`
+/// ([`Float::FAST_TRIG_LIMIT`]); past that the reduction loses digits and the caller
+/// recomputes with the C library. The `mul_add`s are fused on every path, as in
 /// [`exp_f32`].
 #[inline(always)]
 pub(crate) fn sin_cos_f32(x: f32, cos: bool) -> f32 {
-    const FOUR_OVER_PI: f32 = 1.273_239_5;
-    const DP1: f32 = 0.785_156_25;
-    const DP2: f32 = 2.418_756_5e-4;
-    const DP3: f32 = 3.774_895e-8;
-    let ax = x.abs();
-    // The even octant nearest to |x|·4/π: j ∈ {0, 2, 4, 6} mod 8. Rounded by the 1.5·2²³
-    // trick, and the integer read from the bits, as in `exp_f32` (no float-to-int
-    // conversion, whose saturating form does not vectorise).
+    const INV_PI: f32 = std::f32::consts::FRAC_1_PI;
+    // π = PI_A + PI_B + PI_C to about 70 bits.
+    const PI_A: f32 = std::f32::consts::PI;
+    const PI_B: f32 = -8.742_278e-8;
+    const PI_C: f32 = -3.430_249e-15;
+    // Round to nearest by the 1.5·2²³ trick; t's bits are 0x4B40_0000 + q, so their lowest
+    // bit is q's parity.
     const ROUND: f32 = 12_582_912.0;
-    let t = ax.mul_add(FOUR_OVER_PI * 0.5, ROUND);
-    let y = (t - ROUND) * 2.0;
-    let j = (t.to_bits() as i32 - 0x4B40_0000) * 2;
-    let r = (-y).mul_add(DP3, (-y).mul_add(DP2, (-y).mul_add(DP1, ax)));
-    let z = r * r;
-    let sin_p = (-1.951_529_6e-4f32)
-        .mul_add(z, 8.332_161e-3)
-        .mul_add(z, -1.666_665_5e-1)
-        .mul_add(z * r, r);
-    let cos_p = 2.443_315_7e-5f32
-        .mul_add(z, -1.388_731_6e-3)
-        .mul_add(z, 4.166_664_6e-2)
-        .mul_add(z * z, (-0.5f32).mul_add(z, 1.0));
-    let (odd, high) = (j & 2 != 0, j & 4 != 0);
-    // sin: octants 2 and 6 use the cosine polynomial, 4 and 6 are negative, as is sin(−x).
-    // cos: the other way round, and negative in octants 2 and 4.
-    let (poly, negative) = if cos {
-        (if odd { sin_p } else { cos_p }, high ^ odd)
+    let (h, flip) = if cos {
+        // cos x = cos((q + ½)π + r) = (−1)^(q+1) sin r.
+        let t = x.mul_add(INV_PI, -0.5) + ROUND;
+        (t - ROUND + 0.5, t.to_bits().wrapping_add(1) << 31)
     } else {
-        (if odd { cos_p } else { sin_p }, high ^ x.is_sign_negative())
+        // sin x = sin(qπ + r) = (−1)^q sin r.
+        let t = x.mul_add(INV_PI, ROUND);
+        (t - ROUND, t.to_bits() << 31)
     };
-    f32::from_bits(poly.to_bits() ^ ((negative as u32) << 31))
+    let r = (-h).mul_add(PI_C, (-h).mul_add(PI_B, (-h).mul_add(PI_A, x)));
+    let r = f32::from_bits(r.to_bits() ^ flip);
+    let s = r * r;
+    let u = 2.608_316e-6f32
+        .mul_add(s, -1.981_069e-4)
+        .mul_add(s, 8.333_079e-3)
+        .mul_add(s, -1.666_666e-1);
+    let y = (s * u).mul_add(r, r);
+    // sin(±0) = ±0 (the sum above turns −0 into +0).
+    if !cos && x == 0.0 { x } else { y }
 }
 
 /// erf(x) in f64.
@@ -657,7 +688,7 @@ pub(crate) fn erf_f64(x: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{erf_f64, exp_f32, sin_cos_f32, tanh_f32};
+    use super::{erf_f64, exp_f32, exp_f32_in_range, sin_cos_f32, tanh_f32};
 
     #[test]
     fn the_vectorisable_sin_and_cos_are_within_two_ulp() {
@@ -705,6 +736,26 @@ mod tests {
         assert_eq!(tanh_f32(50.0), 1.0);
         assert_eq!(tanh_f32(f32::NEG_INFINITY), -1.0);
         assert!(tanh_f32(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn the_in_range_exp_gives_the_bits_of_the_full_one() {
+        let mut x = -86.0f32;
+        while x <= 86.0 {
+            assert_eq!(
+                exp_f32_in_range(x).to_bits(),
+                exp_f32(x).to_bits(),
+                "x = {x}"
+            );
+            x += 0.003_71;
+        }
+        for x in [-86.0f32, 86.0, 0.0, -0.0, 1e-30] {
+            assert_eq!(
+                exp_f32_in_range(x).to_bits(),
+                exp_f32(x).to_bits(),
+                "x = {x}"
+            );
+        }
     }
 
     #[test]
