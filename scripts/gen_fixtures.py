@@ -307,6 +307,86 @@ OTHER_V4 = {
     "nll_none": (lambda a: F.nll_loss(F.log_softmax(a, 1), torch.tensor([1, 0, 2]), reduction="none"), [[[3, 3]]]),
 }
 
+# Issue 8: one empty tensor for every op it added, generated last (so the earlier cases keep
+# their random inputs): the op table's name and the input shapes. Ops that PyTorch rejects on
+# empty inputs (max/min/amax/argmax over an empty dim) are tested to panic in
+# tests/masks_and_indices.rs instead, and reductions whose PyTorch value there is NaN or −inf
+# (mean, var, std, logsumexp: not valid JSON) are compared in that file too.
+EMPTY_OTHER = {
+    "sum_dims": [[2, 0, 4]],
+    "sum_dims_keep": [[2, 3, 0]],
+    "mean_dims": [[2, 3, 0]],
+    "amax": [[0, 4]],
+    "amax_ties": [[3, 0]],
+    "amin_keep": [[2, 3, 0]],
+    "var_dim1_unbiased": [[0, 4]],
+    "var_dim0_biased_keep": [[3, 0]],
+    "std_dim": [[0, 4]],
+    "flip": [[2, 0, 4]],
+    "movedim": [[2, 0, 4]],
+    "diagonal": [[3, 0, 4]],
+    "diagonal_neg": [[0, 3]],
+    "trace": [[0, 3]],
+    "diag_vec": [[0]],
+    "diag_mat": [[0, 4]],
+    "roll": [[0, 4]],
+    "repeat": [[0, 3]],
+    "tile": [[0, 3]],
+    "tril": [[2, 0, 4]],
+    "triu": [[0, 3]],
+    "pad_constant": [[0, 3]],
+    "pad_reflect": [[0, 2, 4]],
+    "pad_replicate": [[0, 1, 2, 3]],
+    "pad_circular": [[0, 4]],
+    "outer": [[0], [4]],
+    "dot": [[0], [0]],
+    "bmm": [[2, 0, 4], [2, 4, 2]],
+    "addmm": [[3], [0, 4], [4, 3]],
+    "einsum_bmm": [[2, 3, 0], [2, 0, 2]],
+    "einsum_implicit": [[3, 0], [0, 2]],
+    "einsum_outer_sum": [[0], [4]],
+    "einsum_three": [[2, 0], [0, 4], [4, 2]],
+    "norm2": [[0, 3]],
+    "norm1_dim": [[0, 4]],
+    "norm_inf": [[2, 0, 4]],
+    "norm3": [[0, 4]],
+    "cumsum": [[3, 0]],
+    "cumsum0": [[0, 3, 2]],
+    "view": [[0, 6]],
+    "expand": [[0, 1]],
+    "slice_step": [[0, 5]],
+    "select": [[0, 4]],
+    "chunk": [[0, 5]],
+    "split": [[5, 0]],
+    "unbind": [[0, 3]],
+    "masked_select_bcast": [[0, 1], [0, 4]],
+    "prod_dim_keep": [[0, 4]],
+    "prod_zeros": [[0, 5]],
+    "cumprod_zeros": [[0, 5]],
+    "sort_desc0": [[0, 3]],
+    "argsort": [[3, 0]],
+    "topk": [[0, 4]],
+    "topk_smallest": [[4, 0]],
+    "kthvalue": [[0, 4]],
+    "kthvalue_keep": [[4, 0]],
+    "max_dim_indices": [[0, 4]],
+    "min_dim_indices_keep": [[3, 0]],
+    "argmax": [[0, 4]],
+    "argmin_keep": [[3, 0]],
+    "nonzero": [[0, 4]],
+    "cast_trunc": [[0, 4]],
+}
+NO_INDEX = torch.zeros(0, dtype=torch.long)
+EMPTY_INDEXED = {
+    "scatter_empty": (lambda a, b: a.scatter(1, NO_INDEX.reshape(0, 2), b), [[3, 4], [0, 2]]),
+    "scatter_add_empty": (lambda a, b: a.scatter_add(1, NO_INDEX.reshape(0, 2), b), [[3, 4], [0, 2]]),
+    "index_add_empty": (lambda a, b: a.index_add(0, NO_INDEX, b), [[3, 4], [0, 4]]),
+    "index_fill_empty": (lambda x: x.index_fill(1, NO_INDEX, -1.0), [[3, 4]]),
+    "gather_empty": (lambda x: x.gather(0, NO_INDEX.reshape(0, 3)), [[3, 3]]),
+    "one_hot_empty": (lambda x: x * torch.nn.functional.one_hot(NO_INDEX, 4).double(), [[0, 4]]),
+    "compare_logic": (lambda a, b: torch.where((a >= 0.2) & (a < b) | (a == b), a, b * b), [[0, 4], [4]]),
+}
+
 
 def sample(shape, kind):
     if kind == "wide":
@@ -387,6 +467,17 @@ def main():
     for op, (fn, shape_sets) in OTHER_V4.items():
         for shapes in shape_sets:
             cases.append(record(f"{op}{shapes}", op, fn, [sample(sh, "normal") for sh in shapes]))
+    every_op = {**UNARY, **BINARY, **{op: fn for op, (fn, _) in OTHER.items()},
+                **{op: fn for op, (fn, _) in UNARY_V2.items()}, **{op: fn for op, (fn, _, _) in BINARY_V2.items()},
+                **{op: fn for op, (fn, _) in OTHER_V2.items()}, **{op: fn for op, (fn, _) in OTHER_V3.items()}}
+    for op, (fn, kind) in UNARY_V2.items():
+        cases.append(record(f"{op}[0, 3]", op, fn, [sample([0, 3], kind)]))
+    for op, (fn, ka, kb) in BINARY_V2.items():
+        cases.append(record(f"{op}[0, 3][3]", op, fn, [sample([0, 3], ka), sample([3], kb)]))
+    for op, shapes in EMPTY_OTHER.items():
+        cases.append(record(f"{op}{shapes}", op, every_op[op], [sample(sh, "normal") for sh in shapes]))
+    for op, (fn, shapes) in EMPTY_INDEXED.items():
+        cases.append(record(f"{op}{shapes}", op, fn, [sample(sh, "normal") for sh in shapes]))
     meta = {"torch": torch.__version__, "generator": "scripts/gen_fixtures.py"}
     path = os.path.join("tests", "fixtures", "ops.json")
     with open(path, "w") as f:

@@ -238,3 +238,47 @@ fn labels_as_i64_flow_from_the_loader_into_the_loss() {
         -(2.0 + 2.0 + 0.0) / 3.0
     );
 }
+
+#[test]
+fn reductions_over_an_empty_dim_give_pytorchs_values_and_empty_gradients() {
+    // PyTorch: mean, var and std of nothing are NaN, logsumexp is −inf, prod 1, norm 0.
+    let x = Tensor::<f64>::zeros(&[3, 0]).requires_grad();
+    let nan3 = |t: Tensor<f64>| t.shape() == [3] && t.to_vec().iter().all(|v| v.is_nan());
+    assert!(nan3(x.mean_dim(1, false)));
+    assert!(nan3(x.var_dim(1, true, false)));
+    assert!(nan3(x.var_dim(1, false, false)));
+    assert!(nan3(x.std_dim(1, true, false)));
+    assert_eq!(x.logsumexp(1, false).to_vec(), vec![f64::NEG_INFINITY; 3]);
+    assert_eq!(x.prod_dim(1, false).to_vec(), vec![1.0; 3]);
+    assert_eq!(x.norm(2.0, Some(&[1]), false).to_vec(), vec![0.0; 3]);
+    assert!(Tensor::<f64>::zeros(&[0]).var().item().is_nan());
+    assert!(Tensor::<f64>::zeros(&[0]).std().item().is_nan());
+    // A single element: the unbiased variance divides by max(0, 1 − 1) = 0.
+    assert!(f(&[2.0], &[1]).var().item().is_nan());
+    for y in [
+        x.mean_dim(1, true),
+        x.var_dim(1, true, true),
+        x.logsumexp(1, true),
+    ] {
+        y.sum().backward();
+        assert_eq!(x.grad().unwrap().shape(), [3, 0]);
+    }
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: max_dim: cannot reduce an empty dim 1 of shape [3, 0]")]
+fn max_over_an_empty_dim_panics_as_pytorch_rejects_it() {
+    Tensor::<f64>::zeros(&[3, 0]).max_dim(1, false);
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: argmax: cannot reduce an empty dim")]
+fn argmax_of_an_empty_tensor_panics_as_pytorch_rejects_it() {
+    Tensor::<f32>::zeros(&[0]).argmax(0, false);
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: max: cannot reduce an empty dim 0 of shape [0, 3]")]
+fn max_of_an_empty_tensor_panics_as_pytorch_rejects_it() {
+    Tensor::<f64>::zeros(&[0, 3]).max();
+}

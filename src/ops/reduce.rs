@@ -120,8 +120,7 @@ impl<T: Float> Function<T> for VarDim {
     }
     fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
         let x = ctx.input(0);
-        let n = count::<T>(x.shape()[self.dim]);
-        let dof = n - if self.unbiased { T::one() } else { T::zero() };
+        let dof = count::<T>(x.shape()[self.dim].saturating_sub(self.unbiased as usize));
         let centered = x - &x.mean_dim(self.dim as isize, true);
         Grads::one(keep(g, self.dim, self.keepdim) * (centered * (T::of_f64(2.0) / dof)))
     }
@@ -451,6 +450,8 @@ fn select<T: Float>(lane: ArrayViewD<'_, T>, max: bool) -> (usize, T) {
 }
 
 impl<T: Float> Tensor<T> {
+    /// `dim` as an index, for a reduction that has no value over an empty dim (max, min,
+    /// argmax: PyTorch raises there too).
     #[track_caller]
     fn reduce_dim(&self, op: &str, dim: isize) -> usize {
         let d = normalize_dim(op, dim, self.shape());
@@ -514,7 +515,8 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn mean_dim(&self, dim: isize, keepdim: bool) -> Tensor<T> {
-        let d = self.reduce_dim("mean_dim", dim);
+        // Over an empty dim: NaN (mean, var) or −inf (logsumexp), as in PyTorch.
+        let d = normalize_dim("mean_dim", dim, self.shape());
         let n = T::from_usize(self.shape()[d]).unwrap();
         let data = shape_result(self.data().view().sum_axis(Axis(d)) / n, d, keepdim);
         Tensor::from_op(data, MeanDim { dim: d, keepdim }, self)
@@ -660,9 +662,11 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn var_dim(&self, dim: isize, unbiased: bool, keepdim: bool) -> Tensor<T> {
-        let d = self.reduce_dim("var_dim", dim);
+        // Over an empty dim: NaN (mean, var) or −inf (logsumexp), as in PyTorch.
+        let d = normalize_dim("var_dim", dim, self.shape());
         let n = self.shape()[d];
-        let dof = T::from_usize(n).unwrap() - if unbiased { T::one() } else { T::zero() };
+        // PyTorch's max(0, N − correction): no elements (or one, unbiased) give 0/0 = NaN.
+        let dof = T::from_usize(n.saturating_sub(unbiased as usize)).unwrap();
         let var = {
             let guard = self.data();
             let data = guard.view();
@@ -688,7 +692,8 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn logsumexp(&self, dim: isize, keepdim: bool) -> Tensor<T> {
-        let d = self.reduce_dim("logsumexp", dim);
+        // Over an empty dim: NaN (mean, var) or −inf (logsumexp), as in PyTorch.
+        let d = normalize_dim("logsumexp", dim, self.shape());
         let mut scratch = Vec::new();
         let out = self
             .data()

@@ -83,7 +83,8 @@ impl<T: Float> Tensor<T> {
         let n: usize = base_shape.iter().product();
         let mut out = super::pool::take(n);
         out.resize(n, T::zero());
-        {
+        // An empty view places nothing (and its strides need not describe a valid layout).
+        if self.numel() > 0 {
             let src = self.data();
             let shape = rel.shape.clone().strides(rel.strides.clone());
             let mut dst = ArrayViewMutD::from_shape(shape, &mut out[rel.offset.min(n)..])

@@ -412,6 +412,7 @@ impl<T: Element> Tensor<T> {
     /// maps the view's gradient back to this tensor's shape).
     #[track_caller]
     pub(crate) fn view_op<F: FloatFunction>(&self, layout: Layout, op: F) -> Self {
+        let layout = layout.empty_within(self.0.storage.len());
         debug_assert!(layout.fits(self.0.storage.len()));
         let base = Some(self.0.base.clone().unwrap_or_else(|| self.clone()));
         let storage = self.0.storage.clone();

@@ -361,6 +361,16 @@ impl Layout {
         true
     }
 
+    /// This layout, with the offset of an empty one brought inside a storage of `len`
+    /// elements: a view with no elements (`x[:, 5:5]`, a slice of an empty tensor) may
+    /// compute an offset past the end, and its pointer must still stay within the buffer.
+    pub(crate) fn empty_within(mut self, len: usize) -> Self {
+        if self.shape().contains(&0) {
+            self.offset = self.offset.min(len);
+        }
+        self
+    }
+
     /// Whether every position reaches a storage of `len` elements.
     pub(crate) fn fits(&self, len: usize) -> bool {
         if self.shape().contains(&0) {

@@ -261,6 +261,17 @@ pub fn apply(op: &str, x: &[T64]) -> T64 {
         "one_hot" => a * tapegrad::one_hot(&i64s(&[2, 0, 1], &[3]), 4).cast::<f64>(),
         "nonzero" => a.gt(0.0).nonzero().cast::<f64>() * a.sum(),
         "cast_trunc" => a * (a * 3.0).cast::<i64>().cast::<f64>(),
+        // Index ops with no indices at all.
+        "scatter_empty" => a.scatter(1, &i64s(&[], &[0, 2]), b()),
+        "scatter_add_empty" => a.scatter_add(1, &i64s(&[], &[0, 2]), b()),
+        "index_add_empty" => a.index_add(0, &i64s(&[], &[0]), b()),
+        "index_fill_empty" => a.index_fill(1, &i64s(&[], &[0]), -1.0),
+        "gather_empty" => a.gather(0, &i64s(&[], &[0, 3])),
+        "one_hot_empty" => a * tapegrad::one_hot(&i64s(&[], &[0]), 4).cast::<f64>(),
+        "compare_logic" => {
+            let mask = &a.ge(0.2) & &a.lt(b()) | a.eq(b());
+            tapegrad::where_cond(&mask, a, &(b() * b()))
+        }
         "compare_mix" => {
             let mask = &a.ge(0.2) & &a.lt(b()) | a.eq(&a.max());
             tapegrad::where_cond(&mask, a, &(b() * b()))
