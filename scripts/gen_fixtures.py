@@ -376,6 +376,72 @@ EMPTY_OTHER = {
     "nonzero": [[0, 4]],
     "cast_trunc": [[0, 4]],
 }
+# Issue 8: size-1 dims and 0-d inputs for its ops that ran on one shape only (where PyTorch
+# accepts them), generated after the empty cases.
+SMALL_SHAPES = {
+    "sum_dims": [[[2, 1, 1]]],
+    "sum_dims_keep": [[[1]], [[]]],
+    "mean_dims": [[[1, 1, 3]]],
+    "amax": [[[2, 1]]],
+    "amax_ties": [[[1, 1]]],
+    "amin_keep": [[[1, 1, 2]]],
+    "max_all": [[[]], [[1]]],
+    "min_all": [[[]], [[1, 1]]],
+    "var_all": [[[1, 2]]],
+    "std_all": [[[3, 1]]],
+    "std_dim": [[[1, 3]]],
+    "var_dim1_unbiased": [[[1, 2]]],
+    "flip": [[[1, 1, 2]]],
+    "movedim": [[[1, 2, 1]]],
+    "diagonal": [[[1, 1, 2]]],
+    "diagonal_neg": [[[2, 1]]],
+    "trace": [[[1, 1]]],
+    "diag_vec": [[[1]]],
+    "diag_mat": [[[1, 2]]],
+    "roll": [[[1, 1]]],
+    "repeat": [[[]], [[1, 1]]],
+    "tile": [[[]], [[1]]],
+    "tril": [[[1, 1]]],
+    "triu": [[[1, 3]]],
+    "pad_constant": [[[1, 1]]],
+    "pad_reflect": [[[1, 3]]],
+    "pad_replicate": [[[1, 1, 1]]],
+    "pad_circular": [[[1, 2]]],
+    "outer": [[[1], [1]]],
+    "dot": [[[1], [1]]],
+    "bmm": [[[1, 1, 1], [1, 1, 1]]],
+    "addmm": [[[], [1, 1], [1, 2]]],
+    "einsum_bmm": [[[1, 1, 1], [1, 1, 1]]],
+    "einsum_implicit": [[[1, 1], [1, 1]]],
+    "einsum_outer_sum": [[[1], [1]]],
+    "einsum_three": [[[1, 1], [1, 1], [1, 1]]],
+    "norm2": [[[]], [[1]]],
+    "norm1_dim": [[[2, 1]]],
+    "norm_inf": [[[1, 1, 1]]],
+    "norm3": [[[1, 1]]],
+    "cumsum": [[[1, 1]]],
+    "cumsum0": [[[]]],
+    "view": [[[3, 1]]],
+    "expand": [[[1, 1]]],
+    "chunk": [[[1, 1]]],
+    "unbind": [[[1, 1]]],
+    "masked_select_bcast": [[[1, 1], [1, 4]]],
+    "prod_dim_keep": [[[1, 1]]],
+    "prod_zeros": [[[1, 1]]],
+    "cumprod_zeros": [[[1, 1]]],
+    "logcumsumexp": [[[]]],
+    "sort": [[[]]],
+    "sort_desc0": [[[1, 3]]],
+    "argsort": [[[1, 1]]],
+    "kthvalue": [[[1, 2]]],
+    "kthvalue_keep": [[[3, 1]]],
+    "min_dim_indices_keep": [[[1, 1]]],
+    "argmax": [[[]], [[1]]],
+    "argmin_keep": [[[1, 1]]],
+    "nonzero": [[[]], [[1, 1]]],
+    "cast_trunc": [[[]]],
+    "compare_mix": [[[], []], [[1], [1, 1]]],
+}
 NO_INDEX = torch.zeros(0, dtype=torch.long)
 EMPTY_INDEXED = {
     "scatter_empty": (lambda a, b: a.scatter(1, NO_INDEX.reshape(0, 2), b), [[3, 4], [0, 2]]),
@@ -478,6 +544,9 @@ def main():
         cases.append(record(f"{op}{shapes}", op, every_op[op], [sample(sh, "normal") for sh in shapes]))
     for op, (fn, shapes) in EMPTY_INDEXED.items():
         cases.append(record(f"{op}{shapes}", op, fn, [sample(sh, "normal") for sh in shapes]))
+    for op, shape_sets in SMALL_SHAPES.items():
+        for shapes in shape_sets:
+            cases.append(record(f"{op}{shapes}", op, every_op[op], [sample(sh, "normal") for sh in shapes]))
     meta = {"torch": torch.__version__, "generator": "scripts/gen_fixtures.py"}
     path = os.path.join("tests", "fixtures", "ops.json")
     with open(path, "w") as f:

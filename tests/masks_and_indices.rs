@@ -282,3 +282,39 @@ fn argmax_of_an_empty_tensor_panics_as_pytorch_rejects_it() {
 fn max_of_an_empty_tensor_panics_as_pytorch_rejects_it() {
     Tensor::<f64>::zeros(&[0, 3]).max();
 }
+
+#[test]
+fn dim_taking_ops_see_a_0d_tensor_as_one_element_along_dim_0_as_pytorch() {
+    let x = Tensor::scalar(2.5f64).requires_grad();
+    for y in [
+        x.sum_dim(-1, false),
+        x.sum_dim(0, true),
+        x.mean_dim(0, false),
+        x.logsumexp(-1, true),
+        x.cumsum(0),
+        x.cumprod(-1),
+        x.softmax(0) * 2.5,
+        x.max_dim(0, false),
+        x.prod_dim(-1, false),
+        x.sort(-1, true).0,
+        x.topk(1, 0, true, true).0,
+        x.kthvalue(1, 0, false).0,
+        x.sum_dims(&[-1], true),
+        x.amax(&[0], false),
+    ] {
+        assert_eq!(y.shape(), [] as [usize; 0]);
+        assert_eq!(y.item(), 2.5);
+    }
+    assert_eq!(x.argmax(-1, false).shape(), [] as [usize; 0]);
+    assert_eq!(x.sort(0, false).1.item(), 0);
+    assert_eq!(x.log_softmax(0).item(), 0.0);
+    assert!(x.gt(1.0).any_dim(0, false).item());
+    x.cumsum(0).mul_scalar(3.0).backward();
+    assert_eq!(x.grad().unwrap().item(), 3.0);
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: cumsum: dim 1 is out of range for shape []")]
+fn a_0d_tensor_has_no_dim_1() {
+    Tensor::scalar(1.0f32).cumsum(1);
+}

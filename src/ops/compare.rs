@@ -307,6 +307,9 @@ impl Tensor<bool> {
     /// ```
     #[track_caller]
     pub fn any_dim(&self, dim: isize, keepdim: bool) -> Tensor<bool> {
+        if let Some(y) = super::scalar_dim(self, "any_dim", dim, |x| x.any_dim(0, keepdim)) {
+            return y;
+        }
         let d = normalize_dim("any_dim", dim, self.shape());
         let out = reduce_lanes(&self.data().view(), d, keepdim, |l| l.iter().any(|&v| v));
         Tensor::leaf(out)
@@ -321,6 +324,9 @@ impl Tensor<bool> {
     /// ```
     #[track_caller]
     pub fn all_dim(&self, dim: isize, keepdim: bool) -> Tensor<bool> {
+        if let Some(y) = super::scalar_dim(self, "all_dim", dim, |x| x.all_dim(0, keepdim)) {
+            return y;
+        }
         let d = normalize_dim("all_dim", dim, self.shape());
         let out = reduce_lanes(&self.data().view(), d, keepdim, |l| l.iter().all(|&v| v));
         Tensor::leaf(out)

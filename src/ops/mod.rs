@@ -37,6 +37,45 @@ pub(crate) fn normalize_dim(op: &str, dim: isize, shape: &[usize]) -> usize {
     normalize_dim_for(op, dim, shape.len(), shape)
 }
 
+/// A result of a dim-taking op that [`scalar_dim`] can bring back to 0-d.
+pub(crate) trait ToScalar {
+    fn to_scalar(self) -> Self;
+}
+
+impl<E: Element> ToScalar for Tensor<E> {
+    fn to_scalar(self) -> Self {
+        self.reshape(&[])
+    }
+}
+
+impl<A: Element, B: Element> ToScalar for (Tensor<A>, Tensor<B>) {
+    fn to_scalar(self) -> Self {
+        (self.0.reshape(&[]), self.1.reshape(&[]))
+    }
+}
+
+/// PyTorch lets a dim-taking op (`sum(-1)`, `cumsum(0)`, `sort`, `softmax`, ...) see a 0-d
+/// tensor as one element along dim 0 or −1: the op runs on it as shape `[1]` (dim 0) and its
+/// results go back to 0-d, keepdim or not. `None` when `x` is not 0-d.
+///
+/// # Panics
+/// If `x` is 0-d and `dim` is neither 0 nor −1.
+#[track_caller]
+pub(crate) fn scalar_dim<E: Element, R: ToScalar>(
+    x: &Tensor<E>,
+    op: &str,
+    dim: isize,
+    f: impl FnOnce(&Tensor<E>) -> R,
+) -> Option<R> {
+    if x.ndim() != 0 {
+        return None;
+    }
+    if dim != 0 && dim != -1 {
+        panic!("tapegrad: {op}: dim {dim} is out of range for shape []");
+    }
+    Some(f(&x.reshape(&[1])).to_scalar())
+}
+
 /// Like [`normalize_dim`] for a dim that may also be `ndim` itself (`unsqueeze`, `stack`).
 #[track_caller]
 pub(crate) fn normalize_dim_for(op: &str, dim: isize, ndim: usize, shape: &[usize]) -> usize {

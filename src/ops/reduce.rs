@@ -207,6 +207,14 @@ fn keep_dims<T: Float>(t: &Tensor<T>, dims: &[usize], keepdim: bool, shape: &[us
 /// Distinct dims from `dims` (negative from the end), sorted; all dims when empty.
 #[track_caller]
 fn normalize_dims(op: &str, dims: &[isize], shape: &[usize]) -> Vec<usize> {
+    if shape.is_empty() {
+        // A 0-d tensor: dim 0 (or −1) is its one element, so reducing over it is reducing
+        // over everything, as PyTorch has it.
+        if let Some(d) = dims.iter().find(|&&d| d != 0 && d != -1) {
+            panic!("tapegrad: {op}: dim {d} is out of range for shape []");
+        }
+        return Vec::new();
+    }
     let mut out = Vec::with_capacity(dims.len());
     for &d in dims {
         out.push(normalize_dim(op, d, shape));
@@ -501,6 +509,9 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn sum_dim(&self, dim: isize, keepdim: bool) -> Tensor<T> {
+        if let Some(y) = super::scalar_dim(self, "sum_dim", dim, |x| x.sum_dim(0, keepdim)) {
+            return y;
+        }
         let d = normalize_dim("sum_dim", dim, self.shape());
         let data = shape_result(self.data().view().sum_axis(Axis(d)), d, keepdim);
         Tensor::from_op(data, SumDim { dim: d, keepdim }, self)
@@ -515,6 +526,9 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn mean_dim(&self, dim: isize, keepdim: bool) -> Tensor<T> {
+        if let Some(y) = super::scalar_dim(self, "mean_dim", dim, |x| x.mean_dim(0, keepdim)) {
+            return y;
+        }
         // Over an empty dim: NaN (mean, var) or −inf (logsumexp), as in PyTorch.
         let d = normalize_dim("mean_dim", dim, self.shape());
         let n = T::from_usize(self.shape()[d]).unwrap();
@@ -570,6 +584,9 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn max_dim(&self, dim: isize, keepdim: bool) -> Tensor<T> {
+        if let Some(y) = super::scalar_dim(self, "max_dim", dim, |x| x.max_dim(0, keepdim)) {
+            return y;
+        }
         self.select_dim("max_dim", dim, keepdim, true)
     }
 
@@ -582,6 +599,9 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn min_dim(&self, dim: isize, keepdim: bool) -> Tensor<T> {
+        if let Some(y) = super::scalar_dim(self, "min_dim", dim, |x| x.min_dim(0, keepdim)) {
+            return y;
+        }
         self.select_dim("min_dim", dim, keepdim, false)
     }
 
@@ -597,6 +617,11 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn max_dim_indices(&self, dim: isize, keepdim: bool) -> (Tensor<T>, Tensor<i64>) {
+        if let Some(y) = super::scalar_dim(self, "max_dim_indices", dim, |x| {
+            x.max_dim_indices(0, keepdim)
+        }) {
+            return y;
+        }
         self.select_dim_indices("max_dim_indices", dim, keepdim, true)
     }
 
@@ -612,6 +637,11 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn min_dim_indices(&self, dim: isize, keepdim: bool) -> (Tensor<T>, Tensor<i64>) {
+        if let Some(y) = super::scalar_dim(self, "min_dim_indices", dim, |x| {
+            x.min_dim_indices(0, keepdim)
+        }) {
+            return y;
+        }
         self.select_dim_indices("min_dim_indices", dim, keepdim, false)
     }
 
@@ -626,6 +656,9 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn argmax(&self, dim: isize, keepdim: bool) -> Tensor<i64> {
+        if let Some(y) = super::scalar_dim(self, "argmax", dim, |x| x.argmax(0, keepdim)) {
+            return y;
+        }
         self.arg_select("argmax", dim, keepdim, true)
     }
 
@@ -638,6 +671,9 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn argmin(&self, dim: isize, keepdim: bool) -> Tensor<i64> {
+        if let Some(y) = super::scalar_dim(self, "argmin", dim, |x| x.argmin(0, keepdim)) {
+            return y;
+        }
         self.arg_select("argmin", dim, keepdim, false)
     }
 
@@ -662,6 +698,11 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn var_dim(&self, dim: isize, unbiased: bool, keepdim: bool) -> Tensor<T> {
+        if let Some(y) =
+            super::scalar_dim(self, "var_dim", dim, |x| x.var_dim(0, unbiased, keepdim))
+        {
+            return y;
+        }
         // Over an empty dim: NaN (mean, var) or −inf (logsumexp), as in PyTorch.
         let d = normalize_dim("var_dim", dim, self.shape());
         let n = self.shape()[d];
@@ -692,6 +733,9 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn logsumexp(&self, dim: isize, keepdim: bool) -> Tensor<T> {
+        if let Some(y) = super::scalar_dim(self, "logsumexp", dim, |x| x.logsumexp(0, keepdim)) {
+            return y;
+        }
         // Over an empty dim: NaN (mean, var) or −inf (logsumexp), as in PyTorch.
         let d = normalize_dim("logsumexp", dim, self.shape());
         let mut scratch = Vec::new();
@@ -911,6 +955,9 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn cumsum(&self, dim: isize) -> Tensor<T> {
+        if let Some(y) = super::scalar_dim(self, "cumsum", dim, |x| x.cumsum(0)) {
+            return y;
+        }
         let d = normalize_dim("cumsum", dim, self.shape());
         let mut values = self.data().view().to_owned();
         values.accumulate_axis_inplace(Axis(d), |&prev, cur| *cur += prev);
@@ -926,6 +973,9 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn cumprod(&self, dim: isize) -> Tensor<T> {
+        if let Some(y) = super::scalar_dim(self, "cumprod", dim, |x| x.cumprod(0)) {
+            return y;
+        }
         let d = normalize_dim("cumprod", dim, self.shape());
         let mut values = self.data().view().to_owned();
         values.accumulate_axis_inplace(Axis(d), |&prev, cur| *cur *= prev);
@@ -943,6 +993,9 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn logcumsumexp(&self, dim: isize) -> Tensor<T> {
+        if let Some(y) = super::scalar_dim(self, "logcumsumexp", dim, |x| x.logcumsumexp(0)) {
+            return y;
+        }
         let d = normalize_dim("logcumsumexp", dim, self.shape());
         let mut values = self.data().view().to_owned();
         values.accumulate_axis_inplace(Axis(d), |&prev, cur| *cur = log_add_exp(prev, *cur));
@@ -959,6 +1012,9 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn prod_dim(&self, dim: isize, keepdim: bool) -> Tensor<T> {
+        if let Some(y) = super::scalar_dim(self, "prod_dim", dim, |x| x.prod_dim(0, keepdim)) {
+            return y;
+        }
         let d = normalize_dim("prod_dim", dim, self.shape());
         let values = self
             .data()

@@ -70,6 +70,9 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn softmax(&self, dim: isize) -> Tensor<T> {
+        if let Some(y) = super::scalar_dim(self, "softmax", dim, |x| x.softmax(0)) {
+            return y;
+        }
         let d = normalize_dim("softmax", dim, self.shape());
         Tensor::from_op(self.softmax_values(d, false), Softmax { dim: d }, self)
     }
@@ -83,6 +86,9 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn log_softmax(&self, dim: isize) -> Tensor<T> {
+        if let Some(y) = super::scalar_dim(self, "log_softmax", dim, |x| x.log_softmax(0)) {
+            return y;
+        }
         let d = normalize_dim("log_softmax", dim, self.shape());
         Tensor::from_op(self.softmax_values(d, true), LogSoftmax { dim: d }, self)
     }

@@ -93,6 +93,9 @@ impl<T: Element> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn sort(&self, dim: isize, descending: bool) -> (Tensor<T>, Tensor<i64>) {
+        if let Some(y) = super::scalar_dim(self, "sort", dim, |x| x.sort(0, descending)) {
+            return y;
+        }
         let d = normalize_dim("sort", dim, self.shape());
         let order = self.lane_order(d, self.shape()[d], descending);
         self.pick(d, order)
@@ -107,6 +110,9 @@ impl<T: Element> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn argsort(&self, dim: isize, descending: bool) -> Tensor<i64> {
+        if let Some(y) = super::scalar_dim(self, "argsort", dim, |x| x.argsort(0, descending)) {
+            return y;
+        }
         let d = normalize_dim("argsort", dim, self.shape());
         let (order, _) = self.lane_order(d, self.shape()[d], descending);
         Tensor::leaf(order.mapv(|i| i as i64))
@@ -134,6 +140,9 @@ impl<T: Element> Tensor<T> {
         sorted: bool,
     ) -> (Tensor<T>, Tensor<i64>) {
         let _ = sorted;
+        if let Some(y) = super::scalar_dim(self, "topk", dim, |x| x.topk(k, 0, largest, true)) {
+            return y;
+        }
         let d = normalize_dim("topk", dim, self.shape());
         let n = self.shape()[d];
         if k > n {
@@ -161,6 +170,9 @@ impl<T: Element> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn kthvalue(&self, k: usize, dim: isize, keepdim: bool) -> (Tensor<T>, Tensor<i64>) {
+        if let Some(y) = super::scalar_dim(self, "kthvalue", dim, |x| x.kthvalue(k, 0, keepdim)) {
+            return y;
+        }
         let d = normalize_dim("kthvalue", dim, self.shape());
         let n = self.shape()[d];
         if k == 0 || k > n {

@@ -173,7 +173,7 @@ pub fn apply(op: &str, x: &[T64]) -> T64 {
         "select" => a.select(1, -1),
         "chunk" => {
             let c = a.chunk(2, 1);
-            Tensor::cat(&[&c[1], &c[0]], 1)
+            Tensor::cat(&c.iter().rev().collect::<Vec<_>>(), 1)
         }
         "split" => {
             let p = a.split(2, 0);
@@ -181,7 +181,7 @@ pub fn apply(op: &str, x: &[T64]) -> T64 {
         }
         "unbind" => {
             let u = a.unbind(1);
-            Tensor::stack(&[&u[2], &u[1], &u[0]], 0)
+            Tensor::stack(&u.iter().rev().collect::<Vec<_>>(), 0)
         }
         "contiguous" => a.t().contiguous(),
         "view_chain" => {
