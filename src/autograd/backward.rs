@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::cell::Cell;
 
 use crate::error::or_panic;
-use crate::tensor::function::Context;
+use crate::tensor::function::{Context, Grads, Placed};
 use crate::tensor::grad_mode::GradModeGuard;
 use crate::tensor::node::{Edge, GradFn};
 use crate::{Error, Float, Tensor};
@@ -257,6 +257,25 @@ pub(crate) fn run<T: Float>(
                 found,
             });
         }
+        let input_grads = match input_grads.into_placed() {
+            // The fast path: added into its region of the pending gradient, in place.
+            Ok(p) if !create_graph && !anomaly => {
+                let j = edges[0];
+                if j != NONE && needed[j] {
+                    assert_eq!(
+                        p.shape,
+                        inputs[0].tensor.shape(),
+                        "tapegrad: backward of {} gave a gradient of the wrong shape",
+                        f.op.name()
+                    );
+                    accumulate_placed(&mut grads[j], p);
+                }
+                continue;
+            }
+            // Recorded (or checked for anomalies) as an ordinary gradient.
+            Ok(p) => Grads::one(p.grad.as_strided_scatter(&p.rel, &p.shape)),
+            Err(grads) => grads,
+        };
         let mut failure = None;
         input_grads.for_each(|k, gi| {
             let j = edges[k];
@@ -299,6 +318,20 @@ fn accumulate<T: Float>(slot: &mut Option<Tensor<T>>, g: Tensor<T>, create_graph
             add_into(acc, &g);
         }
         Some(acc) => *slot = Some(&*acc + &g),
+    }
+}
+
+/// Adds a placed gradient (zero outside one region) into a pending gradient: into that
+/// region in place when the buffer is ours alone, else through a zero-filled copy.
+fn accumulate_placed<T: Float>(slot: &mut Option<Tensor<T>>, p: Placed<T>) {
+    match slot {
+        Some(acc) if acc.is_leaf() && owned_alone(acc) => acc.add_at(&p.rel, &p.grad),
+        None => {
+            let acc = Tensor::zeros(&p.shape);
+            acc.add_at(&p.rel, &p.grad);
+            *slot = Some(acc);
+        }
+        Some(acc) => *slot = Some(&*acc + &p.grad.as_strided_scatter(&p.rel, &p.shape)),
     }
 }
 

@@ -145,6 +145,15 @@ pub(crate) fn map_to<T: Element, U: Element>(
             standard.data.as_slice()
         }
     };
+    map_slice(x, a.raw_dim(), f)
+}
+
+/// `f` of each of the row-major elements `x` of a tensor of `shape`.
+pub(crate) fn map_slice<T: Element, U: Element>(
+    x: &[T],
+    shape: IxDyn,
+    f: impl Fn(T) -> U,
+) -> Values<U> {
     let out = if x.len() > crate::tensor::buffer::INLINE {
         let mut out = pool::take(x.len());
         simd::extend_mapped(x, &mut out, f);
@@ -154,7 +163,7 @@ pub(crate) fn map_to<T: Element, U: Element>(
         simd::map_into(x, &mut small, f);
         Buffer::Inline(x.len(), small)
     };
-    Values::new(out, a.raw_dim())
+    Values::new(out, shape)
 }
 
 /// `f` applied elementwise to `a` and `b` broadcast together, into any element type.

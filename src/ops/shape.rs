@@ -6,7 +6,7 @@
 //! The backward of a view maps the view's gradient back to the input's shape: reshape back,
 //! permute back, sum away the broadcast dims, or place the slice into zeros.
 
-use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 
 use super::{normalize_dim, normalize_dim_for};
 use crate::autograd::{Context, Function, Grads};
@@ -65,26 +65,13 @@ impl<T: Float> Function<T> for Slice1 {
         "slice"
     }
     fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
-        let size = ctx.input_shape(0)[self.dim];
-        Grads::one(g.slice_scatter(self.dim, self.start, self.step, size))
-    }
-}
-
-/// Zeros of length `size` along `dim` with the input placed at every `step`-th position from
-/// `start`: the adjoint of [`Slice1`] (and its backward).
-pub(crate) struct SliceScatter {
-    dim: usize,
-    start: usize,
-    step: usize,
-}
-
-impl<T: Float> Function<T> for SliceScatter {
-    fn name(&self) -> &'static str {
-        "slice_backward"
-    }
-    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
-        let len = ctx.input_shape(0)[self.dim];
-        Grads::one(g.slice_at(self.dim, self.start, len, self.step))
+        // g at the sliced positions of zeros of the input's shape: placed, so the engine adds
+        // it in place (the chunks of an LSTM's gates fill one buffer instead of four).
+        let shape = ctx.input_shape(0);
+        let mut strides = contiguous_strides(shape);
+        let offset = self.start * strides[self.dim];
+        strides[self.dim] *= self.step;
+        Grads::placed(g.clone(), Layout::new(g.shape(), &strides, offset), shape)
     }
 }
 
@@ -630,34 +617,8 @@ impl<T: Element> Tensor<T> {
     }
 }
 
-/// Ops that exist for float tensors only: the adjoints of views.
+/// Ops that exist for float tensors only.
 impl<T: Float> Tensor<T> {
-    /// Zeros of length `size` along `dim`, with this tensor at every `step`-th position from
-    /// `start` (the adjoint of a slice).
-    #[track_caller]
-    pub(crate) fn slice_scatter(
-        &self,
-        dim: usize,
-        start: usize,
-        step: usize,
-        size: usize,
-    ) -> Tensor<T> {
-        let mut shape = self.shape().to_vec();
-        let len = shape[dim];
-        shape[dim] = size;
-        let mut out = super::zeros(&shape);
-        if len > 0 {
-            let end = start + (len - 1) * step + 1;
-            let src = self.data();
-            out.slice_axis_mut(
-                Axis(dim),
-                Slice::new(start as isize, Some(end as isize), step as isize),
-            )
-            .assign(&src.view());
-        }
-        Tensor::from_op(out, SliceScatter { dim, start, step }, self)
-    }
-
     /// Sums the tensor down to `shape`, the reverse of [`Tensor::broadcast_to`]: leading dims
     /// are summed away and dims that are 1 in `shape` are summed with keepdim. This is how
     /// every broadcasting op returns its gradient to an input's shape.

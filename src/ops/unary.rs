@@ -9,7 +9,7 @@
 use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI, SQRT_2};
 
 use super::elementwise::{ReluBackward, SigmoidBackward, TanhBackward};
-use super::{map, map_const};
+use super::map_const;
 use crate::autograd::{Context, Function, Grads};
 use crate::{Float, Tensor};
 
@@ -627,28 +627,32 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub(crate) fn unary<F: Elementwise<T> + Function<T>>(&self, op: F) -> Tensor<T> {
         let data = {
-            let a = self.data();
-            let a = a.view();
+            let guard = self.data();
+            let a = guard.view();
+            // One pass over contiguous elements (a strided view is copied first).
+            let standard;
+            let x = match a.as_slice() {
+                Some(x) => x,
+                None => {
+                    standard = super::to_standard(&a);
+                    standard.data.as_slice()
+                }
+            };
+            let mut data = super::map_slice(x, a.raw_dim(), |v| op.f(v));
             let limit = op.fast_limit();
             if limit.is_finite() {
+                // Inputs beyond the fast kernel's range (or NaN): recomputed exactly.
                 let limit = T::of_f64(limit);
-                let mut data = map(&a, |x| op.f(x));
-                let beyond = match a.as_slice() {
-                    Some(x) => super::simd::any_beyond(x, limit),
-                    None => a.iter().any(|&x| super::simd::beyond(x, limit)),
-                };
-                if beyond {
+                if super::simd::any_beyond(x, limit) {
                     let out = data.data.as_mut_slice().iter_mut();
-                    for (y, &x) in out.zip(a.iter()) {
-                        if super::simd::beyond(x, limit) {
-                            *y = op.exact(x);
+                    for (y, &v) in out.zip(x) {
+                        if super::simd::beyond(v, limit) {
+                            *y = op.exact(v);
                         }
                     }
                 }
-                data
-            } else {
-                map(&a, |x| op.f(x))
             }
+            data
         };
         Tensor::from_op(data, op, self)
     }

@@ -51,6 +51,28 @@ impl<T: Float> Function<T> for AsStridedScatter {
 }
 
 impl<T: Float> Tensor<T> {
+    /// Adds `g` into the elements of this contiguous tensor that `rel` (relative to its first
+    /// element) selects, in place: the engine's accumulation of a placed gradient.
+    pub(crate) fn add_at(&self, rel: &Layout, g: &Tensor<T>) {
+        debug_assert!(self.is_contiguous() && rel.shape() == g.shape());
+        if g.numel() == 0 {
+            return;
+        }
+        let region = Layout::new(
+            rel.shape(),
+            rel.strides(),
+            self.layout().offset + rel.offset,
+        );
+        assert!(
+            region.fits(self.storage().len()),
+            "tapegrad: internal error: placed gradient outside the input"
+        );
+        let src = g.data();
+        let mut guard = self.storage().write();
+        let mut dst = guard.view_mut(&region);
+        dst += &src.view();
+    }
+
     /// This tensor, or a row-major copy of it when it is not row-major (a scatter at the
     /// full row-major layout is a recorded copy, so this floor needs no other op).
     pub(crate) fn row_major(&self) -> Tensor<T> {

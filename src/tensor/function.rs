@@ -9,6 +9,7 @@
 use std::cell::Cell;
 
 use super::node::Saved;
+use super::storage::Layout;
 use crate::{Element, Tensor};
 
 /// An op with its backward, as PyTorch's `torch.autograd.Function`.
@@ -121,6 +122,18 @@ pub struct Grads<T: Element>(pub(crate) GradsRepr<T>);
 pub(crate) enum GradsRepr<T: Element> {
     Fixed([Option<Tensor<T>>; 2]),
     Many(Vec<Option<Tensor<T>>>),
+    /// The gradient of a view's only input: zero except at the elements the view selected.
+    Placed(Placed<T>),
+}
+
+/// A gradient that is zero outside one view of the input: `grad` at `rel`, a layout relative
+/// to the first element of a contiguous tensor of `shape`. The engine adds it into that
+/// region of the pending gradient in place (no zero-filled tensor per view, no full-size
+/// sum); under `create_graph` it becomes the recorded op `as_strided_scatter`.
+pub(crate) struct Placed<T: Element> {
+    pub(crate) grad: Tensor<T>,
+    pub(crate) rel: Layout,
+    pub(crate) shape: Vec<usize>,
 }
 
 impl<T: Element> Grads<T> {
@@ -140,6 +153,24 @@ impl<T: Element> Grads<T> {
     }
 
     /// Calls `f(input index, gradient)` for every input that got a gradient.
+    /// The gradient of input 0 as `grad` placed at `rel` in zeros of `shape` (see
+    /// [`Placed`]).
+    pub(crate) fn placed(grad: Tensor<T>, rel: Layout, shape: &[usize]) -> Self {
+        Grads(GradsRepr::Placed(Placed {
+            grad,
+            rel,
+            shape: shape.to_vec(),
+        }))
+    }
+
+    /// The placed gradient, if that is what this is.
+    pub(crate) fn into_placed(self) -> Result<Placed<T>, Self> {
+        match self.0 {
+            GradsRepr::Placed(p) => Ok(p),
+            other => Err(Grads(other)),
+        }
+    }
+
     pub(crate) fn for_each(self, mut f: impl FnMut(usize, Tensor<T>)) {
         let mut each = |(k, g): (usize, Option<Tensor<T>>)| {
             if let Some(g) = g {
@@ -149,6 +180,10 @@ impl<T: Element> Grads<T> {
         match self.0 {
             GradsRepr::Fixed(a) => a.into_iter().enumerate().for_each(&mut each),
             GradsRepr::Many(v) => v.into_iter().enumerate().for_each(&mut each),
+            GradsRepr::Placed(p) => panic!(
+                "tapegrad: internal error: a placed gradient of shape {:?} reached for_each",
+                p.shape
+            ),
         }
     }
 }
