@@ -213,3 +213,41 @@ fn gradients_of_many_slices_of_one_tensor_add_up_exactly() {
     let recorded = tapegrad::grad(&f(std::slice::from_ref(&xr)), &[&xr], true).remove(0);
     assert_eq!(fast.to_vec(), recorded.to_vec());
 }
+
+#[test]
+fn small_products_of_strided_operands_sum_in_order_exactly() {
+    // Below the blocked-GEMM size, every c[i, j] is Σ_p x[i, p]·y[p, j] summed for p in
+    // order from zero: bit-identical to the plain loop, whatever the operands' layouts.
+    let naive = |x: &Tensor<f64>, y: &Tensor<f64>| {
+        let (m, k, n) = (x.shape()[0], x.shape()[1], y.shape()[1]);
+        let (xv, yv) = (x.contiguous().to_vec(), y.contiguous().to_vec());
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                let mut acc = 0.0;
+                for p in 0..k {
+                    acc += xv[i * k + p] * yv[p * n + j];
+                }
+                c[i * n + j] = acc;
+            }
+        }
+        c
+    };
+    let values = |n: usize, seed: f64| -> Vec<f64> {
+        (0..n).map(|i| ((i as f64 + seed) * 0.71).sin()).collect()
+    };
+    for (m, k, n) in [(3, 7, 13), (8, 8, 8), (5, 1, 17), (2, 16, 9), (4, 0, 3)] {
+        let x = Tensor::from_vec(values(m * k, 0.5), &[m, k]);
+        let xt = Tensor::from_vec(values(m * k, 0.5), &[k, m]).t();
+        let y = Tensor::from_vec(values(k * n, 1.5), &[k, n]);
+        let yt = Tensor::from_vec(values(k * n, 1.5), &[n, k]).t();
+        // A strided slice of a wider tensor.
+        let wide = Tensor::from_vec(values(k * 2 * n, 2.5), &[k, 2 * n]);
+        let ys = wide.i((.., 0..2 * n)).slice(1, 0, 2 * n as isize, 2);
+        for a in [&x, &xt] {
+            for b in [&y, &yt, &ys] {
+                assert_eq!(a.matmul(b).to_vec(), naive(a, b), "{m}x{k}x{n}");
+            }
+        }
+    }
+}

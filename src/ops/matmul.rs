@@ -5,12 +5,14 @@
 //! Backward uses the same op with other flags, so transposed operands reach the GEMM as
 //! strides and are never copied.
 
+use std::borrow::Cow;
+
 use ndarray::linalg::general_mat_mul;
 use ndarray::{
     Array3, ArrayD, ArrayView2, ArrayViewD, ArrayViewMut2, Axis, CowArray, Ix2, Ix3, IxDyn, s,
 };
 
-use super::broadcast_shape;
+use super::{broadcast_shape, simd};
 use crate::autograd::{Context, Function, Grads};
 use crate::{Float, Tensor, parallel};
 
@@ -113,6 +115,14 @@ fn as3<'a, T: Float>(x: &'a ArrayViewD<'_, T>) -> CowArray<'a, T, Ix3> {
     )
 }
 
+/// The elements of a matrix in row-major order: borrowed when they already are.
+fn row_major_2d<'a, T: Float>(a: &'a ArrayView2<'_, T>) -> Cow<'a, [T]> {
+    match a.as_slice() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(a.iter().copied().collect()),
+    }
+}
+
 /// Products up to this many multiply–adds skip the blocked GEMM (a 16×16×16 product).
 const SMALL_GEMM_MACS: usize = 4096;
 
@@ -121,40 +131,28 @@ fn gemm<T: Float>(x: ArrayView2<'_, T>, y: ArrayView2<'_, T>, mut c: ArrayViewMu
     let (m, k, n) = (x.nrows(), x.ncols(), y.ncols());
     if m * k * n <= SMALL_GEMM_MACS {
         // Packing panels for the blocked kernel costs more than the product itself here.
-        // Row by row, adding x[i, p]·y[p, ..] for p in order: each c[i, j] sums its terms in
-        // the same order as a dot product would, with 1-D loops the compiler vectorises.
-        if let (Some(xs), Some(ys), Some(cs)) = (x.as_slice(), y.as_slice(), c.as_slice_mut()) {
-            for (c_row, x_row) in cs.chunks_exact_mut(n.max(1)).zip(xs.chunks_exact(k.max(1))) {
-                c_row.fill(T::zero());
-                for (&a, y_row) in x_row.iter().zip(ys.chunks_exact(n.max(1))) {
-                    c_row.iter_mut().zip(y_row).for_each(|(c, &b)| *c += a * b);
+        // Row-major copies of strided operands (a head of a permuted attention tensor), then
+        // row by row, adding x[i, p]·y[p, ..] for p in order: each c[i, j] sums its terms in
+        // the order a dot product would, in 1-D loops that vectorise.
+        let xs = row_major_2d(&x);
+        let ys = match y.t().as_slice() {
+            // y transposed (column-major, as kᵀ in attention).
+            Some(yts) if y.as_slice().is_none() => {
+                let mut ys = Vec::with_capacity(k * n);
+                for p in 0..k {
+                    ys.extend((0..n).map(|j| yts[j * k + p]));
                 }
+                Cow::Owned(ys)
             }
-            if k == 0 {
-                cs.fill(T::zero());
+            _ => row_major_2d(&y),
+        };
+        match c.as_slice_mut() {
+            Some(cs) => simd::small_gemm(&xs, &ys, cs, k, n),
+            None => {
+                let mut cs = vec![T::zero(); m * n];
+                simd::small_gemm(&xs, &ys, &mut cs, k, n);
+                c.iter_mut().zip(cs).for_each(|(c, v)| *c = v);
             }
-            return;
-        }
-        // y transposed (column-major, as kᵀ in attention): dot products of contiguous rows,
-        // the terms summed in the same order.
-        let yt = y.t();
-        if let (Some(xs), Some(ys)) = (x.as_slice(), yt.as_slice()) {
-            for (i, x_row) in xs.chunks_exact(k.max(1)).take(m).enumerate() {
-                for (j, y_col) in ys.chunks_exact(k.max(1)).take(n).enumerate() {
-                    let dot = x_row
-                        .iter()
-                        .zip(y_col)
-                        .fold(T::zero(), |acc, (&a, &b)| acc + a * b);
-                    c[[i, j]] = if k == 0 { T::zero() } else { dot };
-                }
-            }
-            if k == 0 {
-                c.fill(T::zero());
-            }
-            return;
-        }
-        for ((i, j), out) in c.indexed_iter_mut() {
-            *out = (0..k).fold(T::zero(), |acc, p| acc + x[[i, p]] * y[[p, j]]);
         }
         return;
     }

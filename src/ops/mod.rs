@@ -228,9 +228,72 @@ pub(crate) fn elements<'a, T>(a: &'a ArrayViewD<'_, T>) -> Box<dyn Iterator<Item
 pub(crate) fn to_standard<T: Element>(a: &ArrayViewD<'_, T>) -> Values<T> {
     let data = match a.as_slice() {
         Some(x) => Buffer::collect(x.len(), x.iter().copied()),
-        None => Buffer::collect(a.len(), elements(a).copied()),
+        None if a.len() <= crate::tensor::buffer::INLINE => {
+            Buffer::collect(a.len(), elements(a).copied())
+        }
+        None => {
+            let mut out = pool::take(a.len());
+            extend_row_major(a, &mut out);
+            Buffer::Heap(out)
+        }
     };
     Values::new(data, a.raw_dim())
+}
+
+/// Appends the elements of a strided view to `out` in row-major order. Dims that lie back to
+/// back in memory are merged first (a transposed pair of heads is two runs, not thousands of
+/// lanes), and the innermost run is copied as a slice when its elements are adjacent. An
+/// odometer over the outer dims replaces ndarray's per-lane iterators, whose setup cost
+/// dominated copies of permuted attention heads (a lane of 8 elements each).
+pub(crate) fn extend_row_major<T: Copy>(a: &ArrayViewD<'_, T>, out: &mut Vec<T>) {
+    if a.is_empty() {
+        return;
+    }
+    // (size, stride) of each dim longer than 1, outermost first, merged where possible.
+    let mut dims: Vec<(usize, isize)> = Vec::with_capacity(a.ndim());
+    for (&n, &s) in a.shape().iter().zip(a.strides()) {
+        if n == 1 {
+            continue;
+        }
+        match dims.last_mut() {
+            Some(outer) if outer.1 == s * n as isize => *outer = (outer.0 * n, s),
+            _ => dims.push((n, s)),
+        }
+    }
+    let base = a.as_ptr();
+    let (inner_n, inner_s) = dims.pop().unwrap_or((1, 1));
+    out.reserve(a.len());
+    let mut index = vec![0usize; dims.len()];
+    let mut offset = 0isize;
+    loop {
+        // SAFETY: `offset + k·inner_s` (k < inner_n) is the memory offset, from `a.as_ptr()`,
+        // of the element of `a` at the multi-index the odometer holds (every dim below its
+        // size), and ndarray guarantees each element of a view is valid to read while the
+        // view lives.
+        unsafe {
+            let run = base.offset(offset);
+            if inner_s == 1 {
+                out.extend_from_slice(std::slice::from_raw_parts(run, inner_n));
+            } else {
+                out.extend((0..inner_n).map(|k| *run.offset(k as isize * inner_s)));
+            }
+        }
+        // Next multi-index of the outer dims, last dim fastest.
+        let mut d = dims.len();
+        loop {
+            if d == 0 {
+                return;
+            }
+            d -= 1;
+            index[d] += 1;
+            offset += dims[d].1;
+            if index[d] < dims[d].0 {
+                break;
+            }
+            offset -= dims[d].1 * dims[d].0 as isize;
+            index[d] = 0;
+        }
+    }
 }
 
 /// A zero-filled array of `shape`, in a buffer from the pool when it is large.
@@ -243,3 +306,45 @@ pub(crate) fn zeros<T: Element>(shape: &[usize]) -> ArrayD<T> {
 
 /// The storage buffer type, for kernels that fill one directly.
 pub(crate) use crate::tensor::buffer::Buffer;
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{ArrayD, Axis, IxDyn, Slice};
+
+    use super::extend_row_major;
+
+    #[test]
+    fn strided_copies_follow_row_major_order_for_every_layout() {
+        let base =
+            ArrayD::from_shape_vec(IxDyn(&[2, 3, 4, 5]), (0..120).collect::<Vec<i64>>()).unwrap();
+        let mut views = vec![
+            base.view(),
+            base.view().permuted_axes(IxDyn(&[0, 2, 1, 3])),
+            base.view().permuted_axes(IxDyn(&[3, 1, 0, 2])),
+            base.view().reversed_axes(),
+        ];
+        let mut sliced = base.view();
+        sliced.slice_axis_inplace(Axis(3), Slice::new(1, None, 2));
+        sliced.slice_axis_inplace(Axis(1), Slice::new(0, Some(1), 1));
+        views.push(sliced);
+        let mut flipped = base.view();
+        flipped.invert_axis(Axis(2));
+        views.push(flipped);
+        views.push(base.view().into_shape_with_order(IxDyn(&[120])).unwrap());
+        let inserted = base.view().insert_axis(Axis(1));
+        views.push(inserted.broadcast(IxDyn(&[2, 2, 3, 4, 5])).unwrap());
+        for v in views {
+            let mut out = vec![-1];
+            extend_row_major(&v, &mut out);
+            let want: Vec<i64> = std::iter::once(-1).chain(v.iter().copied()).collect();
+            assert_eq!(out, want, "shape {:?} strides {:?}", v.shape(), v.strides());
+        }
+        let empty = base
+            .view()
+            .slice_axis(Axis(2), Slice::new(0, Some(0), 1))
+            .into_owned();
+        let mut out = Vec::<i64>::new();
+        extend_row_major(&empty.view(), &mut out);
+        assert!(out.is_empty());
+    }
+}

@@ -149,6 +149,43 @@ dispatch! {
     }
 }
 
+dispatch! {
+    /// `c = x·y` for small row-major matrices (`x` m×k, `y` k×n, `c` m×n): row by row,
+    /// adding `x[i, p]·y[p, ..]` for p in order, so each `c[i, j]` sums its terms in the
+    /// order a dot product would, with 1-D loops that vectorise.
+    fn small_gemm / small_gemm_fast / small_gemm_plain<T: Float>(
+        xs: &[T], ys: &[T], cs: &mut [T], k: usize, n: usize
+    ) -> () {
+        if k == 0 || n == 0 {
+            cs.fill(T::zero());
+            return;
+        }
+        for (c_row, x_row) in cs.chunks_exact_mut(n).zip(xs.chunks_exact(k)) {
+            // Eight columns at a time, summed in a register over p (one AVX vector of f32;
+            // rows here are short, a head of 8), then the last few columns one by one.
+            let mut c_blocks = c_row.chunks_exact_mut(8);
+            for (b, c8) in (&mut c_blocks).enumerate() {
+                let mut acc = [T::zero(); 8];
+                for (p, &a) in x_row.iter().enumerate() {
+                    let y8 = &ys[p * n + 8 * b..p * n + 8 * b + 8];
+                    for (s, &v) in acc.iter_mut().zip(y8) {
+                        *s += a * v;
+                    }
+                }
+                c8.copy_from_slice(&acc);
+            }
+            let done = n / 8 * 8;
+            for (j, c) in c_blocks.into_remainder().iter_mut().enumerate() {
+                let mut acc = T::zero();
+                for (p, &a) in x_row.iter().enumerate() {
+                    acc += a * ys[p * n + done + j];
+                }
+                *c = acc;
+            }
+        }
+    }
+}
+
 /// Whether `|v|` exceeds `limit` or is NaN.
 #[inline(always)]
 pub(crate) fn beyond<T: Float>(v: T, limit: T) -> bool {
