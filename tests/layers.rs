@@ -184,3 +184,31 @@ fn a_gradient_penalty_through_a_conv_net_is_second_order() {
     let w = conv.weight.detach();
     tapegrad::gradcheck(|v| f(&v[0]), &[w], 1e-6, 1e-7, 1e-5).unwrap();
 }
+
+#[test]
+fn max_pooling_picks_as_pytorch_and_sums_the_gradients_of_overlapping_windows() {
+    use tapegrad::nn::functional::max_pool2d;
+    // Overlapping windows (kernel 2, stride 1): the centre is the max of all four.
+    let x = Tensor::from_vec(vec![1.0f64, 2., 3., 4., 9., 5., 6., 7., 8.], &[1, 1, 3, 3])
+        .requires_grad();
+    let y = max_pool2d(&x, 2, 1, 0);
+    assert_eq!(y.to_vec(), vec![9.0; 4]);
+    y.sum().backward();
+    assert_eq!(
+        x.grad().unwrap().to_vec(),
+        vec![0., 0., 0., 0., 4., 0., 0., 0., 0.]
+    );
+    // Ties go to the first position of the window.
+    let t = Tensor::from_vec(vec![5.0f64; 4], &[1, 1, 2, 2]).requires_grad();
+    max_pool2d(&t, 2, 2, 0).sum().backward();
+    assert_eq!(t.grad().unwrap().to_vec(), vec![1., 0., 0., 0.]);
+    // NaN wins.
+    let n = Tensor::from_vec(vec![1.0f64, f64::NAN, 3., 4.], &[1, 1, 2, 2]);
+    assert!(max_pool2d(&n, 2, 2, 0).item().is_nan());
+    // All −inf: each window's first position inside the image, never the padding.
+    let m = Tensor::from_vec(vec![f64::NEG_INFINITY; 4], &[1, 1, 2, 2]).requires_grad();
+    let p = max_pool2d(&m, 2, 1, 1);
+    assert_eq!(p.shape(), [1, 1, 3, 3]);
+    p.sum().backward();
+    assert_eq!(m.grad().unwrap().to_vec(), vec![4., 2., 2., 1.]);
+}

@@ -223,6 +223,9 @@ fn pool2d<T: Float>(
         padding,
         dilation: (1, 1),
     };
+    if max {
+        return max_pool2d_picks(x, window);
+    }
     let fill = if max { T::neg_infinity() } else { T::zero() };
     let (cols, oh, ow) = windows_of(op, x, window, fill);
     let pooled = if max {
@@ -232,6 +235,62 @@ fn pool2d<T: Float>(
     };
     let s = x.shape();
     pooled.reshape(&[s[0] as isize, s[1] as isize, oh as isize, ow as isize])
+}
+
+/// Max pooling as a gather: each window's largest element is found in one pass over the
+/// input (its first position on ties; NaN wins, as in PyTorch's kernel; positions in the
+/// padding never do), then picked with `gather`, whose backward adds each output's gradient
+/// at its position (summing where windows overlap) and is itself differentiable. No column
+/// copy of the input is made.
+#[track_caller]
+fn max_pool2d_picks<T: Float>(x: &Tensor<T>, w: Windows) -> Tensor<T> {
+    let s = x.shape();
+    let counts = (s.len() == 4).then(|| w.count((s[2], s[3]))).flatten();
+    let Some((oh, ow)) = counts else {
+        panic!(
+            "tapegrad: max_pool2d: a window of {:?} (dilation {:?}) with padding {:?} and \
+             stride {:?} does not fit input of shape {s:?}",
+            w.kernel, w.dilation, w.padding, w.stride
+        );
+    };
+    let (n, c, h, wd) = (s[0], s[1], s[2], s[3]);
+    let x = x.contiguous();
+    let mut picks = Vec::with_capacity(n * c * oh * ow);
+    {
+        let data = x.data();
+        let values = data.as_slice().expect("contiguous");
+        // Window rows and columns inside the image (padding taps never win).
+        let span = |o: usize, stride: usize, pad: usize, k: usize, len: usize| {
+            let start = (o * stride) as isize - pad as isize;
+            let lo = start.max(0) as usize;
+            let hi = ((start + k as isize).min(len as isize)).max(0) as usize;
+            lo..hi
+        };
+        for plane in values.chunks_exact((h * wd).max(1)).take(n * c) {
+            for oy in 0..oh {
+                let rows = span(oy, w.stride.0, w.padding.0, w.kernel.0, h);
+                for ox in 0..ow {
+                    let cols = span(ox, w.stride.1, w.padding.1, w.kernel.1, wd);
+                    let mut best = (rows.start * wd + cols.start, T::neg_infinity());
+                    for r in rows.clone() {
+                        for col in cols.clone() {
+                            let v = plane[r * wd + col];
+                            if v > best.1 || v.is_nan() {
+                                best = (r * wd + col, v);
+                            }
+                        }
+                    }
+                    picks.push(best.0);
+                }
+            }
+        }
+    }
+    let index =
+        ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[n, c, oh * ow]), picks).expect("count");
+    let (n, c) = (n as isize, c as isize);
+    x.reshape(&[n, c, (h * wd) as isize])
+        .gather_at(2, std::sync::Arc::new(index))
+        .reshape(&[n, c, oh as isize, ow as isize])
 }
 
 /// Adaptive average pooling to `(oh, ow)`, as `F.adaptive_avg_pool2d`: window `i` of a dim of

@@ -192,10 +192,20 @@ impl<T: Element> Tensor<T> {
         let data = {
             let guard = self.data();
             let src = guard.view();
-            ArrayD::from_shape_fn(index.raw_dim(), |mut ix| {
-                ix[dim] = index[&ix];
-                src[&ix]
-            })
+            match last_dim_rows(&src, &index, dim) {
+                // Row by row along the last dim (max pooling's picks, a batch of labels).
+                Some((src, idx, n, m)) => {
+                    let mut out = Vec::with_capacity(idx.len());
+                    for (row, picks) in src.chunks_exact(n).zip(idx.chunks_exact(m)) {
+                        out.extend(picks.iter().map(|&i| row[i]));
+                    }
+                    ArrayD::from_shape_vec(index.raw_dim(), out).expect("element count")
+                }
+                None => ArrayD::from_shape_fn(index.raw_dim(), |mut ix| {
+                    ix[dim] = index[&ix];
+                    src[&ix]
+                }),
+            }
         };
         Tensor::from_any_op(data, Gather { dim, index }, self)
     }
@@ -250,14 +260,44 @@ impl<T: Float> Tensor<T> {
         {
             let guard = self.data();
             let src = guard.view();
-            for (ix, &i) in index.indexed_iter() {
-                let mut to = ix.clone();
-                to[dim] = i;
-                data[&to] += src[&ix];
+            let rows = (dim + 1 == shape.len() && shape[..dim] == index.shape()[..dim])
+                .then(|| (src.as_slice(), index.as_slice(), data.as_slice_mut()));
+            match rows {
+                // Row by row along the last dim: the adjoint of the gather above.
+                Some((Some(src), Some(idx), Some(out))) if !out.is_empty() && !idx.is_empty() => {
+                    let (n, m) = (shape[dim], index.shape()[dim]);
+                    let rows = out.chunks_exact_mut(n).zip(idx.chunks_exact(m));
+                    for ((row, picks), vals) in rows.zip(src.chunks_exact(m)) {
+                        for (&i, &v) in picks.iter().zip(vals) {
+                            row[i] += v;
+                        }
+                    }
+                }
+                _ => {
+                    for (ix, &i) in index.indexed_iter() {
+                        let mut to = ix.clone();
+                        to[dim] = i;
+                        data[&to] += src[&ix];
+                    }
+                }
             }
         }
         Tensor::from_op(data, ScatterAdd { dim, index }, self)
     }
+}
+
+/// For a gather along the last dim of row-major `src` by a row-major `index` with the same
+/// leading dims: both as slices, with the row lengths of each.
+fn last_dim_rows<'a, T>(
+    src: &'a ndarray::ArrayViewD<'_, T>,
+    index: &'a ArrayD<usize>,
+    dim: usize,
+) -> Option<(&'a [T], &'a [usize], usize, usize)> {
+    let (s, i) = (src.shape(), index.shape());
+    if dim + 1 != s.len() || s[..dim] != i[..dim] || index.is_empty() {
+        return None;
+    }
+    Some((src.as_slice()?, index.as_slice()?, s[dim], i[dim]))
 }
 
 /// Indices along one dim, for `index_select`, `index_add`, `index_fill`: a slice, array or
