@@ -266,21 +266,40 @@ fn max_pool2d_picks<T: Float>(x: &Tensor<T>, w: Windows) -> Tensor<T> {
             let hi = ((start + k as isize).min(len as isize)).max(0) as usize;
             lo..hi
         };
+        // The common MaxPool2d(2): pairs of pairs, so each pick is a short tournament (the
+        // same winner as the scan below: first maximum, last NaN) instead of a chain of four.
+        let halves = w.kernel == (2, 2) && w.stride == (2, 2) && w.padding == (0, 0);
+        let pick = |(i, a): (usize, T), (j, b): (usize, T)| {
+            if b > a || b.is_nan() { (j, b) } else { (i, a) }
+        };
         for plane in values.chunks_exact((h * wd).max(1)).take(n * c) {
+            if halves {
+                for oy in 0..oh {
+                    let (top, bottom) = (2 * oy * wd, (2 * oy + 1) * wd);
+                    picks.extend((0..ow).map(|ox| {
+                        let (i, j) = (top + 2 * ox, bottom + 2 * ox);
+                        let upper = pick((i, plane[i]), (i + 1, plane[i + 1]));
+                        let lower = pick((j, plane[j]), (j + 1, plane[j + 1]));
+                        pick(upper, lower).0
+                    }));
+                }
+                continue;
+            }
             for oy in 0..oh {
                 let rows = span(oy, w.stride.0, w.padding.0, w.kernel.0, h);
                 for ox in 0..ow {
                     let cols = span(ox, w.stride.1, w.padding.1, w.kernel.1, wd);
-                    let mut best = (rows.start * wd + cols.start, T::neg_infinity());
+                    let (mut at, mut best) = (rows.start * wd + cols.start, T::neg_infinity());
                     for r in rows.clone() {
-                        for col in cols.clone() {
-                            let v = plane[r * wd + col];
-                            if v > best.1 || v.is_nan() {
-                                best = (r * wd + col, v);
-                            }
+                        let from = r * wd + cols.start;
+                        for (j, &v) in plane[from..r * wd + cols.end].iter().enumerate() {
+                            // Without branches: which element wins is data, not a pattern.
+                            let take = v > best || v.is_nan();
+                            at = if take { from + j } else { at };
+                            best = T::select(take, v, best);
                         }
                     }
-                    picks.push(best.0);
+                    picks.push(at);
                 }
             }
         }
