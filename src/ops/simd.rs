@@ -1,7 +1,7 @@
 //! Loops over slices compiled a second time for AVX2 and FMA, chosen at run time.
 //!
 //! The build targets baseline x86-64: SSE2 vectors half as wide, and no fused multiply-add.
-//! The f32 kernels (`exp_f32`, `sin_cos_f32`) use `mul_add`, which Rust always fuses: one
+//! The f32 kernels (`exp_f32`, `sin_cos_f32`, `tanh_f32`) use `mul_add`, which Rust always fuses: one
 //! instruction in code compiled for FMA, a call to a correctly rounded `fmaf` elsewhere. So
 //! both versions of a loop give the same bits; only the speed differs.
 //!
@@ -53,9 +53,10 @@ macro_rules! dispatch {
 }
 
 dispatch! {
-    /// `out[i] = f(x[i])` into uninitialised slots (`out` at least as long as `x`).
+    /// `out[i] = f(x[i])` into uninitialised slots (`out` exactly as long as `x`).
     fn map_uninit / map_uninit_fast / map_uninit_plain
         <T: Element, U: Element, F: Fn(T) -> U>(x: &[T], out: &mut [MaybeUninit<U>], f: F) -> () {
+        debug_assert_eq!(x.len(), out.len());
         // Blocks of 16: two AVX2 vectors of f32 in flight per step, which hides the long
         // dependency chains of the polynomial kernels.
         let mut blocks = out.chunks_exact_mut(16);
@@ -150,9 +151,9 @@ dispatch! {
 }
 
 dispatch! {
-    /// `c = x·y` for small row-major matrices (`x` m×k, `y` k×n, `c` m×n): row by row,
-    /// adding `x[i, p]·y[p, ..]` for p in order, so each `c[i, j]` sums its terms in the
-    /// order a dot product would, with 1-D loops that vectorise.
+    /// `c = x·y` for small row-major matrices (`x` m×k, `y` k×n, `c` m×n): each `c[i, j]`
+    /// sums `x[i, p]·y[p, j]` for p in order from zero, as a dot product would, eight
+    /// columns at a time so the sums vectorise.
     fn small_gemm / small_gemm_fast / small_gemm_plain<T: Float>(
         xs: &[T], ys: &[T], cs: &mut [T], k: usize, n: usize
     ) -> () {
