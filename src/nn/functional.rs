@@ -4,7 +4,7 @@
 //! and every second derivative, comes from those ops.
 
 pub use super::attention::scaled_dot_product_attention;
-use crate::{Float, PadMode, Tensor, Windows};
+use crate::{Float, Tensor, Windows};
 
 /// A size per spatial dim: `(h, w)`, or one `usize` for both.
 pub trait Size2 {
@@ -24,33 +24,33 @@ impl Size2 for (usize, usize) {
     }
 }
 
-/// Every window of `x` (`[N, C, H, W]`) as columns `[N, C, kh·kw, oh·ow]`, the padding
-/// filled with `fill` (zeros go through `unfold`'s own padding, anything else through `pad`);
-/// and the output size.
+/// Every window of `x` (`[N, C, H, W]`) as columns `[N, C, kh·kw, oh·ow]`, zeros in the
+/// padding; and the output size.
 #[track_caller]
-fn windows_of<T: Float>(op: &str, x: &Tensor<T>, w: Windows, fill: T) -> (Tensor<T>, usize, usize) {
+fn windows_of<T: Float>(op: &str, x: &Tensor<T>, w: Windows) -> (Tensor<T>, usize, usize) {
+    let (oh, ow) = output_size(op, x, w);
+    let (n, c) = (x.shape()[0] as isize, x.shape()[1] as isize);
+    let cols = x.unfold2d(w);
+    let taps = (w.kernel.0 * w.kernel.1) as isize;
+    (cols.reshape(&[n, c, taps, (oh * ow) as isize]), oh, ow)
+}
+
+/// The `(oh, ow)` of windows `w` over the `[N, C, H, W]` input `x`.
+///
+/// # Panics
+/// If `x` is not 4-D or the windows do not fit it.
+#[track_caller]
+fn output_size<T: Float>(op: &str, x: &Tensor<T>, w: Windows) -> (usize, usize) {
     let s = x.shape();
     let counts = (s.len() == 4).then(|| w.count((s[2], s[3]))).flatten();
-    let Some((oh, ow)) = counts else {
+    let Some(size) = counts else {
         panic!(
             "tapegrad: {op}: a window of {:?} (dilation {:?}) with padding {:?} and stride {:?} \
              does not fit input of shape {s:?}",
             w.kernel, w.dilation, w.padding, w.stride
         );
     };
-    let (n, c) = (s[0] as isize, s[1] as isize);
-    let cols = if fill == T::zero() || w.padding == (0, 0) {
-        x.unfold2d(w)
-    } else {
-        let (ph, pw) = w.padding;
-        let padded = x.pad(&[pw, pw, ph, ph], PadMode::Constant(fill));
-        padded.unfold2d(Windows {
-            padding: (0, 0),
-            ..w
-        })
-    };
-    let taps = (w.kernel.0 * w.kernel.1) as isize;
-    (cols.reshape(&[n, c, taps, (oh * ow) as isize]), oh, ow)
+    size
 }
 
 /// 2-D convolution, as `F.conv2d`: `x` `[N, C, H, W]`, `weight` `[O, C/groups, kh, kw]`,
@@ -102,7 +102,7 @@ pub fn conv2d<T: Float>(
         padding: padding.pair(),
         dilation: dilation.pair(),
     };
-    let (cols, oh, ow) = windows_of("conv2d", x, window, T::zero());
+    let (cols, oh, ow) = windows_of("conv2d", x, window);
     let k = (cg * ws[2] * ws[3]) as isize;
     let g = groups as isize;
     let cols = cols.reshape(&[n as isize, g, k, (oh * ow) as isize]);
@@ -226,15 +226,11 @@ fn pool2d<T: Float>(
     if max {
         return max_pool2d_picks(x, window);
     }
-    let fill = if max { T::neg_infinity() } else { T::zero() };
-    let (cols, oh, ow) = windows_of(op, x, window, fill);
-    let pooled = if max {
-        cols.max_dim(2, false)
-    } else {
-        cols.mean_dim(2, false)
-    };
+    // Average: padding counts as zeros.
+    let (cols, oh, ow) = windows_of(op, x, window);
     let s = x.shape();
-    pooled.reshape(&[s[0] as isize, s[1] as isize, oh as isize, ow as isize])
+    cols.mean_dim(2, false)
+        .reshape(&[s[0] as isize, s[1] as isize, oh as isize, ow as isize])
 }
 
 /// Max pooling as a gather: each window's largest element is found in one pass over the
@@ -244,15 +240,8 @@ fn pool2d<T: Float>(
 /// copy of the input is made.
 #[track_caller]
 fn max_pool2d_picks<T: Float>(x: &Tensor<T>, w: Windows) -> Tensor<T> {
+    let (oh, ow) = output_size("max_pool2d", x, w);
     let s = x.shape();
-    let counts = (s.len() == 4).then(|| w.count((s[2], s[3]))).flatten();
-    let Some((oh, ow)) = counts else {
-        panic!(
-            "tapegrad: max_pool2d: a window of {:?} (dilation {:?}) with padding {:?} and \
-             stride {:?} does not fit input of shape {s:?}",
-            w.kernel, w.dilation, w.padding, w.stride
-        );
-    };
     let (n, c, h, wd) = (s[0], s[1], s[2], s[3]);
     let x = x.contiguous();
     let mut picks = Vec::with_capacity(n * c * oh * ow);

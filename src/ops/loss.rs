@@ -82,14 +82,7 @@ impl<T: Float> Tensor<T> {
     pub(crate) fn cross_entropy_fused(&self, targets: &[usize]) -> Tensor<T> {
         let c = self.shape()[1];
         let guard = self.data();
-        let standard;
-        let x = match guard.as_slice() {
-            Some(x) => x,
-            None => {
-                standard = super::to_standard(&guard.view());
-                standard.data.as_slice()
-            }
-        };
+        let x = super::row_major(guard.view());
         let mut total = T::zero();
         for (row, &t) in x.chunks_exact(c.max(1)).zip(targets) {
             // −log_softmax(row)[t], rounded as log_softmax is.

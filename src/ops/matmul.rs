@@ -115,14 +115,6 @@ fn as3<'a, T: Float>(x: &'a ArrayViewD<'_, T>) -> CowArray<'a, T, Ix3> {
     )
 }
 
-/// The elements of a matrix in row-major order: borrowed when they already are.
-fn row_major_2d<'a, T: Float>(a: &'a ArrayView2<'_, T>) -> Cow<'a, [T]> {
-    match a.as_slice() {
-        Some(s) => Cow::Borrowed(s),
-        None => Cow::Owned(a.iter().copied().collect()),
-    }
-}
-
 /// Products up to this many multiply–adds skip the blocked GEMM (a 16×16×16 product).
 const SMALL_GEMM_MACS: usize = 4096;
 
@@ -134,7 +126,7 @@ fn gemm<T: Float>(x: ArrayView2<'_, T>, y: ArrayView2<'_, T>, mut c: ArrayViewMu
         // Row-major copies of strided operands (a head of a permuted attention tensor), then
         // row by row, adding x[i, p]·y[p, ..] for p in order: each c[i, j] sums its terms in
         // the order a dot product would, in 1-D loops that vectorise.
-        let xs = row_major_2d(&x);
+        let xs = super::row_major(x.view().into_dyn());
         let ys = match y.t().as_slice() {
             // y transposed (column-major, as kᵀ in attention).
             Some(yts) if y.as_slice().is_none() => {
@@ -144,7 +136,7 @@ fn gemm<T: Float>(x: ArrayView2<'_, T>, y: ArrayView2<'_, T>, mut c: ArrayViewMu
                 }
                 Cow::Owned(ys)
             }
-            _ => row_major_2d(&y),
+            _ => super::row_major(y.view().into_dyn()),
         };
         match c.as_slice_mut() {
             Some(cs) => simd::small_gemm(&xs, &ys, cs, k, n),

@@ -26,6 +26,8 @@ pub(crate) mod softmax;
 pub(crate) mod sort;
 pub(crate) mod unary;
 
+use std::borrow::Cow;
+
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
 use crate::tensor::{Values, pool};
@@ -137,15 +139,7 @@ pub(crate) fn map_to<T: Element, U: Element>(
     a: &ArrayViewD<'_, T>,
     f: impl Fn(T) -> U,
 ) -> Values<U> {
-    let standard;
-    let x = match a.as_slice() {
-        Some(x) => x,
-        None => {
-            standard = to_standard(a);
-            standard.data.as_slice()
-        }
-    };
-    map_slice(x, a.raw_dim(), f)
+    map_slice(&row_major(a.view()), a.raw_dim(), f)
 }
 
 /// `f` of each of the row-major elements `x` of a tensor of `shape`.
@@ -222,6 +216,17 @@ pub(crate) fn elements<'a, T>(a: &'a ArrayViewD<'_, T>) -> Box<dyn Iterator<Item
     }
     let last = ndarray::Axis(a.ndim() - 1);
     Box::new(a.lanes(last).into_iter().flat_map(|lane| lane.into_iter()))
+}
+
+/// The elements of `a` in row-major order: borrowed when they already are, else copied
+/// (by [`extend_row_major`]).
+pub(crate) fn row_major<'a, T: Element>(a: ArrayViewD<'a, T>) -> Cow<'a, [T]> {
+    if let Some(x) = a.to_slice() {
+        return Cow::Borrowed(x);
+    }
+    let mut out = Vec::with_capacity(a.len());
+    extend_row_major(&a, &mut out);
+    Cow::Owned(out)
 }
 
 /// A row-major copy of `a`.

@@ -529,7 +529,7 @@ impl<T: Float> Tensor<T> {
         if let Some(y) = super::scalar_dim(self, "mean_dim", dim, |x| x.mean_dim(0, keepdim)) {
             return y;
         }
-        // Over an empty dim: NaN (mean, var) or −inf (logsumexp), as in PyTorch.
+        // Over an empty dim: 0/0 = NaN, as in PyTorch.
         let d = normalize_dim("mean_dim", dim, self.shape());
         let n = T::from_usize(self.shape()[d]).unwrap();
         let data = shape_result(self.data().view().sum_axis(Axis(d)) / n, d, keepdim);
@@ -703,7 +703,7 @@ impl<T: Float> Tensor<T> {
         {
             return y;
         }
-        // Over an empty dim: NaN (mean, var) or −inf (logsumexp), as in PyTorch.
+        // Over an empty dim: NaN (0/0), as in PyTorch.
         let d = normalize_dim("var_dim", dim, self.shape());
         let n = self.shape()[d];
         // PyTorch's max(0, N − correction): no elements (or one, unbiased) give 0/0 = NaN.
@@ -736,7 +736,7 @@ impl<T: Float> Tensor<T> {
         if let Some(y) = super::scalar_dim(self, "logsumexp", dim, |x| x.logsumexp(0, keepdim)) {
             return y;
         }
-        // Over an empty dim: NaN (mean, var) or −inf (logsumexp), as in PyTorch.
+        // Over an empty dim: log 0 = −inf, as in PyTorch.
         let d = normalize_dim("logsumexp", dim, self.shape());
         let mut scratch = Vec::new();
         let out = self

@@ -1,9 +1,9 @@
 //! Loops over slices compiled a second time for AVX2 and FMA, chosen at run time.
 //!
 //! The build targets baseline x86-64: SSE2 vectors half as wide, and no fused multiply-add.
-//! The f32 kernels (`exp_f32`, `sin_cos_f32`, `tanh_f32`) use `mul_add`, which Rust always fuses: one
-//! instruction in code compiled for FMA, a call to a correctly rounded `fmaf` elsewhere. So
-//! both versions of a loop give the same bits; only the speed differs.
+//! The f32 kernels (`exp_f32`, `sin_cos_f32`, `tanh_f32`) use `mul_add`, which Rust always
+//! fuses: one instruction in code compiled for FMA, a call to a correctly rounded `fmaf`
+//! elsewhere. So both versions of a loop give the same bits; only the speed differs.
 //!
 //! For that speed, everything a loop calls must inline into the `#[target_feature]`
 //! function: each loop here is a plain `for` over slices in an `#[inline(always)]` body, and

@@ -630,22 +630,15 @@ impl<T: Float> Tensor<T> {
             let guard = self.data();
             let a = guard.view();
             // One pass over contiguous elements (a strided view is copied first).
-            let standard;
-            let x = match a.as_slice() {
-                Some(x) => x,
-                None => {
-                    standard = super::to_standard(&a);
-                    standard.data.as_slice()
-                }
-            };
-            let mut data = super::map_slice(x, a.raw_dim(), |v| op.f(v));
+            let x = super::row_major(a.view());
+            let mut data = super::map_slice(&x, a.raw_dim(), |v| op.f(v));
             let limit = op.fast_limit();
             if limit.is_finite() {
                 // Inputs beyond the fast kernel's range (or NaN): recomputed exactly.
                 let limit = T::of_f64(limit);
-                if super::simd::any_beyond(x, limit) {
+                if super::simd::any_beyond(&x, limit) {
                     let out = data.data.as_mut_slice().iter_mut();
-                    for (y, &v) in out.zip(x) {
+                    for (y, &v) in out.zip(x.iter()) {
                         if super::simd::beyond(v, limit) {
                             *y = op.exact(v);
                         }
