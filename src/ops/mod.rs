@@ -254,21 +254,36 @@ pub(crate) fn extend_row_major<T: Copy>(a: &ArrayViewD<'_, T>, out: &mut Vec<T>)
     if a.is_empty() {
         return;
     }
-    // (size, stride) of each dim longer than 1, outermost first, merged where possible.
-    let mut dims: Vec<(usize, isize)> = Vec::with_capacity(a.ndim());
+    // (size, stride) of each dim longer than 1, outermost first, merged where possible; on
+    // the stack (this runs for every small strided operand, e.g. each head of attention).
+    const MAX_DIMS: usize = 8;
+    if a.ndim() > MAX_DIMS {
+        out.extend(a.iter().copied());
+        return;
+    }
+    let mut dims = [(0usize, 0isize); MAX_DIMS];
+    let mut len = 0;
     for (&n, &s) in a.shape().iter().zip(a.strides()) {
         if n == 1 {
             continue;
         }
-        match dims.last_mut() {
-            Some(outer) if outer.1 == s * n as isize => *outer = (outer.0 * n, s),
-            _ => dims.push((n, s)),
+        if len > 0 && dims[len - 1].1 == s * n as isize {
+            dims[len - 1] = (dims[len - 1].0 * n, s);
+        } else {
+            dims[len] = (n, s);
+            len += 1;
         }
     }
+    let (inner_n, inner_s) = if len > 0 {
+        len -= 1;
+        dims[len]
+    } else {
+        (1, 1)
+    };
+    let dims = &dims[..len];
     let base = a.as_ptr();
-    let (inner_n, inner_s) = dims.pop().unwrap_or((1, 1));
     out.reserve(a.len());
-    let mut index = vec![0usize; dims.len()];
+    let mut index = [0usize; MAX_DIMS];
     let mut offset = 0isize;
     loop {
         // SAFETY: `offset + k·inner_s` (k < inner_n) is the memory offset, from `a.as_ptr()`,
