@@ -351,6 +351,12 @@ mod tests {
         flipped.invert_axis(Axis(2));
         views.push(flipped);
         views.push(base.view().into_shape_with_order(IxDyn(&[120])).unwrap());
+        // More dims than the stack arrays hold: the plain iterator.
+        let nine = base
+            .view()
+            .into_shape_with_order(IxDyn(&[2, 1, 3, 1, 4, 1, 5, 1, 1]))
+            .unwrap();
+        views.push(nine.permuted_axes(IxDyn(&[6, 1, 4, 3, 2, 5, 0, 7, 8])));
         let inserted = base.view().insert_axis(Axis(1));
         views.push(inserted.broadcast(IxDyn(&[2, 2, 3, 4, 5])).unwrap());
         for v in views {
