@@ -1,8 +1,7 @@
-//! tapegrad's benchmarks and property tests live in this crate (`benches/`, `tests/`), so
-//! that criterion and proptest are not dev-dependencies of the library: examples and
-//! programs that use tapegrad never build them.
+//! tapegrad's benchmarks live in this crate (`benches/`), so that criterion is not a
+//! dev-dependency of the library: examples, programs that use tapegrad and the test command
+//! never build it. Property tests are in `proptests/`.
 //!
 //! ```text
 //! cargo bench -p tapegrad-bench --bench train_step
-//! cargo test -p tapegrad-bench
 //! ```
