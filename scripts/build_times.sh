@@ -58,7 +58,7 @@ measure() {
     "$(grep -c '^ *Compiling' "$log" || true)"
 }
 
-readme_test='cargo test --workspace --tests && cargo test --workspace --doc'
+readme_test='cargo test --workspace --lib --tests && cargo test --workspace --doc'
 export CARGO_TARGET_DIR="$work/target-run"
 measure "run digits, cold" "$work/tapegrad" cargo run --release --example digits
 export CARGO_TARGET_DIR="$work/target-hello"
