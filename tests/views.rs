@@ -251,3 +251,85 @@ fn small_products_of_strided_operands_sum_in_order_exactly() {
         }
     }
 }
+
+#[test]
+fn mid_size_products_fuse_each_term_in_order_exactly() {
+    // Products too big for the small kernel whose right operand fits in cache run the
+    // register-tiled kernel: every c[i, j] is x[i, p]·y[p, j] fused-multiply-added for p in
+    // order from zero (the rounding of one FMA chain), whatever the tile a column lands in.
+    fn check<T: tapegrad::Float>(values: impl Fn(usize, f64) -> Vec<T>) {
+        let naive = |x: &Tensor<T>, y: &Tensor<T>| {
+            let (m, k, n) = (x.shape()[0], x.shape()[1], y.shape()[1]);
+            let (xv, yv) = (x.contiguous().to_vec(), y.contiguous().to_vec());
+            let mut c = vec![T::zero(); m * n];
+            for i in 0..m {
+                for j in 0..n {
+                    let mut acc = T::zero();
+                    for p in 0..k {
+                        acc = xv[i * k + p].mul_add(yv[p * n + j], acc);
+                    }
+                    c[i * n + j] = acc;
+                }
+            }
+            c
+        };
+        // Rows: full tiles of 4 and a remainder; columns: tiles of 16 and 8 and single ones.
+        for (m, k, n) in [(67, 40, 27), (64, 96, 32), (70, 3, 24), (65, 256, 9)] {
+            let x = Tensor::from_vec(values(m * k, 0.5), &[m, k]);
+            let y = Tensor::from_vec(values(k * n, 1.5), &[k, n]);
+            let yt = Tensor::from_vec(values(k * n, 1.5), &[n, k]).t();
+            for b in [&y, &yt] {
+                let bits = |v: Vec<T>| {
+                    v.iter()
+                        .map(|v| v.to_f64().unwrap().to_bits())
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(
+                    bits(x.matmul(b).to_vec()),
+                    bits(naive(&x, b)),
+                    "{m}x{k}x{n}"
+                );
+            }
+        }
+    }
+    check::<f64>(|n, seed| (0..n).map(|i| ((i as f64 + seed) * 0.71).sin()).collect());
+    check::<f32>(|n, seed| {
+        (0..n)
+            .map(|i| ((i as f64 + seed) * 0.71).sin() as f32)
+            .collect()
+    });
+}
+
+#[test]
+fn a_matrix_shared_by_every_batch_is_one_product_forward_and_backward() {
+    // [N, L, E]·W and [N, L, E]·Wᵀ stack the rows into one product; values match each
+    // batch's own product, and the gradients pass gradcheck (W's is one product too).
+    let values = |n: usize, seed: f64| -> Vec<f64> {
+        (0..n).map(|i| ((i as f64 + seed) * 0.37).cos()).collect()
+    };
+    let x = Tensor::from_vec(values(3 * 5 * 4, 0.1), &[3, 5, 4]).requires_grad();
+    let w = Tensor::from_vec(values(4 * 6, 0.2), &[4, 6]).requires_grad();
+    let wt = Tensor::from_vec(values(6 * 4, 0.3), &[6, 4]).requires_grad();
+    let y = x.matmul(&w);
+    assert_eq!(y.shape(), &[3, 5, 6]);
+    for b in 0..3 {
+        let own = x.select(0, b).matmul(&w).to_vec();
+        for (a, e) in y.select(0, b).to_vec().iter().zip(own) {
+            assert!((a - e).abs() < 1e-12);
+        }
+    }
+    assert_eq!(x.matmul_t(&wt).shape(), &[3, 5, 6]);
+    // A permuted (strided) batch, as the heads of attention are.
+    let xp = x.permute(&[1, 0, 2]);
+    let f = |t: &[Tensor<f64>]| {
+        (t[0].matmul(&t[1]).square().sum() + t[0].matmul_t(&t[2]).sin().sum())
+            + t[0].permute(&[1, 0, 2]).matmul(&t[1]).tanh().sum()
+    };
+    gradcheck(f, &[x.clone(), w.clone(), wt.clone()], 1e-6, 1e-7, 1e-6).unwrap();
+    assert_eq!(xp.matmul(&w).shape(), &[5, 3, 6]);
+    // Empty rows and an empty inner dim.
+    let e = Tensor::<f64>::zeros(&[2, 0, 4]).matmul(&w);
+    assert_eq!(e.shape(), &[2, 0, 6]);
+    let z = Tensor::<f64>::ones(&[2, 3, 0]).matmul(&Tensor::zeros(&[0, 5]));
+    assert_eq!((z.shape(), z.to_vec()), (&[2, 3, 5][..], vec![0.0; 30]));
+}

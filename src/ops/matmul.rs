@@ -45,6 +45,17 @@ impl<T: Float> Function<T> for MatMul {
         });
         let gb = ctx.needs_input_grad(1).then(|| {
             let a = ctx.input(0);
+            if ctx.input_shape(1).len() == 2 && a.ndim() > 2 && !ta {
+                // One matrix shared by every batch: its gradient is one product over the
+                // stacked rows, not a product per batch summed afterwards.
+                let a2 = a.reshape(&[-1, a.shape()[a.ndim() - 1] as isize]);
+                let g2 = g.reshape(&[-1, g.shape()[g.ndim() - 1] as isize]);
+                return if tb {
+                    mm(&g2, &a2, true, false)
+                } else {
+                    mm(&a2, &g2, true, false)
+                };
+            }
             let gb = if tb {
                 mm(g, a, true, ta)
             } else {
@@ -117,18 +128,35 @@ fn as3<'a, T: Float>(x: &'a ArrayViewD<'_, T>) -> CowArray<'a, T, Ix3> {
 
 /// Products up to this many multiply–adds skip the blocked GEMM (a 16×16×16 product).
 const SMALL_GEMM_MACS: usize = 4096;
+/// One-thread products with an inner dim up to this (one panel of the blocked GEMM) and a
+/// right operand of at most `MID_GEMM_Y` elements (64 KiB of f32, in cache while every row
+/// of the left one streams past) skip packing too: `simd::mid_gemm`.
+const MID_GEMM_K: usize = 256;
+const MID_GEMM_Y: usize = 16384;
+/// A strided operand of `simd::mid_gemm` is copied row-major only when the other side has at
+/// least this many rows (or columns) to reuse the copy; else the blocked GEMM packs it.
+const MID_GEMM_REUSE: usize = 64;
 
 /// `c = x·y`, split by rows (or columns) across threads when the product is large.
 fn gemm<T: Float>(x: ArrayView2<'_, T>, y: ArrayView2<'_, T>, mut c: ArrayViewMut2<'_, T>) {
     let (m, k, n) = (x.nrows(), x.ncols(), y.ncols());
-    if m * k * n <= SMALL_GEMM_MACS {
-        // Packing panels for the blocked kernel costs more than the product itself here.
+    let threads = parallel::threads_for(m * k * n);
+    let small = m * k * n <= SMALL_GEMM_MACS;
+    // Without packing, a strided operand is copied row-major element by element: worth it
+    // only when the copy is reused across many rows (or columns) of the product.
+    let reused = |rows: bool, extent: usize| rows || extent >= MID_GEMM_REUSE;
+    let mid = threads <= 1
+        && k <= MID_GEMM_K
+        && k * n <= MID_GEMM_Y
+        && reused(x.as_slice().is_some(), n)
+        && reused(y.as_slice().is_some(), m);
+    if small || mid {
+        // Packing panels for the blocked kernel costs more than these products gain from it.
         // Row-major copies of strided operands (a head of a permuted attention tensor), then
-        // row by row, adding x[i, p]·y[p, ..] for p in order: each c[i, j] sums its terms in
-        // the order a dot product would, in 1-D loops that vectorise.
+        // register tiles over rows of c.
         let xs = super::row_major(x.view().into_dyn());
         let ys = match y.t().as_slice() {
-            // y transposed (column-major, as kᵀ in attention).
+            // y transposed (column-major, as kᵀ in attention or a weight in x·wᵀ).
             Some(yts) if y.as_slice().is_none() => {
                 let mut ys = Vec::with_capacity(k * n);
                 for p in 0..k {
@@ -138,17 +166,23 @@ fn gemm<T: Float>(x: ArrayView2<'_, T>, y: ArrayView2<'_, T>, mut c: ArrayViewMu
             }
             _ => super::row_major(y.view().into_dyn()),
         };
+        let product = |cs: &mut [T]| {
+            if small {
+                simd::small_gemm(&xs, &ys, cs, k, n)
+            } else {
+                simd::mid_gemm(&xs, &ys, cs, k, n)
+            }
+        };
         match c.as_slice_mut() {
-            Some(cs) => simd::small_gemm(&xs, &ys, cs, k, n),
+            Some(cs) => product(cs),
             None => {
                 let mut cs = vec![T::zero(); m * n];
-                simd::small_gemm(&xs, &ys, &mut cs, k, n);
+                product(&mut cs);
                 c.iter_mut().zip(cs).for_each(|(c, v)| *c = v);
             }
         }
         return;
     }
-    let threads = parallel::threads_for(m * k * n);
     if threads <= 1 {
         general_mat_mul(T::one(), &x, &y, T::zero(), &mut c);
         return;
@@ -198,6 +232,23 @@ fn matmul_arrays<T: Float>(
         let c = out.view_mut().into_dimensionality::<Ix2>().expect("2-d");
         gemm(x, y, c);
         return out;
+    }
+    if b.ndim() == 2 && !ta {
+        // One matrix for every batch (a linear layer on [N, L, E]): one product over the
+        // stacked rows of `a`, which packs or reads `b` once instead of once per batch.
+        let k = a.shape()[a.ndim() - 1];
+        let rows: usize = a.shape()[..a.ndim() - 1].iter().product();
+        let x = a.to_shape((rows, k)).expect("same element count");
+        let y = b.view().into_dimensionality::<Ix2>().expect("2-d");
+        let y = if tb { y.reversed_axes() } else { y };
+        let mut out = super::zeros(&[rows, n]);
+        let c = out.view_mut().into_dimensionality::<Ix2>().expect("2-d");
+        gemm(x.view(), y, c);
+        let mut shape = a.shape()[..a.ndim() - 1].to_vec();
+        shape.push(n);
+        return out
+            .into_shape_with_order(IxDyn(&shape))
+            .expect("same element count");
     }
     let (batch_a, batch_b) = (&a.shape()[..a.ndim() - 2], &b.shape()[..b.ndim() - 2]);
     let batch = broadcast_shape("matmul", batch_a, batch_b);

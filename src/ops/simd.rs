@@ -187,6 +187,85 @@ dispatch! {
     }
 }
 
+dispatch! {
+    /// `c = x·y` for row-major `x` (m×k), `y` (k×n) and `c` (m×n) too big for
+    /// [`small_gemm`] yet with `y` small enough to stay in cache: tiles of four rows by
+    /// sixteen columns of `c` are summed in registers over p (eight AVX2 vectors of f32), with
+    /// no packing of either operand. Each `c[i, j]` is `x[i, p]·y[p, j]` fused-multiply-added
+    /// for p in order from zero, the order and rounding of the blocked GEMM's FMA kernel when
+    /// k fits one of its panels.
+    fn mid_gemm / mid_gemm_fast / mid_gemm_plain<T: Float>(
+        xs: &[T], ys: &[T], cs: &mut [T], k: usize, n: usize
+    ) -> () {
+        if k == 0 || n == 0 {
+            cs.fill(T::zero());
+            return;
+        }
+        let m = cs.len() / n;
+        let mut i = 0;
+        while i + 4 <= m {
+            tile_row::<T, 4>(xs, ys, cs, i, k, n);
+            i += 4;
+        }
+        while i < m {
+            tile_row::<T, 1>(xs, ys, cs, i, k, n);
+            i += 1;
+        }
+    }
+}
+
+/// Rows `i..i + R` of `c = x·y`, in tiles 16, then 8, then 1 column wide.
+#[inline(always)]
+fn tile_row<T: Float, const R: usize>(
+    xs: &[T],
+    ys: &[T],
+    cs: &mut [T],
+    i: usize,
+    k: usize,
+    n: usize,
+) {
+    let mut j = 0;
+    while j + 16 <= n {
+        tile::<T, R, 16>(xs, ys, cs, i, j, k, n);
+        j += 16;
+    }
+    if j + 8 <= n {
+        tile::<T, R, 8>(xs, ys, cs, i, j, k, n);
+        j += 8;
+    }
+    while j < n {
+        tile::<T, R, 1>(xs, ys, cs, i, j, k, n);
+        j += 1;
+    }
+}
+
+/// The R×C tile of `c = x·y` at row `i`, column `j`, summed in registers over p.
+#[inline(always)]
+fn tile<T: Float, const R: usize, const C: usize>(
+    xs: &[T],
+    ys: &[T],
+    cs: &mut [T],
+    i: usize,
+    j: usize,
+    k: usize,
+    n: usize,
+) {
+    let x: [&[T]; R] = std::array::from_fn(|r| &xs[(i + r) * k..(i + r + 1) * k]);
+    let mut acc = [[T::zero(); C]; R];
+    for p in 0..k {
+        let y = &ys[p * n + j..p * n + j + C];
+        for (acc_r, x_r) in acc.iter_mut().zip(&x) {
+            let a = x_r[p];
+            for (s, &v) in acc_r.iter_mut().zip(y) {
+                *s = a.mul_add(v, *s);
+            }
+        }
+    }
+    for (r, acc_r) in acc.iter().enumerate() {
+        cs[(i + r) * n + j..(i + r) * n + j + C].copy_from_slice(acc_r);
+    }
+}
+
 /// Whether `|v|` exceeds `limit` or is NaN.
 #[inline(always)]
 pub(crate) fn beyond<T: Float>(v: T, limit: T) -> bool {
