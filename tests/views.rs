@@ -333,3 +333,31 @@ fn a_matrix_shared_by_every_batch_is_one_product_forward_and_backward() {
     let z = Tensor::<f64>::ones(&[2, 3, 0]).matmul(&Tensor::zeros(&[0, 5]));
     assert_eq!((z.shape(), z.to_vec()), (&[2, 3, 5][..], vec![0.0; 30]));
 }
+
+#[test]
+fn products_into_reused_buffers_overwrite_every_element() {
+    // Large products write into buffers reused from dropped tensors without zeroing them
+    // first: fill the pool with NaN-filled buffers, then check each product path (tiled,
+    // blocked, batched, stacked rows, an empty inner dim) leaves none of it behind.
+    let poison = |n: usize| drop(Tensor::<f32>::full(&[n], f32::NAN));
+    let ones = |shape: &[usize]| Tensor::<f32>::ones(shape);
+    let cases: Vec<(Tensor<f32>, Tensor<f32>, f32)> = vec![
+        (ones(&[128, 8]), ones(&[8, 128]), 8.0),       // tiled kernel
+        (ones(&[128, 300]), ones(&[300, 128]), 300.0), // blocked GEMM (k > 256)
+        (ones(&[4, 64, 8]), ones(&[4, 8, 64]), 8.0),   // a batch of products
+        (ones(&[4, 64, 8]), ones(&[8, 64]), 8.0),      // one matrix for every batch
+        (ones(&[128, 0]), ones(&[0, 128]), 0.0),       // nothing to sum
+    ];
+    for (a, b, expected) in cases {
+        let n = a.shape()[..a.ndim() - 1].iter().product::<usize>() * b.shape()[b.ndim() - 1];
+        poison(n);
+        let c = a.matmul(&b);
+        assert_eq!(c.numel(), n);
+        assert!(
+            c.to_vec().iter().all(|&v| v == expected),
+            "{:?}·{:?}",
+            a.shape(),
+            b.shape()
+        );
+    }
+}

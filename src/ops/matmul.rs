@@ -8,9 +8,7 @@
 use std::borrow::Cow;
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{
-    Array3, ArrayD, ArrayView2, ArrayViewD, ArrayViewMut2, Axis, CowArray, Ix2, Ix3, IxDyn, s,
-};
+use ndarray::{ArrayD, ArrayView2, ArrayViewD, ArrayViewMut2, Axis, CowArray, Ix2, Ix3, IxDyn, s};
 
 use super::{broadcast_shape, simd};
 use crate::autograd::{Context, Function, Grads};
@@ -228,7 +226,8 @@ fn matmul_arrays<T: Float>(
         let y = b.view().into_dimensionality::<Ix2>().expect("2-d");
         let x = if ta { x.reversed_axes() } else { x };
         let y = if tb { y.reversed_axes() } else { y };
-        let mut out = super::zeros(&[m, n]);
+        // Every product path writes all of c (β = 0): no zero fill first.
+        let mut out = super::to_overwrite(&[m, n]);
         let c = out.view_mut().into_dimensionality::<Ix2>().expect("2-d");
         gemm(x, y, c);
         return out;
@@ -241,7 +240,7 @@ fn matmul_arrays<T: Float>(
         let x = a.to_shape((rows, k)).expect("same element count");
         let y = b.view().into_dimensionality::<Ix2>().expect("2-d");
         let y = if tb { y.reversed_axes() } else { y };
-        let mut out = super::zeros(&[rows, n]);
+        let mut out = super::to_overwrite(&[rows, n]);
         let c = out.view_mut().into_dimensionality::<Ix2>().expect("2-d");
         gemm(x.view(), y, c);
         let mut shape = a.shape()[..a.ndim() - 1].to_vec();
@@ -254,7 +253,9 @@ fn matmul_arrays<T: Float>(
     let batch = broadcast_shape("matmul", batch_a, batch_b);
     let count: usize = batch.iter().product();
     let (a3, b3) = (as3(a), as3(b));
-    let mut out = Array3::<T>::zeros((count, m, n));
+    let mut out = super::to_overwrite(&[count, m, n])
+        .into_dimensionality::<Ix3>()
+        .expect("3-d");
     for (i, c) in out.axis_iter_mut(Axis(0)).enumerate() {
         let x = a3.index_axis(Axis(0), batch_index(i, &batch, batch_a));
         let y = b3.index_axis(Axis(0), batch_index(i, &batch, batch_b));

@@ -316,11 +316,10 @@ pub(crate) fn extend_row_major<T: Copy>(a: &ArrayViewD<'_, T>, out: &mut Vec<T>)
     }
 }
 
-/// A zero-filled array of `shape`, in a buffer from the pool when it is large.
-pub(crate) fn zeros<T: Element>(shape: &[usize]) -> ArrayD<T> {
-    let n = shape.iter().product();
-    let mut out = pool::take(n);
-    out.resize(n, T::ZERO);
+/// An array of `shape` for a kernel that writes every element before anything reads one (a
+/// matrix product with β = 0): a reused buffer is not zero-filled first.
+pub(crate) fn to_overwrite<T: Element>(shape: &[usize]) -> ArrayD<T> {
+    let out = pool::take_to_overwrite(shape.iter().product());
     ArrayD::from_shape_vec(IxDyn(shape), out).expect("element count")
 }
 

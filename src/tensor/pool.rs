@@ -42,22 +42,43 @@ fn with_list<T: Element, R>(f: impl FnOnce(&mut FreeList<T>) -> R) -> Option<R> 
 
 /// An empty vector with room for `len` elements, from the pool when one fits.
 pub(crate) fn take<T: Element>(len: usize) -> Vec<T> {
-    if len >= MIN_POOLED {
-        let found = with_list::<T, _>(|list| {
-            let i = list
-                .buffers
-                .iter()
-                .position(|v| v.capacity() >= len && v.capacity() <= 2 * len)?;
-            let v = list.buffers.swap_remove(i);
-            list.bytes -= bytes_of(&v);
-            Some(v)
-        });
-        if let Some(Some(mut v)) = found {
+    match take_keeping(len) {
+        Some(mut v) => {
             v.clear();
-            return v;
+            v
         }
+        None => Vec::with_capacity(len),
     }
-    Vec::with_capacity(len)
+}
+
+/// A vector of `len` elements that the caller overwrites in full before reading any: a pooled
+/// buffer keeps the values it held (initialised memory, so nothing is filled twice), only its
+/// missing tail is zeroed; a fresh one is zeroed.
+pub(crate) fn take_to_overwrite<T: Element>(len: usize) -> Vec<T> {
+    let mut v = take_keeping::<T>(len).unwrap_or_default();
+    if v.len() >= len {
+        v.truncate(len);
+    } else {
+        v.resize(len, T::ZERO);
+    }
+    v
+}
+
+/// A pooled buffer with room for `len` elements, its contents as they were.
+fn take_keeping<T: Element>(len: usize) -> Option<Vec<T>> {
+    if len < MIN_POOLED {
+        return None;
+    }
+    with_list::<T, _>(|list| {
+        let i = list
+            .buffers
+            .iter()
+            .position(|v| v.capacity() >= len && v.capacity() <= 2 * len)?;
+        let v = list.buffers.swap_remove(i);
+        list.bytes -= bytes_of(&v);
+        Some(v)
+    })
+    .flatten()
 }
 
 /// Keeps a large buffer for reuse (small ones, and any past the byte bound, are freed).
