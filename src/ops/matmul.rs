@@ -5,8 +5,6 @@
 //! Backward uses the same op with other flags, so transposed operands reach the GEMM as
 //! strides and are never copied.
 
-use std::borrow::Cow;
-
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayD, ArrayView2, ArrayViewD, ArrayViewMut2, Axis, CowArray, Ix2, Ix3, IxDyn, s};
 
@@ -142,7 +140,7 @@ fn gemm<T: Float>(x: ArrayView2<'_, T>, y: ArrayView2<'_, T>, mut c: ArrayViewMu
     let small = m * k * n <= SMALL_GEMM_MACS;
     // Without packing, a strided operand is copied row-major element by element: worth it
     // only when the copy is reused across many rows (or columns) of the product.
-    let reused = |rows: bool, extent: usize| rows || extent >= MID_GEMM_REUSE;
+    let reused = |contiguous: bool, extent: usize| contiguous || extent >= MID_GEMM_REUSE;
     let mid = threads <= 1
         && k <= MID_GEMM_K
         && k * n <= MID_GEMM_Y
@@ -153,17 +151,7 @@ fn gemm<T: Float>(x: ArrayView2<'_, T>, y: ArrayView2<'_, T>, mut c: ArrayViewMu
         // Row-major copies of strided operands (a head of a permuted attention tensor), then
         // register tiles over rows of c.
         let xs = super::row_major(x.view().into_dyn());
-        let ys = match y.t().as_slice() {
-            // y transposed (column-major, as kᵀ in attention or a weight in x·wᵀ).
-            Some(yts) if y.as_slice().is_none() => {
-                let mut ys = Vec::with_capacity(k * n);
-                for p in 0..k {
-                    ys.extend((0..n).map(|j| yts[j * k + p]));
-                }
-                Cow::Owned(ys)
-            }
-            _ => super::row_major(y.view().into_dyn()),
-        };
+        let ys = super::row_major(y.view().into_dyn());
         let product = |cs: &mut [T]| {
             if small {
                 simd::small_gemm(&xs, &ys, cs, k, n)
@@ -237,12 +225,13 @@ fn matmul_arrays<T: Float>(
         // stacked rows of `a`, which packs or reads `b` once instead of once per batch.
         let k = a.shape()[a.ndim() - 1];
         let rows: usize = a.shape()[..a.ndim() - 1].iter().product();
-        let x = a.to_shape((rows, k)).expect("same element count");
+        let xs = super::row_major(a.view());
+        let x = ArrayView2::from_shape((rows, k), &xs).expect("same element count");
         let y = b.view().into_dimensionality::<Ix2>().expect("2-d");
         let y = if tb { y.reversed_axes() } else { y };
         let mut out = super::to_overwrite(&[rows, n]);
         let c = out.view_mut().into_dimensionality::<Ix2>().expect("2-d");
-        gemm(x.view(), y, c);
+        gemm(x, y, c);
         let mut shape = a.shape()[..a.ndim() - 1].to_vec();
         shape.push(n);
         return out
