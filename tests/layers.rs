@@ -186,6 +186,51 @@ fn a_gradient_penalty_through_a_conv_net_is_second_order() {
 }
 
 #[test]
+fn two_by_two_max_pooling_picks_the_first_maximum_of_each_window() {
+    use tapegrad::nn::functional::max_pool2d;
+    // The 2×2 kernel compares without branches when no NaN is present: the same positions
+    // as a scan of each window (first maximum on ties, odd widths and heights dropping their
+    // last column and row), with many ties, infinities and signed zeros.
+    let (n, c, h, w) = (2, 3, 7, 9);
+    let pattern = [
+        0.0,
+        -0.0,
+        1.0,
+        1.0,
+        1.0,
+        -1.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    let mut rng = StdRng::seed_from_u64(3);
+    let values: Vec<f64> = (0..n * c * h * w)
+        .map(|_| pattern[tapegrad::rand::Rng::random_range(&mut rng, 0..pattern.len())])
+        .collect();
+    let x = Tensor::from_vec(values.clone(), &[n, c, h, w]).requires_grad();
+    max_pool2d(&x, 2, 2, 0).sum().backward();
+    let mut expect = vec![0.0; values.len()];
+    for plane in 0..n * c {
+        for oy in 0..h / 2 {
+            for ox in 0..w / 2 {
+                let at = |dy: usize, dx: usize| plane * h * w + (2 * oy + dy) * w + 2 * ox + dx;
+                let mut best = at(0, 0);
+                for (dy, dx) in [(0, 1), (1, 0), (1, 1)] {
+                    if values[at(dy, dx)] > values[best] {
+                        best = at(dy, dx);
+                    }
+                }
+                expect[best] += 1.0;
+            }
+        }
+    }
+    assert_eq!(x.grad().unwrap().to_vec(), expect);
+    // The last NaN of a window wins, as PyTorch's scan (the path with NaN present).
+    let v = Tensor::from_vec(vec![f64::NAN, 1.0, f64::NAN, 5.0], &[1, 1, 2, 2]).requires_grad();
+    max_pool2d(&v, 2, 2, 0).sum().backward();
+    assert_eq!(v.grad().unwrap().to_vec(), vec![0.0, 0.0, 1.0, 0.0]);
+}
+
+#[test]
 fn max_pooling_picks_as_pytorch_and_sums_the_gradients_of_overlapping_windows() {
     use tapegrad::nn::functional::max_pool2d;
     // Overlapping windows (kernel 2, stride 1): the centre is the max of all four.

@@ -361,3 +361,60 @@ fn products_into_reused_buffers_overwrite_every_element() {
         );
     }
 }
+
+#[test]
+fn a_shared_operand_gets_its_gradient_summed_inside_the_product() {
+    // A matrix broadcast over batches (a convolution's weight against the columns of every
+    // image) gets Σₙ Gₙ·Xₙᵀ accumulated in the product itself, including the transposed
+    // form used when it has few rows and many columns, a 2-D weight against a 4-D batch, a
+    // shared transposed operand and an empty batch (a zero gradient, as PyTorch).
+    let values = |n: usize, seed: f64| -> Vec<f64> {
+        (0..n).map(|i| ((i as f64 + seed) * 0.37).cos()).collect()
+    };
+    for (m, k, l, wshape, xshape) in [
+        (3, 70, 5, vec![1, 3, 70], vec![4, 1, 70, 5]), // few rows, many columns
+        (6, 4, 9, vec![1, 6, 4], vec![3, 1, 4, 9]),
+        (2, 3, 4, vec![2, 3], vec![2, 3, 3, 4]), // a matrix against a 4-D batch
+        (5, 66, 2, vec![5, 66], vec![0, 66, 2]), // no batch at all
+    ] {
+        let w = Tensor::from_vec(values(m * k, 0.1), &wshape).requires_grad();
+        let x = Tensor::from_vec(values(xshape.iter().product(), 0.2), &xshape).requires_grad();
+        let y = w.matmul(&x);
+        let r = Tensor::from_vec(values(y.numel(), 0.3), y.shape());
+        (&y * &r).sum().backward();
+        // Σ over batches of r_b · x_bᵀ, one element at a time.
+        let batches = y.numel() / (m * l);
+        let (rv, xv) = (r.to_vec(), x.contiguous().to_vec());
+        let mut expect = vec![0.0; m * k];
+        for b in 0..batches {
+            for i in 0..m {
+                for j in 0..k {
+                    for p in 0..l {
+                        expect[i * k + j] += rv[(b * m + i) * l + p] * xv[(b * k + j) * l + p];
+                    }
+                }
+            }
+        }
+        let got = w.grad().unwrap();
+        assert_eq!(got.shape(), &wshape[..]);
+        for (a, e) in got.to_vec().iter().zip(&expect) {
+            assert!((a - e).abs() < 1e-12, "{wshape:?}·{xshape:?}: {a} vs {e}");
+        }
+        if batches > 0 {
+            let wt = Tensor::from_vec(values(m * k, 0.4), &[k, m]).requires_grad();
+            let f = |t: &[Tensor<f64>]| {
+                t[0].matmul(&t[1]).sin().sum() + t[2].t().matmul(&t[1]).square().sum()
+            };
+            let small = xshape.iter().product::<usize>() < 400;
+            if small {
+                gradcheck(f, &[w.clone(), x.clone(), wt.clone()], 1e-6, 1e-7, 1e-6).unwrap();
+                // Second order: the recorded gradients, checked again.
+                let grads_of_f = |t: &[Tensor<f64>]| {
+                    let g = tapegrad::grad(&f(t), &[&t[0], &t[1], &t[2]], true);
+                    g[0].square().sum() + g[1].sin().sum() + g[2].square().sum()
+                };
+                gradcheck(grads_of_f, &[w, x, wt], 1e-6, 1e-6, 1e-5).unwrap();
+            }
+        }
+    }
+}

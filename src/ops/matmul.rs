@@ -30,20 +30,22 @@ impl<T: Float> Function<T> for MatMul {
         let MatMul { ta, tb } = *self;
         // C = op(A)·op(B)  ⇒  dop(A) = G·op(B)ᵀ and dop(B) = op(A)ᵀ·G, transposed back when
         // A or B entered transposed.
+        // Each gradient is summed over the batches its operand was broadcast to, inside the
+        // product (`mm_to`): a weight shared by every image of a batch gets one accumulated
+        // gradient, not one per image and a sum afterwards.
         let ga = ctx.needs_input_grad(0).then(|| {
-            let b = ctx.input(1);
-            let ga = if ta {
-                mm(b, g, tb, true)
+            let (b, target) = (ctx.input(1), ctx.input_shape(0));
+            if ta {
+                mm_to(b, g, tb, true, target)
             } else {
-                mm(g, b, false, !tb)
-            };
-            ga.sum_to(ctx.input_shape(0))
+                mm_to(g, b, false, !tb, target)
+            }
         });
         let gb = ctx.needs_input_grad(1).then(|| {
-            let a = ctx.input(0);
-            if ctx.input_shape(1).len() == 2 && a.ndim() > 2 && !ta {
+            let (a, target) = (ctx.input(0), ctx.input_shape(1));
+            if target.len() == 2 && a.ndim() > 2 && !ta {
                 // One matrix shared by every batch: its gradient is one product over the
-                // stacked rows, not a product per batch summed afterwards.
+                // stacked rows.
                 let a2 = a.reshape(&[-1, a.shape()[a.ndim() - 1] as isize]);
                 let g2 = g.reshape(&[-1, g.shape()[g.ndim() - 1] as isize]);
                 return if tb {
@@ -52,12 +54,11 @@ impl<T: Float> Function<T> for MatMul {
                     mm(&a2, &g2, true, false)
                 };
             }
-            let gb = if tb {
-                mm(g, a, true, ta)
+            if tb {
+                mm_to(g, a, true, ta, target)
             } else {
-                mm(a, g, !ta, false)
-            };
-            gb.sum_to(ctx.input_shape(1))
+                mm_to(a, g, !ta, false, target)
+            }
         });
         Grads::two(ga, gb)
     }
@@ -74,8 +75,35 @@ fn matrix_dims(shape: &[usize], transposed: bool) -> (usize, usize) {
 pub(crate) fn mm<T: Float>(a: &Tensor<T>, b: &Tensor<T>, ta: bool, tb: bool) -> Tensor<T> {
     let data = {
         let (x, y) = (a.data(), b.data());
-        matmul_arrays(&x.view(), &y.view(), ta, tb)
+        matmul_arrays(&x.view(), &y.view(), ta, tb, None)
     };
+    Tensor::from_op(data, MatMul { ta, tb }, (a, b))
+}
+
+/// `op(a)·op(b)` summed over broadcast batch dims down to `target` (a shape the product's
+/// shape broadcasts from, as `sum_to` takes): the batches that land on one matrix of the
+/// result are accumulated in the product itself. Recorded as the same op as [`mm`]: its
+/// gradient formulas hold as they are, with the incoming gradient broadcast back over the
+/// summed batches.
+#[track_caller]
+fn mm_to<T: Float>(
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+    ta: bool,
+    tb: bool,
+    target: &[usize],
+) -> Tensor<T> {
+    let (sa, sb) = (a.shape(), b.shape());
+    let full = broadcast_shape("matmul", &sa[..sa.len() - 2], &sb[..sb.len() - 2]);
+    let batch = &target[..target.len() - 2];
+    if full == batch {
+        return mm(a, b, ta, tb);
+    }
+    let data = {
+        let (x, y) = (a.data(), b.data());
+        matmul_arrays(&x.view(), &y.view(), ta, tb, Some(batch))
+    };
+    debug_assert_eq!(data.shape(), target);
     Tensor::from_op(data, MatMul { ta, tb }, (a, b))
 }
 
@@ -133,10 +161,17 @@ const MID_GEMM_Y: usize = 16384;
 /// least this many rows (or columns) to reuse the copy; else the blocked GEMM packs it.
 const MID_GEMM_REUSE: usize = 64;
 
-/// `c = x·y`, split by rows (or columns) across threads when the product is large.
-fn gemm<T: Float>(x: ArrayView2<'_, T>, y: ArrayView2<'_, T>, mut c: ArrayViewMut2<'_, T>) {
+/// `c = x·y` (`c += x·y` when `acc`), split by rows (or columns) across threads when the
+/// product is large.
+fn gemm<T: Float>(
+    x: ArrayView2<'_, T>,
+    y: ArrayView2<'_, T>,
+    mut c: ArrayViewMut2<'_, T>,
+    acc: bool,
+) {
     let (m, k, n) = (x.nrows(), x.ncols(), y.ncols());
     let threads = parallel::threads_for(m * k * n);
+    let beta = if acc { T::one() } else { T::zero() };
     let small = m * k * n <= SMALL_GEMM_MACS;
     // Without packing, a strided operand is copied row-major element by element: worth it
     // only when the copy is reused across many rows (or columns) of the product.
@@ -154,9 +189,9 @@ fn gemm<T: Float>(x: ArrayView2<'_, T>, y: ArrayView2<'_, T>, mut c: ArrayViewMu
         let ys = super::row_major(y.view().into_dyn());
         let product = |cs: &mut [T]| {
             if small {
-                simd::small_gemm(&xs, &ys, cs, k, n)
+                simd::small_gemm(&xs, &ys, cs, k, n, acc)
             } else {
-                simd::mid_gemm(&xs, &ys, cs, k, n)
+                simd::mid_gemm(&xs, &ys, cs, k, n, acc)
             }
         };
         match c.as_slice_mut() {
@@ -164,13 +199,15 @@ fn gemm<T: Float>(x: ArrayView2<'_, T>, y: ArrayView2<'_, T>, mut c: ArrayViewMu
             None => {
                 let mut cs = vec![T::zero(); m * n];
                 product(&mut cs);
-                c.iter_mut().zip(cs).for_each(|(c, v)| *c = v);
+                c.iter_mut()
+                    .zip(cs)
+                    .for_each(|(c, v)| *c = if acc { *c + v } else { v });
             }
         }
         return;
     }
     if threads <= 1 {
-        general_mat_mul(T::one(), &x, &y, T::zero(), &mut c);
+        general_mat_mul(T::one(), &x, &y, beta, &mut c);
         return;
     }
     // Split the longer side of C; chunks are multiples of 16 to keep the kernel's tiles whole.
@@ -188,7 +225,7 @@ fn gemm<T: Float>(x: ArrayView2<'_, T>, y: ArrayView2<'_, T>, mut c: ArrayViewMu
             } else {
                 (x.view(), y.slice(s![.., range]))
             };
-            s.spawn(move || general_mat_mul(T::one(), &xs, &ys, T::zero(), &mut part));
+            s.spawn(move || general_mat_mul(T::one(), &xs, &ys, beta, &mut part));
         }
         let len = first.len_of(axis);
         let (xs, ys) = if by_rows {
@@ -196,15 +233,18 @@ fn gemm<T: Float>(x: ArrayView2<'_, T>, y: ArrayView2<'_, T>, mut c: ArrayViewMu
         } else {
             (x.view(), y.slice(s![.., ..len]))
         };
-        general_mat_mul(T::one(), &xs, &ys, T::zero(), &mut first);
+        general_mat_mul(T::one(), &xs, &ys, beta, &mut first);
     });
 }
 
+/// `op(a)·op(b)` with broadcast batch dims; with `reduce_to`, the batches are summed down
+/// to that batch shape (which the broadcast batch shape broadcasts from).
 fn matmul_arrays<T: Float>(
     a: &ArrayViewD<'_, T>,
     b: &ArrayViewD<'_, T>,
     ta: bool,
     tb: bool,
+    reduce_to: Option<&[usize]>,
 ) -> ArrayD<T> {
     let (m, _) = matrix_dims(a.shape(), ta);
     let (_, n) = matrix_dims(b.shape(), tb);
@@ -217,10 +257,10 @@ fn matmul_arrays<T: Float>(
         // Every product path writes all of c (β = 0): no zero fill first.
         let mut out = super::to_overwrite(&[m, n]);
         let c = out.view_mut().into_dimensionality::<Ix2>().expect("2-d");
-        gemm(x, y, c);
+        gemm(x, y, c, false);
         return out;
     }
-    if b.ndim() == 2 && !ta {
+    if b.ndim() == 2 && !ta && reduce_to.is_none() {
         // One matrix for every batch (a linear layer on [N, L, E]): one product over the
         // stacked rows of `a`, which packs or reads `b` once instead of once per batch.
         let k = a.shape()[a.ndim() - 1];
@@ -231,7 +271,7 @@ fn matmul_arrays<T: Float>(
         let y = if tb { y.reversed_axes() } else { y };
         let mut out = super::to_overwrite(&[rows, n]);
         let c = out.view_mut().into_dimensionality::<Ix2>().expect("2-d");
-        gemm(x, y, c);
+        gemm(x, y, c, false);
         let mut shape = a.shape()[..a.ndim() - 1].to_vec();
         shape.push(n);
         return out
@@ -240,19 +280,59 @@ fn matmul_arrays<T: Float>(
     }
     let (batch_a, batch_b) = (&a.shape()[..a.ndim() - 2], &b.shape()[..b.ndim() - 2]);
     let batch = broadcast_shape("matmul", batch_a, batch_b);
+    let target = reduce_to.unwrap_or(&batch).to_vec();
+    if reduce_to.is_some() && !ta && tb && m < MID_GEMM_REUSE && n >= MID_GEMM_REUSE {
+        // A sum of a·bᵀ (the weight gradient of a convolution: few output channels, many
+        // taps, both operands row-major in the summed dim): computed as the transposed sum
+        // b·aᵀ, whose small strided operand is cheap to copy for the unpacked kernel, while
+        // the blocked GEMM would pack both operands of every product.
+        let t = matmul_arrays(b, a, false, true, reduce_to);
+        let nd = t.ndim();
+        let mut t = t;
+        t.swap_axes(nd - 2, nd - 1);
+        return super::to_standard(&t.view()).into_array();
+    }
     let count: usize = batch.iter().product();
     let (a3, b3) = (as3(a), as3(b));
-    let mut out = super::to_overwrite(&[count, m, n])
+    // An operand shared by every batch is made row-major once, not once per product.
+    let shared = |x3: &CowArray<'_, T, Ix3>, t: bool| {
+        (count > 1 && x3.len_of(Axis(0)) == 1 && t).then(|| {
+            let x = x3.index_axis(Axis(0), 0).reversed_axes();
+            super::to_standard(&x.into_dyn()).into_array()
+        })
+    };
+    let (sa, sb) = (shared(&a3, ta), shared(&b3, tb));
+    let out_count: usize = target.iter().product();
+    let mut out = super::to_overwrite(&[out_count, m, n])
         .into_dimensionality::<Ix3>()
         .expect("3-d");
-    for (i, c) in out.axis_iter_mut(Axis(0)).enumerate() {
-        let x = a3.index_axis(Axis(0), batch_index(i, &batch, batch_a));
-        let y = b3.index_axis(Axis(0), batch_index(i, &batch, batch_b));
-        let x = if ta { x.reversed_axes() } else { x };
-        let y = if tb { y.reversed_axes() } else { y };
-        gemm(x, y, c);
+    let mut written = vec![false; out_count];
+    for i in 0..count {
+        let x = match &sa {
+            Some(s) => s.view().into_dimensionality::<Ix2>().expect("2-d"),
+            None => {
+                let x = a3.index_axis(Axis(0), batch_index(i, &batch, batch_a));
+                if ta { x.reversed_axes() } else { x }
+            }
+        };
+        let y = match &sb {
+            Some(s) => s.view().into_dimensionality::<Ix2>().expect("2-d"),
+            None => {
+                let y = b3.index_axis(Axis(0), batch_index(i, &batch, batch_b));
+                if tb { y.reversed_axes() } else { y }
+            }
+        };
+        let at = batch_index(i, &batch, &target);
+        gemm(x, y, out.index_axis_mut(Axis(0), at), written[at]);
+        written[at] = true;
     }
-    let mut shape = batch;
+    // Matrices no batch reached (a batch dim of size 0 summed away) are sums of nothing.
+    for (at, done) in written.iter().enumerate() {
+        if !done {
+            out.index_axis_mut(Axis(0), at).fill(T::zero());
+        }
+    }
+    let mut shape = target;
     shape.extend([m, n]);
     out.into_shape_with_order(IxDyn(&shape))
         .expect("standard layout")

@@ -151,14 +151,16 @@ dispatch! {
 }
 
 dispatch! {
-    /// `c = x·y` for small row-major matrices (`x` m×k, `y` k×n, `c` m×n): each `c[i, j]`
-    /// sums `x[i, p]·y[p, j]` for p in order from zero, as a dot product would, eight
-    /// columns at a time so the sums vectorise.
+    /// `c = x·y` (or `c += x·y` when `acc`) for small row-major matrices (`x` m×k, `y` k×n,
+    /// `c` m×n): each `c[i, j]` sums `x[i, p]·y[p, j]` for p in order from zero (or from
+    /// its old value), as a dot product would, eight columns at a time so the sums vectorise.
     fn small_gemm / small_gemm_fast / small_gemm_plain<T: Float>(
-        xs: &[T], ys: &[T], cs: &mut [T], k: usize, n: usize
+        xs: &[T], ys: &[T], cs: &mut [T], k: usize, n: usize, acc: bool
     ) -> () {
         if k == 0 || n == 0 {
-            cs.fill(T::zero());
+            if !acc {
+                cs.fill(T::zero());
+            }
             return;
         }
         for (c_row, x_row) in cs.chunks_exact_mut(n).zip(xs.chunks_exact(k)) {
@@ -166,49 +168,54 @@ dispatch! {
             // rows here are short, a head of 8), then the last few columns one by one.
             let mut c_blocks = c_row.chunks_exact_mut(8);
             for (b, c8) in (&mut c_blocks).enumerate() {
-                let mut acc = [T::zero(); 8];
+                let mut sum = [T::zero(); 8];
+                if acc {
+                    sum.copy_from_slice(c8);
+                }
                 for (p, &a) in x_row.iter().enumerate() {
                     let y8 = &ys[p * n + 8 * b..p * n + 8 * b + 8];
-                    for (s, &v) in acc.iter_mut().zip(y8) {
+                    for (s, &v) in sum.iter_mut().zip(y8) {
                         *s += a * v;
                     }
                 }
-                c8.copy_from_slice(&acc);
+                c8.copy_from_slice(&sum);
             }
             let done = n / 8 * 8;
             for (j, c) in c_blocks.into_remainder().iter_mut().enumerate() {
-                let mut acc = T::zero();
+                let mut sum = if acc { *c } else { T::zero() };
                 for (p, &a) in x_row.iter().enumerate() {
-                    acc += a * ys[p * n + done + j];
+                    sum += a * ys[p * n + done + j];
                 }
-                *c = acc;
+                *c = sum;
             }
         }
     }
 }
 
 dispatch! {
-    /// `c = x·y` for row-major `x` (m×k), `y` (k×n) and `c` (m×n) too big for
-    /// [`small_gemm`] yet with `y` small enough to stay in cache: tiles of four rows by
-    /// sixteen columns of `c` are summed in registers over p (eight AVX2 vectors of f32), with
-    /// no packing of either operand. Each `c[i, j]` is `x[i, p]·y[p, j]` fused-multiply-added
-    /// for p in order from zero, the order and rounding of the blocked GEMM's FMA kernel when
-    /// k fits one of its panels.
+    /// `c = x·y` (or `c += x·y` when `acc`) for row-major `x` (m×k), `y` (k×n) and `c` (m×n)
+    /// too big for [`small_gemm`] yet with `y` small enough to stay in cache: tiles of four
+    /// rows by sixteen columns of `c` are summed in registers over p (eight AVX2 vectors of
+    /// f32), with no packing of either operand. Each `c[i, j]` is `x[i, p]·y[p, j]`
+    /// fused-multiply-added for p in order from zero (or from its old value), the order and
+    /// rounding of the blocked GEMM's FMA kernel when k fits one of its panels.
     fn mid_gemm / mid_gemm_fast / mid_gemm_plain<T: Float>(
-        xs: &[T], ys: &[T], cs: &mut [T], k: usize, n: usize
+        xs: &[T], ys: &[T], cs: &mut [T], k: usize, n: usize, acc: bool
     ) -> () {
         if k == 0 || n == 0 {
-            cs.fill(T::zero());
+            if !acc {
+                cs.fill(T::zero());
+            }
             return;
         }
         let m = cs.len() / n;
         let mut i = 0;
         while i + 4 <= m {
-            tile_row::<T, 4>(xs, ys, cs, i, k, n);
+            tile_row::<T, 4>(xs, ys, cs, i, k, n, acc);
             i += 4;
         }
         while i < m {
-            tile_row::<T, 1>(xs, ys, cs, i, k, n);
+            tile_row::<T, 1>(xs, ys, cs, i, k, n, acc);
             i += 1;
         }
     }
@@ -223,18 +230,19 @@ fn tile_row<T: Float, const R: usize>(
     i: usize,
     k: usize,
     n: usize,
+    acc: bool,
 ) {
     let mut j = 0;
     while j + 16 <= n {
-        tile::<T, R, 16>(xs, ys, cs, i, j, k, n);
+        tile::<T, R, 16>(xs, ys, cs, (i, j), k, n, acc);
         j += 16;
     }
     if j + 8 <= n {
-        tile::<T, R, 8>(xs, ys, cs, i, j, k, n);
+        tile::<T, R, 8>(xs, ys, cs, (i, j), k, n, acc);
         j += 8;
     }
     while j < n {
-        tile::<T, R, 1>(xs, ys, cs, i, j, k, n);
+        tile::<T, R, 1>(xs, ys, cs, (i, j), k, n, acc);
         j += 1;
     }
 }
@@ -245,24 +253,29 @@ fn tile<T: Float, const R: usize, const C: usize>(
     xs: &[T],
     ys: &[T],
     cs: &mut [T],
-    i: usize,
-    j: usize,
+    (i, j): (usize, usize),
     k: usize,
     n: usize,
+    acc: bool,
 ) {
     let x: [&[T]; R] = std::array::from_fn(|r| &xs[(i + r) * k..(i + r + 1) * k]);
-    let mut acc = [[T::zero(); C]; R];
+    let mut sum = [[T::zero(); C]; R];
+    if acc {
+        for (r, sum_r) in sum.iter_mut().enumerate() {
+            sum_r.copy_from_slice(&cs[(i + r) * n + j..(i + r) * n + j + C]);
+        }
+    }
     for p in 0..k {
         let y = &ys[p * n + j..p * n + j + C];
-        for (acc_r, x_r) in acc.iter_mut().zip(&x) {
+        for (sum_r, x_r) in sum.iter_mut().zip(&x) {
             let a = x_r[p];
-            for (s, &v) in acc_r.iter_mut().zip(y) {
+            for (s, &v) in sum_r.iter_mut().zip(y) {
                 *s = a.mul_add(v, *s);
             }
         }
     }
-    for (r, acc_r) in acc.iter().enumerate() {
-        cs[(i + r) * n + j..(i + r) * n + j + C].copy_from_slice(acc_r);
+    for (r, sum_r) in sum.iter().enumerate() {
+        cs[(i + r) * n + j..(i + r) * n + j + C].copy_from_slice(sum_r);
     }
 }
 
@@ -283,6 +296,48 @@ dispatch! {
 mod tests {
     use super::*;
     use crate::tensor::element::exp_f32;
+
+    #[test]
+    fn accumulating_products_continue_each_sum_from_the_old_value() {
+        // c += x·y: each c[i, j] starts its chain of fused multiply-adds (mid) or products and
+        // adds (small) from the value already there, in every tile shape.
+        let (m, k, n) = (7, 5, 27);
+        let x: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.31).sin()).collect();
+        let y: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.17).cos()).collect();
+        let old: Vec<f64> = (0..m * n).map(|i| i as f64 * 0.5 - 3.0).collect();
+        let expect = |fused: bool| {
+            let mut c = old.clone();
+            for i in 0..m {
+                for j in 0..n {
+                    for p in 0..k {
+                        let (a, b) = (x[i * k + p], y[p * n + j]);
+                        c[i * n + j] = if fused {
+                            a.mul_add(b, c[i * n + j])
+                        } else {
+                            c[i * n + j] + a * b
+                        };
+                    }
+                }
+            }
+            c
+        };
+        let mut mid = old.clone();
+        mid_gemm(&x, &y, &mut mid, k, n, true);
+        assert_eq!(mid, expect(true));
+        let mut small = old.clone();
+        small_gemm(&x, &y, &mut small, k, n, true);
+        assert_eq!(small, expect(false));
+        // Without `acc` the old values are ignored; with an empty inner dim they stay.
+        let mut fresh = old.clone();
+        mid_gemm(&x, &y, &mut fresh, k, n, false);
+        let mut zero = vec![0.0; m * n];
+        mid_gemm(&x, &y, &mut zero, k, n, true);
+        assert_eq!(fresh, zero);
+        let mut kept = old.clone();
+        mid_gemm(&[], &[], &mut kept, 0, n, true);
+        small_gemm(&[], &[], &mut kept, 0, n, true);
+        assert_eq!(kept, old);
+    }
 
     #[test]
     fn the_fma_loops_compute_exactly_what_the_plain_loops_compute() {
