@@ -454,6 +454,19 @@ EMPTY_INDEXED = {
 }
 
 
+# Issue 9, later: the "same" windows (stride 1, rows of windows as wide as the image) that a
+# convolution unfolds as shifted copies of the image; appended last, so the inputs drawn for
+# every case above stay the same.
+SAME_WINDOWS = {
+    "conv2d_same": (lambda x, w, b: F.conv2d(x, w, b, padding=1), [[2, 3, 5, 6], [4, 3, 3, 3], [4]]),
+    "conv2d_same_dilated": (lambda x, w: F.conv2d(x, w, None, padding=(2, 1), dilation=(2, 1), groups=2),
+                            [[1, 4, 5, 4], [2, 2, 3, 3]]),
+    "conv2d_same_wide_kernel": (lambda x, w: F.conv2d(x, w, None, padding=(0, 2)), [[2, 2, 6, 3], [3, 2, 2, 5]]),
+    "unfold_same": (lambda x: F.unfold(x, (3, 3), padding=1), [[2, 2, 4, 5]]),
+    "fold_same": (lambda x: F.fold(x, (4, 5), (3, 3), padding=1), [[1, 18, 20]]),
+}
+
+
 def sample(shape, kind):
     if kind == "wide":
         return torch.randn(shape, generator=g) * 4.0
@@ -547,6 +560,8 @@ def main():
     for op, shape_sets in SMALL_SHAPES.items():
         for shapes in shape_sets:
             cases.append(record(f"{op}{shapes}", op, every_op[op], [sample(sh, "normal") for sh in shapes]))
+    for op, (fn, shapes) in SAME_WINDOWS.items():
+        cases.append(record(f"{op}{shapes}", op, fn, [sample(sh, "normal") for sh in shapes]))
     meta = {"torch": torch.__version__, "generator": "scripts/gen_fixtures.py"}
     path = os.path.join("tests", "fixtures", "ops.json")
     with open(path, "w") as f:

@@ -46,3 +46,45 @@ fn threaded_matmul_matches_one_thread() {
         );
     }
 }
+
+#[test]
+fn threaded_convolution_matches_one_thread() {
+    // 7 images of 16×24×24 through 32 filters of 3×3: enough work to split the images
+    // across two threads (4 and 3), each image too small to split by itself.
+    let mut rng = StdRng::seed_from_u64(1);
+    let x = Tensor::<f32>::randn(&[7, 16, 24, 24], &mut rng).requires_grad();
+    let w = Tensor::<f32>::randn(&[32, 16, 3, 3], &mut rng).requires_grad();
+    let mut results = Vec::new();
+    for threads in [1, 2] {
+        tapegrad::set_num_threads(threads);
+        x.zero_grad();
+        w.zero_grad();
+        let y = tapegrad::nn::functional::conv2d(&x, &w, None, 1, 1, 1, 1);
+        y.square().sum().backward();
+        results.push((
+            y.to_vec(),
+            x.grad().unwrap().to_vec(),
+            w.grad().unwrap().to_vec(),
+        ));
+    }
+    // Each image is computed the same way on either thread; the weight's gradient is summed
+    // per thread, then across them.
+    assert_eq!(results[1].0, results[0].0);
+    assert_eq!(results[1].1, results[0].1);
+    close(&results[1].2, &results[0].2);
+    // And the result is a convolution: one output element against a plain sum in f64.
+    let (xv, wv) = (x.to_vec(), w.to_vec());
+    let (o, i, j) = (5, 7, 0); // filter 5 at row 7, column 0 (its left taps in the padding)
+    let mut want = 0.0f64;
+    for c in 0..16 {
+        for di in 0..3 {
+            for dj in 1..3 {
+                let (r, q) = (i + di - 1, j + dj - 1);
+                want +=
+                    xv[(c * 24 + r) * 24 + q] as f64 * wv[((o * 16 + c) * 3 + di) * 3 + dj] as f64;
+            }
+        }
+    }
+    let got = results[1].0[(o * 24 + i) * 24 + j] as f64;
+    assert!((got - want).abs() < 1e-3, "{got} vs {want}");
+}

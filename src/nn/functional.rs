@@ -86,7 +86,7 @@ pub fn conv2d<T: Float>(
             x.shape()
         );
     }
-    let (n, c) = (x.shape()[0], x.shape()[1]);
+    let c = x.shape()[1];
     let (o, cg) = (ws[0], ws[1]);
     if groups == 0 || c != cg * groups || o % groups != 0 {
         panic!(
@@ -102,14 +102,8 @@ pub fn conv2d<T: Float>(
         padding: padding.pair(),
         dilation: dilation.pair(),
     };
-    let (cols, oh, ow) = windows_of("conv2d", x, window);
-    let k = (cg * ws[2] * ws[3]) as isize;
-    let g = groups as isize;
-    let cols = cols.reshape(&[n as isize, g, k, (oh * ow) as isize]);
-    let w = weight.reshape(&[g, (o / groups) as isize, k]);
-    let y = w
-        .matmul(&cols)
-        .reshape(&[n as isize, o as isize, oh as isize, ow as isize]);
+    output_size("conv2d", x, window);
+    let y = crate::ops::conv::conv2d(x, weight, window, groups);
     match bias {
         Some(b) => y + b.reshape(&[o as isize, 1, 1]),
         None => y,

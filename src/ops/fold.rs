@@ -40,7 +40,11 @@ impl Windows {
     /// For one image plane: runs (column offset, image offset, length) covering every tap of
     /// every window that lies inside the image (taps in the padding read zeros). With stride
     /// 1 along the width, a run is a whole row of windows: one contiguous copy.
-    fn runs(&self, (h, w): (usize, usize), (oh, ow): (usize, usize)) -> Vec<(usize, usize, usize)> {
+    pub(crate) fn runs(
+        &self,
+        (h, w): (usize, usize),
+        (oh, ow): (usize, usize),
+    ) -> Vec<(usize, usize, usize)> {
         let mut out: Vec<(usize, usize, usize)> = Vec::new();
         let l = oh * ow;
         let contiguous = self.stride.1 == 1;
@@ -57,6 +61,48 @@ impl Windows {
             out.push((tap * l + pos, at, 1));
         });
         out
+    }
+
+    /// How one image plane's columns are copied: [`Plan::Shifted`] when the windows step by
+    /// one and the rows of windows are as wide as the image (a "same" convolution, the
+    /// common case), else the [`runs`](Windows::runs).
+    pub(crate) fn plan(&self, (h, w): (usize, usize), (oh, ow): (usize, usize)) -> Plan {
+        if self.stride != (1, 1) || ow != w {
+            return Plan::Runs(self.runs((h, w), (oh, ow)));
+        }
+        // Tap (i, j) reads the image shifted by a constant: column q (= oy·w + ox) of the
+        // tap is image element q + shift, wherever that element is inside the image.
+        let (kh, kw) = self.kernel;
+        let l = oh * ow;
+        let plane = (h * w) as isize;
+        let mut shifts = Vec::with_capacity(kh * kw);
+        for i in 0..kh {
+            for j in 0..kw {
+                let dy = (i * self.dilation.0) as isize - self.padding.0 as isize;
+                let dx = (j * self.dilation.1) as isize - self.padding.1 as isize;
+                let shift = dy * w as isize + dx;
+                // Rows of windows whose image row exists, then clipped to the plane.
+                let rows = (-dy).clamp(0, oh as isize)..(h as isize - dy).clamp(0, oh as isize);
+                let lo = (rows.start * w as isize).max(-shift);
+                let hi = (rows.end * w as isize).min(plane - shift);
+                if lo >= hi {
+                    continue;
+                }
+                // Inside the run, the columns whose image column is outside the image.
+                let pads = (lo..hi)
+                    .filter(|&q| !(0..w as isize).contains(&(q % w as isize + dx)))
+                    .map(|q| q as usize)
+                    .collect();
+                let tap = (i * kw + j) * l;
+                shifts.push(Shift {
+                    col: tap + lo as usize,
+                    img: (lo + shift) as usize,
+                    len: (hi - lo) as usize,
+                    pads: pads_at(tap, pads),
+                });
+            }
+        }
+        Plan::Shifted(shifts)
     }
 
     /// Calls `f(tap, l, offset)` for every tap of every window inside the image.
@@ -87,6 +133,90 @@ impl Windows {
             }
         }
     }
+}
+
+/// Offsets `pads` (within one tap's columns) as offsets in the plane's columns.
+fn pads_at(tap: usize, pads: Vec<usize>) -> Vec<usize> {
+    pads.into_iter().map(|q| tap + q).collect()
+}
+
+/// How the columns of one image plane are gathered from it (and added back).
+pub(crate) enum Plan {
+    /// Runs (column offset, image offset, length), for any windows.
+    Runs(Vec<(usize, usize, usize)>),
+    /// One run per tap of a shifted image: columns that fall in the padding are inside the
+    /// run and read (or add) the wrong element, so they are zeroed after the copy (before
+    /// the add); columns outside every run are padding too.
+    Shifted(Vec<Shift>),
+}
+
+/// One tap of [`Plan::Shifted`].
+pub(crate) struct Shift {
+    col: usize,
+    img: usize,
+    len: usize,
+    pads: Vec<usize>,
+}
+
+/// im2col of whole planes: `src` holds planes of `plane` elements, `dst` (zeroed) gets each
+/// one's columns, `dst.len() / planes` elements apiece. Positions no window of the plan
+/// reads (padding) are left as they are.
+pub(crate) fn unfold_planes<T: Float>(src: &[T], dst: &mut [T], plan: &Plan, plane: usize) {
+    // Empty planes (an image of height or width 0, all padding) leave only zeros.
+    let planes = src.len() / plane.max(1);
+    if plane == 0 || planes == 0 {
+        return;
+    }
+    let cols = dst.len() / planes;
+    for (dst, img) in dst.chunks_exact_mut(cols).zip(src.chunks_exact(plane)) {
+        match plan {
+            Plan::Runs(runs) => {
+                for &(d, a, len) in runs {
+                    dst[d..d + len].copy_from_slice(&img[a..a + len]);
+                }
+            }
+            Plan::Shifted(shifts) => {
+                for s in shifts {
+                    dst[s.col..s.col + s.len].copy_from_slice(&img[s.img..s.img + s.len]);
+                    for &p in &s.pads {
+                        dst[p] = T::zero();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// col2im of whole planes, the adjoint of [`unfold_planes`]: each plane's columns in `cols`
+/// are added into its plane of `dst` (`plane` elements each). With [`Plan::Shifted`], the
+/// columns of padding positions are zeroed in `cols` first.
+pub(crate) fn fold_planes<T: Float>(cols: &mut [T], dst: &mut [T], plan: &Plan, plane: usize) {
+    let planes = dst.len() / plane.max(1);
+    if plane == 0 || planes == 0 {
+        return;
+    }
+    let per = cols.len() / planes;
+    for (img, col) in dst.chunks_exact_mut(plane).zip(cols.chunks_exact_mut(per)) {
+        match plan {
+            Plan::Runs(runs) => {
+                for &(d, a, len) in runs {
+                    add_run(&mut img[a..a + len], &col[d..d + len]);
+                }
+            }
+            Plan::Shifted(shifts) => {
+                for s in shifts {
+                    for &p in &s.pads {
+                        col[p] = T::zero();
+                    }
+                    add_run(&mut img[s.img..s.img + s.len], &col[s.col..s.col + s.len]);
+                }
+            }
+        }
+    }
+}
+
+fn add_run<T: Float>(to: &mut [T], from: &[T]) {
+    to.iter_mut().zip(from).for_each(|(t, &f)| *t += f);
 }
 
 /// im2col; its backward is `fold`.
@@ -152,13 +282,8 @@ impl<T: Float> Tensor<T> {
         {
             let x = self.contiguous();
             let data = x.data();
-            let src = data.as_slice().expect("contiguous");
-            let runs = windows.runs((h, w), (oh, ow));
-            for (dst, img) in out.chunks_exact_mut(taps * l).zip(src.chunks_exact(h * w)) {
-                for &(d, a, len) in &runs {
-                    dst[d..d + len].copy_from_slice(&img[a..a + len]);
-                }
-            }
+            let plan = windows.plan((h, w), (oh, ow));
+            unfold_planes(data.as_slice().expect("contiguous"), &mut out, &plan, h * w);
         }
         let values = Values::new(Buffer::Heap(out), IxDyn(&[n, c * taps, l]));
         let op = Unfold {
@@ -203,14 +328,19 @@ impl<T: Float> Tensor<T> {
         let mut out = pool::take(len);
         out.resize(len, T::zero());
         {
+            let plan = windows.plan(image, (oh, ow));
             let cols = self.contiguous();
             let data = cols.data();
             let src = data.as_slice().expect("contiguous");
-            let runs = windows.runs(image, (oh, ow));
-            for (img, col) in out.chunks_exact_mut(h * w).zip(src.chunks_exact(taps * l)) {
-                for &(d, a, len) in &runs {
-                    let (to, from) = (&mut img[a..a + len], &col[d..d + len]);
-                    to.iter_mut().zip(from).for_each(|(t, &f)| *t += f);
+            match plan {
+                // The shifted plan zeroes some columns: a copy, as they are not ours.
+                Plan::Shifted(_) => fold_planes(&mut src.to_vec(), &mut out, &plan, h * w),
+                Plan::Runs(ref runs) => {
+                    for (img, col) in out.chunks_exact_mut(h * w).zip(src.chunks_exact(taps * l)) {
+                        for &(d, a, len) in runs {
+                            add_run(&mut img[a..a + len], &col[d..d + len]);
+                        }
+                    }
                 }
             }
         }

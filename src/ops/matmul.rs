@@ -163,7 +163,7 @@ const MID_GEMM_REUSE: usize = 64;
 
 /// `c = x·y` (`c += x·y` when `acc`), split by rows (or columns) across threads when the
 /// product is large.
-fn gemm<T: Float>(
+pub(crate) fn gemm<T: Float>(
     x: ArrayView2<'_, T>,
     y: ArrayView2<'_, T>,
     mut c: ArrayViewMut2<'_, T>,

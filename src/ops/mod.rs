@@ -10,6 +10,7 @@
 mod arith;
 pub(crate) mod cast;
 pub(crate) mod compare;
+pub(crate) mod conv;
 pub(crate) mod elementwise;
 pub(crate) mod fold;
 pub(crate) mod index;
