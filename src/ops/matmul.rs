@@ -161,6 +161,13 @@ const MID_GEMM_Y: usize = 16384;
 /// least this many rows (or columns) to reuse the copy; else the blocked GEMM packs it.
 const MID_GEMM_REUSE: usize = 64;
 
+/// Whether an `m×k · k×n` product runs one of the kernels without packing (small, or mid-size
+/// on one thread with `y` in cache), which read row-major operands.
+fn unpacked(m: usize, k: usize, n: usize) -> bool {
+    m * k * n <= SMALL_GEMM_MACS
+        || (parallel::threads_for(m * k * n) <= 1 && k <= MID_GEMM_K && k * n <= MID_GEMM_Y)
+}
+
 /// `c = x·y` (`c += x·y` when `acc`), split by rows (or columns) across threads when the
 /// product is large.
 pub(crate) fn gemm<T: Float>(
@@ -176,11 +183,8 @@ pub(crate) fn gemm<T: Float>(
     // Without packing, a strided operand is copied row-major element by element: worth it
     // only when the copy is reused across many rows (or columns) of the product.
     let reused = |contiguous: bool, extent: usize| contiguous || extent >= MID_GEMM_REUSE;
-    let mid = threads <= 1
-        && k <= MID_GEMM_K
-        && k * n <= MID_GEMM_Y
-        && reused(x.as_slice().is_some(), n)
-        && reused(y.as_slice().is_some(), m);
+    let mid =
+        unpacked(m, k, n) && reused(x.as_slice().is_some(), n) && reused(y.as_slice().is_some(), m);
     if small || mid {
         // Packing panels for the blocked kernel costs more than these products gain from it.
         // Row-major copies of strided operands (a head of a permuted attention tensor), then
@@ -246,7 +250,7 @@ fn matmul_arrays<T: Float>(
     tb: bool,
     reduce_to: Option<&[usize]>,
 ) -> ArrayD<T> {
-    let (m, _) = matrix_dims(a.shape(), ta);
+    let (m, k) = matrix_dims(a.shape(), ta);
     let (_, n) = matrix_dims(b.shape(), tb);
     if a.ndim() == 2 && b.ndim() == 2 {
         // The common case, without the batch machinery.
@@ -263,7 +267,6 @@ fn matmul_arrays<T: Float>(
     if b.ndim() == 2 && !ta && reduce_to.is_none() {
         // One matrix for every batch (a linear layer on [N, L, E]): one product over the
         // stacked rows of `a`, which packs or reads `b` once instead of once per batch.
-        let k = a.shape()[a.ndim() - 1];
         let rows: usize = a.shape()[..a.ndim() - 1].iter().product();
         let xs = super::row_major(a.view());
         let x = ArrayView2::from_shape((rows, k), &xs).expect("same element count");
@@ -294,33 +297,47 @@ fn matmul_arrays<T: Float>(
     }
     let count: usize = batch.iter().product();
     let (a3, b3) = (as3(a), as3(b));
-    // An operand shared by every batch is made row-major once, not once per product.
-    let shared = |x3: &CowArray<'_, T, Ix3>, t: bool| {
-        (count > 1 && x3.len_of(Axis(0)) == 1 && t).then(|| {
-            let x = x3.index_axis(Axis(0), 0).reversed_axes();
-            super::to_standard(&x.into_dyn()).into_array()
+    // Products small enough for the unpacked kernels read row-major operands: a strided
+    // operand (a transposed key, a head of a permuted tensor) is made row-major for all its
+    // batches in one pass, not copied again inside each product.
+    let unpacked = unpacked(m, k, n);
+    let rows = |x3: &CowArray<'_, T, Ix3>, t: bool| {
+        let strided = x3.len_of(Axis(0)) > 0 && {
+            let one = x3.index_axis(Axis(0), 0);
+            !(if t { one.reversed_axes() } else { one }).is_standard_layout()
+        };
+        (unpacked && count > 0 && strided).then(|| {
+            let v = if t {
+                x3.view().permuted_axes([0, 2, 1])
+            } else {
+                x3.view()
+            };
+            super::to_standard(&v.into_dyn())
+                .into_array()
+                .into_dimensionality::<Ix3>()
+                .expect("3-d")
         })
     };
-    let (sa, sb) = (shared(&a3, ta), shared(&b3, tb));
+    let (ra, rb) = (rows(&a3, ta), rows(&b3, tb));
     let out_count: usize = target.iter().product();
     let mut out = super::to_overwrite(&[out_count, m, n])
         .into_dimensionality::<Ix3>()
         .expect("3-d");
     let mut written = vec![false; out_count];
     for i in 0..count {
-        let x = match &sa {
-            Some(s) => s.view().into_dimensionality::<Ix2>().expect("2-d"),
-            None => {
-                let x = a3.index_axis(Axis(0), batch_index(i, &batch, batch_a));
-                if ta { x.reversed_axes() } else { x }
-            }
+        let (ia, ib) = (
+            batch_index(i, &batch, batch_a),
+            batch_index(i, &batch, batch_b),
+        );
+        let x = match &ra {
+            Some(r) => r.index_axis(Axis(0), ia),
+            None if ta => a3.index_axis(Axis(0), ia).reversed_axes(),
+            None => a3.index_axis(Axis(0), ia),
         };
-        let y = match &sb {
-            Some(s) => s.view().into_dimensionality::<Ix2>().expect("2-d"),
-            None => {
-                let y = b3.index_axis(Axis(0), batch_index(i, &batch, batch_b));
-                if tb { y.reversed_axes() } else { y }
-            }
+        let y = match &rb {
+            Some(r) => r.index_axis(Axis(0), ib),
+            None if tb => b3.index_axis(Axis(0), ib).reversed_axes(),
+            None => b3.index_axis(Axis(0), ib),
         };
         let at = batch_index(i, &batch, &target);
         gemm(x, y, out.index_axis_mut(Axis(0), at), written[at]);
