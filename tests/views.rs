@@ -250,6 +250,28 @@ fn small_products_of_strided_operands_sum_in_order_exactly() {
             }
         }
     }
+    // Batches of them, as the heads of attention: permuted queries times transposed keys,
+    // and a matrix broadcast over every batch; each batch is the plain loop's bits.
+    let (b, h, m, k, n) = (3, 2, 5, 4, 6);
+    let q = Tensor::from_vec(values(b * m * h * k, 0.1), &[b, m, h, k]).permute(&[0, 2, 1, 3]);
+    let key = Tensor::from_vec(values(b * n * h * k, 0.2), &[b, n, h, k]).permute(&[0, 2, 1, 3]);
+    let scores = q.matmul_t(&key);
+    assert_eq!(scores.shape(), &[b, h, m, n]);
+    let shared = Tensor::from_vec(values(k * n, 0.3), &[1, 1, k, n]);
+    let mixed = q.matmul(&shared);
+    for bi in 0..b {
+        for hi in 0..h {
+            let at = |t: &Tensor<f64>| t.select(0, bi as isize).select(0, hi as isize);
+            let (qb, kb) = (at(&q), at(&key));
+            assert_eq!(
+                at(&scores).to_vec(),
+                naive(&qb, &kb.t()),
+                "scores {bi}, {hi}"
+            );
+            let s = shared.select(0, 0).select(0, 0);
+            assert_eq!(at(&mixed).to_vec(), naive(&qb, &s), "shared {bi}, {hi}");
+        }
+    }
 }
 
 #[test]

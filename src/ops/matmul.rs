@@ -6,7 +6,9 @@
 //! strides and are never copied.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayD, ArrayView2, ArrayViewD, ArrayViewMut2, Axis, CowArray, Ix2, Ix3, IxDyn, s};
+use ndarray::{
+    Array3, ArrayD, ArrayView2, ArrayViewD, ArrayViewMut2, Axis, CowArray, Ix2, Ix3, IxDyn, s,
+};
 
 use super::{broadcast_shape, simd};
 use crate::autograd::{Context, Function, Grads};
@@ -241,6 +243,20 @@ pub(crate) fn gemm<T: Float>(
     });
 }
 
+/// All batches of `op(x)` as one row-major slice: the copy made for the unpacked kernels, or
+/// `x` itself when it is laid out that way.
+fn row_major_batches<'s, T: Float>(
+    copy: &'s Option<Array3<T>>,
+    x3: &'s CowArray<'_, T, Ix3>,
+    transposed: bool,
+) -> Option<&'s [T]> {
+    match copy {
+        Some(c) => c.as_slice(),
+        None if !transposed => x3.as_slice(),
+        None => None,
+    }
+}
+
 /// `op(a)·op(b)` with broadcast batch dims; with `reduce_to`, the batches are summed down
 /// to that batch shape (which the broadcast batch shape broadcasts from).
 fn matmul_arrays<T: Float>(
@@ -324,7 +340,31 @@ fn matmul_arrays<T: Float>(
         .into_dimensionality::<Ix3>()
         .expect("3-d");
     let mut written = vec![false; out_count];
-    for i in 0..count {
+    // Tiny products (the heads of attention, hundreds of 8×8 by 8×8) run straight on slices:
+    // building views and choosing a kernel for each would cost as much as the product.
+    let tiny = m * k * n <= SMALL_GEMM_MACS;
+    let slices = (
+        row_major_batches(&ra, &a3, ta),
+        row_major_batches(&rb, &b3, tb),
+    );
+    let direct = match slices {
+        (Some(xs), Some(ys)) if tiny => {
+            let cs = out.as_slice_mut().expect("a fresh array");
+            for i in 0..count {
+                let (ia, ib) = (
+                    batch_index(i, &batch, batch_a),
+                    batch_index(i, &batch, batch_b),
+                );
+                let at = batch_index(i, &batch, &target);
+                let (x, y) = (&xs[ia * m * k..][..m * k], &ys[ib * k * n..][..k * n]);
+                simd::small_gemm(x, y, &mut cs[at * m * n..][..m * n], k, n, written[at]);
+                written[at] = true;
+            }
+            true
+        }
+        _ => false,
+    };
+    for i in (0..count).filter(|_| !direct) {
         let (ia, ib) = (
             batch_index(i, &batch, batch_a),
             batch_index(i, &batch, batch_b),

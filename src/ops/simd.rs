@@ -152,43 +152,13 @@ dispatch! {
 
 dispatch! {
     /// `c = x·y` (or `c += x·y` when `acc`) for small row-major matrices (`x` m×k, `y` k×n,
-    /// `c` m×n): each `c[i, j]` sums `x[i, p]·y[p, j]` for p in order from zero (or from
-    /// its old value), as a dot product would, eight columns at a time so the sums vectorise.
+    /// `c` m×n): each `c[i, j]` sums the products `x[i, p]·y[p, j]` for p in order from zero
+    /// (or from its old value), as a dot product would, in the tiles of [`mid_gemm`] so the
+    /// sums of four rows run side by side instead of waiting on one another.
     fn small_gemm / small_gemm_fast / small_gemm_plain<T: Float>(
         xs: &[T], ys: &[T], cs: &mut [T], k: usize, n: usize, acc: bool
     ) -> () {
-        if k == 0 || n == 0 {
-            if !acc {
-                cs.fill(T::zero());
-            }
-            return;
-        }
-        for (c_row, x_row) in cs.chunks_exact_mut(n).zip(xs.chunks_exact(k)) {
-            // Eight columns at a time, summed in a register over p (one AVX vector of f32;
-            // rows here are short, a head of 8), then the last few columns one by one.
-            let mut c_blocks = c_row.chunks_exact_mut(8);
-            for (b, c8) in (&mut c_blocks).enumerate() {
-                let mut sum = [T::zero(); 8];
-                if acc {
-                    sum.copy_from_slice(c8);
-                }
-                for (p, &a) in x_row.iter().enumerate() {
-                    let y8 = &ys[p * n + 8 * b..p * n + 8 * b + 8];
-                    for (s, &v) in sum.iter_mut().zip(y8) {
-                        *s += a * v;
-                    }
-                }
-                c8.copy_from_slice(&sum);
-            }
-            let done = n / 8 * 8;
-            for (j, c) in c_blocks.into_remainder().iter_mut().enumerate() {
-                let mut sum = if acc { *c } else { T::zero() };
-                for (p, &a) in x_row.iter().enumerate() {
-                    sum += a * ys[p * n + done + j];
-                }
-                *c = sum;
-            }
-        }
+        tiled::<T, false>(xs, ys, cs, k, n, acc)
     }
 }
 
@@ -202,28 +172,43 @@ dispatch! {
     fn mid_gemm / mid_gemm_fast / mid_gemm_plain<T: Float>(
         xs: &[T], ys: &[T], cs: &mut [T], k: usize, n: usize, acc: bool
     ) -> () {
-        if k == 0 || n == 0 {
-            if !acc {
-                cs.fill(T::zero());
-            }
-            return;
+        tiled::<T, true>(xs, ys, cs, k, n, acc)
+    }
+}
+
+/// `c = x·y` (`c += x·y` when `acc`) in register tiles of four rows (then one) by 16, 8 and 1
+/// columns, each element's terms added for p in order: fused multiply-adds when `FUSED`,
+/// else a product then a sum.
+#[inline(always)]
+fn tiled<T: Float, const FUSED: bool>(
+    xs: &[T],
+    ys: &[T],
+    cs: &mut [T],
+    k: usize,
+    n: usize,
+    acc: bool,
+) {
+    if k == 0 || n == 0 {
+        if !acc {
+            cs.fill(T::zero());
         }
-        let m = cs.len() / n;
-        let mut i = 0;
-        while i + 4 <= m {
-            tile_row::<T, 4>(xs, ys, cs, i, k, n, acc);
-            i += 4;
-        }
-        while i < m {
-            tile_row::<T, 1>(xs, ys, cs, i, k, n, acc);
-            i += 1;
-        }
+        return;
+    }
+    let m = cs.len() / n;
+    let mut i = 0;
+    while i + 4 <= m {
+        tile_row::<T, 4, FUSED>(xs, ys, cs, i, k, n, acc);
+        i += 4;
+    }
+    while i < m {
+        tile_row::<T, 1, FUSED>(xs, ys, cs, i, k, n, acc);
+        i += 1;
     }
 }
 
 /// Rows `i..i + R` of `c = x·y`, in tiles 16, then 8, then 1 column wide.
 #[inline(always)]
-fn tile_row<T: Float, const R: usize>(
+fn tile_row<T: Float, const R: usize, const FUSED: bool>(
     xs: &[T],
     ys: &[T],
     cs: &mut [T],
@@ -234,28 +219,27 @@ fn tile_row<T: Float, const R: usize>(
 ) {
     let mut j = 0;
     while j + 16 <= n {
-        tile::<T, R, 16>(xs, ys, cs, (i, j), k, n, acc);
+        tile::<T, R, 16, FUSED>(xs, ys, cs, (i, j), (k, n), acc);
         j += 16;
     }
     if j + 8 <= n {
-        tile::<T, R, 8>(xs, ys, cs, (i, j), k, n, acc);
+        tile::<T, R, 8, FUSED>(xs, ys, cs, (i, j), (k, n), acc);
         j += 8;
     }
     while j < n {
-        tile::<T, R, 1>(xs, ys, cs, (i, j), k, n, acc);
+        tile::<T, R, 1, FUSED>(xs, ys, cs, (i, j), (k, n), acc);
         j += 1;
     }
 }
 
 /// The R×C tile of `c = x·y` at row `i`, column `j`, summed in registers over p.
 #[inline(always)]
-fn tile<T: Float, const R: usize, const C: usize>(
+fn tile<T: Float, const R: usize, const C: usize, const FUSED: bool>(
     xs: &[T],
     ys: &[T],
     cs: &mut [T],
     (i, j): (usize, usize),
-    k: usize,
-    n: usize,
+    (k, n): (usize, usize),
     acc: bool,
 ) {
     let x: [&[T]; R] = std::array::from_fn(|r| &xs[(i + r) * k..(i + r + 1) * k]);
@@ -270,7 +254,7 @@ fn tile<T: Float, const R: usize, const C: usize>(
         for (sum_r, x_r) in sum.iter_mut().zip(&x) {
             let a = x_r[p];
             for (s, &v) in sum_r.iter_mut().zip(y) {
-                *s = a.mul_add(v, *s);
+                *s = if FUSED { a.mul_add(v, *s) } else { *s + a * v };
             }
         }
     }
