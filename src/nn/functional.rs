@@ -1,7 +1,7 @@
 //! The layers as functions, PyTorch's `torch.nn.functional`: each takes its weights as
-//! arguments. They are compositions of differentiable tensor ops (convolution is an
-//! `index_select` of every window — im2col — then one batched matmul), so every gradient,
-//! and every second derivative, comes from those ops.
+//! arguments. They are compositions of differentiable tensor ops (convolution is one op whose
+//! backward is its two adjoint ops, pooling a pick or a mean over windows), so every
+//! gradient, and every second derivative, comes from those ops.
 
 pub use super::attention::scaled_dot_product_attention;
 use crate::{Float, Tensor, Windows};
