@@ -102,6 +102,7 @@ pub fn conv2d<T: Float>(
         padding: padding.pair(),
         dilation: dilation.pair(),
     };
+    // Panics, naming the shapes, when the windows do not fit the input.
     output_size("conv2d", x, window);
     let y = crate::ops::conv::conv2d(x, weight, window, groups);
     match bias {
@@ -258,56 +259,47 @@ fn max_pool2d_picks<T: Float>(x: &Tensor<T>, w: Windows) -> Tensor<T> {
         // Without NaN (one vector pass to check), the same winners come from comparisons
         // turned into integers: no branch on which element wins, which is data, not a
         // pattern the branch predictor could learn (this pick was 9% of a CNN step).
-        if halves && !crate::ops::simd::any_beyond(values, T::infinity()) {
-            for plane in values.chunks_exact((h * wd).max(1)).take(n * c) {
+        let nan_free = halves && !crate::ops::simd::any_beyond(values, T::infinity());
+        for plane in values.chunks_exact((h * wd).max(1)).take(n * c) {
+            if halves {
                 for oy in 0..oh {
                     let (top, bottom) = (2 * oy * wd, (2 * oy + 1) * wd);
                     let rows = (&plane[top..top + 2 * ow], &plane[bottom..bottom + 2 * ow]);
-                    picks.extend(
-                        rows.0
-                            .chunks_exact(2)
-                            .zip(rows.1.chunks_exact(2))
-                            .enumerate()
-                            .map(|(ox, (u, l))| {
-                                // Strict `>`: on a tie the earlier element (left, upper) wins.
-                                let (ru, rl) = ((u[1] > u[0]) as usize, (l[1] > l[0]) as usize);
-                                let (mu, ml) = (u[0].max(u[1]), l[0].max(l[1]));
-                                let (iu, il) = (top + 2 * ox + ru, bottom + 2 * ox + rl);
-                                iu + (ml > mu) as usize * (il - iu)
-                            }),
-                    );
-                }
-            }
-        } else {
-            for plane in values.chunks_exact((h * wd).max(1)).take(n * c) {
-                if halves {
-                    for oy in 0..oh {
-                        let (top, bottom) = (2 * oy * wd, (2 * oy + 1) * wd);
-                        picks.extend((0..ow).map(|ox| {
+                    let pairs = rows.0.chunks_exact(2).zip(rows.1.chunks_exact(2));
+                    if nan_free {
+                        picks.extend(pairs.enumerate().map(|(ox, (u, l))| {
+                            // Strict `>`: on a tie the earlier element (left, upper) wins.
+                            let (ru, rl) = ((u[1] > u[0]) as usize, (l[1] > l[0]) as usize);
+                            let (mu, ml) = (u[0].max(u[1]), l[0].max(l[1]));
+                            let (iu, il) = (top + 2 * ox + ru, bottom + 2 * ox + rl);
+                            iu + (ml > mu) as usize * (il - iu)
+                        }));
+                    } else {
+                        picks.extend(pairs.enumerate().map(|(ox, (u, l))| {
                             let (i, j) = (top + 2 * ox, bottom + 2 * ox);
-                            let upper = pick((i, plane[i]), (i + 1, plane[i + 1]));
-                            let lower = pick((j, plane[j]), (j + 1, plane[j + 1]));
+                            let upper = pick((i, u[0]), (i + 1, u[1]));
+                            let lower = pick((j, l[0]), (j + 1, l[1]));
                             pick(upper, lower).0
                         }));
                     }
-                    continue;
                 }
-                for oy in 0..oh {
-                    let rows = span(oy, w.stride.0, w.padding.0, w.kernel.0, h);
-                    for ox in 0..ow {
-                        let cols = span(ox, w.stride.1, w.padding.1, w.kernel.1, wd);
-                        let (mut at, mut best) = (rows.start * wd + cols.start, T::neg_infinity());
-                        for r in rows.clone() {
-                            let from = r * wd + cols.start;
-                            for (j, &v) in plane[from..r * wd + cols.end].iter().enumerate() {
-                                // Without branches: which element wins is data, not a pattern.
-                                let take = v > best || v.is_nan();
-                                at = if take { from + j } else { at };
-                                best = T::select(take, v, best);
-                            }
+                continue;
+            }
+            for oy in 0..oh {
+                let rows = span(oy, w.stride.0, w.padding.0, w.kernel.0, h);
+                for ox in 0..ow {
+                    let cols = span(ox, w.stride.1, w.padding.1, w.kernel.1, wd);
+                    let (mut at, mut best) = (rows.start * wd + cols.start, T::neg_infinity());
+                    for r in rows.clone() {
+                        let from = r * wd + cols.start;
+                        for (j, &v) in plane[from..r * wd + cols.end].iter().enumerate() {
+                            // Without branches: which element wins is data, not a pattern.
+                            let take = v > best || v.is_nan();
+                            at = if take { from + j } else { at };
+                            best = T::select(take, v, best);
                         }
-                        picks.push(at);
                     }
+                    picks.push(at);
                 }
             }
         }

@@ -89,16 +89,16 @@ impl Windows {
                     continue;
                 }
                 // Inside the run, the columns whose image column is outside the image.
+                let tap = (i * kw + j) * l;
                 let pads = (lo..hi)
                     .filter(|&q| !(0..w as isize).contains(&(q % w as isize + dx)))
-                    .map(|q| q as usize)
+                    .map(|q| tap + q as usize)
                     .collect();
-                let tap = (i * kw + j) * l;
                 shifts.push(Shift {
                     col: tap + lo as usize,
                     img: (lo + shift) as usize,
                     len: (hi - lo) as usize,
-                    pads: pads_at(tap, pads),
+                    pads,
                 });
             }
         }
@@ -135,11 +135,6 @@ impl Windows {
     }
 }
 
-/// Offsets `pads` (within one tap's columns) as offsets in the plane's columns.
-fn pads_at(tap: usize, pads: Vec<usize>) -> Vec<usize> {
-    pads.into_iter().map(|q| tap + q).collect()
-}
-
 /// How the columns of one image plane are gathered from it (and added back).
 pub(crate) enum Plan {
     /// Runs (column offset, image offset, length), for any windows.
@@ -150,7 +145,8 @@ pub(crate) enum Plan {
     Shifted(Vec<Shift>),
 }
 
-/// One tap of [`Plan::Shifted`].
+/// One tap of [`Plan::Shifted`]: `len` columns from `col` copy the image from `img`; `pads`
+/// are the positions among them (in the plane's columns) that fall in the padding.
 pub(crate) struct Shift {
     col: usize,
     img: usize,
@@ -196,21 +192,30 @@ pub(crate) fn fold_planes<T: Float>(cols: &mut [T], dst: &mut [T], plan: &Plan, 
         return;
     }
     let per = cols.len() / planes;
+    let shifts = match plan {
+        Plan::Runs(runs) => return fold_runs(cols, dst, runs, plane),
+        Plan::Shifted(shifts) => shifts,
+    };
     for (img, col) in dst.chunks_exact_mut(plane).zip(cols.chunks_exact_mut(per)) {
-        match plan {
-            Plan::Runs(runs) => {
-                for &(d, a, len) in runs {
-                    add_run(&mut img[a..a + len], &col[d..d + len]);
-                }
+        for s in shifts {
+            for &p in &s.pads {
+                col[p] = T::zero();
             }
-            Plan::Shifted(shifts) => {
-                for s in shifts {
-                    for &p in &s.pads {
-                        col[p] = T::zero();
-                    }
-                    add_run(&mut img[s.img..s.img + s.len], &col[s.col..s.col + s.len]);
-                }
-            }
+            add_run(&mut img[s.img..s.img + s.len], &col[s.col..s.col + s.len]);
+        }
+    }
+}
+
+/// col2im by [`Windows::runs`]: `cols` are only read.
+fn fold_runs<T: Float>(cols: &[T], dst: &mut [T], runs: &[(usize, usize, usize)], plane: usize) {
+    let planes = dst.len() / plane.max(1);
+    if plane == 0 || planes == 0 {
+        return;
+    }
+    let per = cols.len() / planes;
+    for (img, col) in dst.chunks_exact_mut(plane).zip(cols.chunks_exact(per)) {
+        for &(d, a, len) in runs {
+            add_run(&mut img[a..a + len], &col[d..d + len]);
         }
     }
 }
@@ -322,27 +327,17 @@ impl<T: Float> Tensor<T> {
             );
         }
         let (oh, ow) = counts.expect("checked");
-        let (n, c, l) = (s[0], s[1] / taps, s[2]);
+        let (n, c) = (s[0], s[1] / taps);
         let (h, w) = image;
         let len = n * c * h * w;
         let mut out = pool::take(len);
         out.resize(len, T::zero());
         {
-            let plan = windows.plan(image, (oh, ow));
+            // By runs: the shifted plan would zero columns that are not ours to change.
             let cols = self.contiguous();
             let data = cols.data();
-            let src = data.as_slice().expect("contiguous");
-            match plan {
-                // The shifted plan zeroes some columns: a copy, as they are not ours.
-                Plan::Shifted(_) => fold_planes(&mut src.to_vec(), &mut out, &plan, h * w),
-                Plan::Runs(ref runs) => {
-                    for (img, col) in out.chunks_exact_mut(h * w).zip(src.chunks_exact(taps * l)) {
-                        for &(d, a, len) in runs {
-                            add_run(&mut img[a..a + len], &col[d..d + len]);
-                        }
-                    }
-                }
-            }
+            let runs = windows.runs(image, (oh, ow));
+            fold_runs(data.as_slice().expect("contiguous"), &mut out, &runs, h * w);
         }
         let values = Values::new(Buffer::Heap(out), IxDyn(&[n, c, h, w]));
         Tensor::from_op(values, Fold { windows }, self)

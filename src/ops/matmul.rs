@@ -309,9 +309,8 @@ fn matmul_arrays<T: Float>(
         // taps, both operands row-major in the summed dim): computed as the transposed sum
         // b·aᵀ, whose small strided operand is cheap to copy for the unpacked kernel, while
         // the blocked GEMM would pack both operands of every product.
-        let t = matmul_arrays(b, a, false, true, reduce_to);
+        let mut t = matmul_arrays(b, a, false, true, reduce_to);
         let nd = t.ndim();
-        let mut t = t;
         t.swap_axes(nd - 2, nd - 1);
         return super::to_standard(&t.view()).into_array();
     }
@@ -351,7 +350,7 @@ fn matmul_arrays<T: Float>(
         row_major_batches(&ra, &a3, ta),
         row_major_batches(&rb, &b3, tb),
     );
-    let direct = match slices {
+    match slices {
         (Some(xs), Some(ys)) if tiny => {
             let cs = out.as_slice_mut().expect("a fresh array");
             for i in 0..count {
@@ -364,28 +363,28 @@ fn matmul_arrays<T: Float>(
                 simd::small_gemm(x, y, &mut cs[at * m * n..][..m * n], k, n, written[at]);
                 written[at] = true;
             }
-            true
         }
-        _ => false,
-    };
-    for i in (0..count).filter(|_| !direct) {
-        let (ia, ib) = (
-            batch_index(i, &batch, batch_a),
-            batch_index(i, &batch, batch_b),
-        );
-        let x = match &ra {
-            Some(r) => r.index_axis(Axis(0), ia),
-            None if ta => a3.index_axis(Axis(0), ia).reversed_axes(),
-            None => a3.index_axis(Axis(0), ia),
-        };
-        let y = match &rb {
-            Some(r) => r.index_axis(Axis(0), ib),
-            None if tb => b3.index_axis(Axis(0), ib).reversed_axes(),
-            None => b3.index_axis(Axis(0), ib),
-        };
-        let at = batch_index(i, &batch, &target);
-        gemm(x, y, out.index_axis_mut(Axis(0), at), written[at]);
-        written[at] = true;
+        _ => {
+            for i in 0..count {
+                let (ia, ib) = (
+                    batch_index(i, &batch, batch_a),
+                    batch_index(i, &batch, batch_b),
+                );
+                let x = match &ra {
+                    Some(r) => r.index_axis(Axis(0), ia),
+                    None if ta => a3.index_axis(Axis(0), ia).reversed_axes(),
+                    None => a3.index_axis(Axis(0), ia),
+                };
+                let y = match &rb {
+                    Some(r) => r.index_axis(Axis(0), ib),
+                    None if tb => b3.index_axis(Axis(0), ib).reversed_axes(),
+                    None => b3.index_axis(Axis(0), ib),
+                };
+                let at = batch_index(i, &batch, &target);
+                gemm(x, y, out.index_axis_mut(Axis(0), at), written[at]);
+                written[at] = true;
+            }
+        }
     }
     // Matrices no batch reached (a batch dim of size 0 summed away) are sums of nothing.
     for (at, done) in written.iter().enumerate() {
