@@ -120,14 +120,20 @@ const NONE: usize = usize::MAX;
 
 impl<T: Float> Graph<T> {
     fn collect(root_key: usize, root: Item<T>) -> Self {
+        // Room for a small graph from the start: growing four vectors step by step cost
+        // a twentieth of a tiny op's backward.
+        const ROOM: usize = 64;
         let mut g = Graph {
-            items: vec![root],
-            index: PtrMap::with_capacity_and_hasher(64, Default::default()),
-            edges: Vec::new(),
-            spans: vec![(0, 0)],
+            items: Vec::with_capacity(ROOM),
+            index: PtrMap::with_capacity_and_hasher(ROOM, Default::default()),
+            edges: Vec::with_capacity(ROOM),
+            spans: Vec::with_capacity(ROOM),
         };
+        g.items.push(root);
+        g.spans.push((0, 0));
         g.index.insert(root_key, 0);
-        let mut stack = vec![0];
+        let mut stack = Vec::with_capacity(ROOM);
+        stack.push(0);
         while let Some(i) = stack.pop() {
             let start = g.edges.len();
             let f = match &g.items[i] {
@@ -135,7 +141,7 @@ impl<T: Float> Graph<T> {
                 Item::Leaf(_) => continue,
             };
             for saved in f.inputs.as_slice() {
-                let Some((key, item)) = item_of(&saved.tensor, &saved.edge) else {
+                let Some((key, item)) = item_of(&saved.tensor, &saved.edge()) else {
                     g.edges.push(NONE);
                     continue;
                 };

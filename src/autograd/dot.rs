@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::Arc;
 
-use crate::tensor::node::{Edge, GradFn};
+use crate::tensor::node::GradFn;
 use crate::{Float, Tensor};
 
 impl<T: Float> Tensor<T> {
@@ -44,10 +44,7 @@ impl<T: Float> Tensor<T> {
                 gf.location
             );
             for saved in gf.inputs.as_slice() {
-                let input_record = match &saved.edge {
-                    Edge::Fn(f) => Some(f.clone()),
-                    _ => None,
-                };
+                let input_record = saved.record().cloned();
                 let k = key(&saved.tensor, &input_record);
                 let next = ids.len();
                 let j = *ids.entry(k).or_insert(next);

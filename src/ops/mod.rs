@@ -31,7 +31,7 @@ use std::borrow::Cow;
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
-use crate::tensor::{Values, pool};
+use crate::tensor::{Data, Values, pool};
 use crate::{Element, Float, Tensor};
 
 /// A dim given as `isize` (negative counts from the end) as an index below `ndim`.
@@ -154,8 +154,11 @@ pub(crate) fn map_slice<T: Element, U: Element>(
         simd::extend_mapped(x, &mut out, f);
         Buffer::Heap(out)
     } else {
+        // At most four elements: a plain loop (no vector code, nothing to dispatch).
         let mut small = [U::ZERO; crate::tensor::buffer::INLINE];
-        simd::map_into(x, &mut small, f);
+        for (o, &v) in small.iter_mut().zip(x) {
+            *o = f(v);
+        }
         Buffer::Inline(x.len(), small)
     };
     Values::new(out, shape)
@@ -228,6 +231,15 @@ pub(crate) fn row_major<'a, T: Element>(a: ArrayViewD<'a, T>) -> Cow<'a, [T]> {
     let mut out = Vec::with_capacity(a.len());
     extend_row_major(&a, &mut out);
     Cow::Owned(out)
+}
+
+/// A tensor's elements in row-major order: borrowed when contiguous (straight from the
+/// storage, no view built), else copied.
+pub(crate) fn elements_of<'a, T: Element>(data: &'a Data<'_, T>) -> Cow<'a, [T]> {
+    match data.as_slice() {
+        Some(x) => Cow::Borrowed(x),
+        None => row_major(data.view()),
+    }
 }
 
 /// A row-major copy of `a`.

@@ -72,16 +72,6 @@ dispatch! {
     }
 }
 
-dispatch! {
-    /// `out[i] = f(x[i])`.
-    fn map_into / map_into_fast / map_into_plain
-        <T: Element, U: Element, F: Fn(T) -> U>(x: &[T], out: &mut [U], f: F) -> () {
-        for (o, &v) in out.iter_mut().zip(x) {
-            *o = f(v);
-        }
-    }
-}
-
 /// `out.extend(x.iter().map(f))`, with the loop compiled for AVX2 + FMA when available.
 #[inline(always)]
 pub(crate) fn extend_mapped<T: Element, U: Element>(x: &[T], out: &mut Vec<U>, f: impl Fn(T) -> U) {

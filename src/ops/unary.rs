@@ -628,10 +628,9 @@ impl<T: Float> Tensor<T> {
     pub(crate) fn unary<F: Elementwise<T> + Function<T>>(&self, op: F) -> Tensor<T> {
         let data = {
             let guard = self.data();
-            let a = guard.view();
             // One pass over contiguous elements (a strided view is copied first).
-            let x = super::row_major(a.view());
-            let mut data = super::map_slice(&x, a.raw_dim(), |v| op.f(v));
+            let x = super::elements_of(&guard);
+            let mut data = super::map_slice(&x, guard.dim(), |v| op.f(v));
             let limit = op.fast_limit();
             if limit.is_finite() {
                 // Inputs beyond the fast kernel's range (or NaN): recomputed exactly.

@@ -82,7 +82,7 @@ impl<'a, T: Element> Context<'a, T> {
     /// backward fails with an error naming this op (the value returned is then not used).
     pub fn input(&self, k: usize) -> &'a Tensor<T> {
         let saved = &self.inputs[k];
-        self.check(saved.version, saved.tensor.version());
+        self.check(saved.version(), saved.tensor.version());
         &saved.tensor
     }
 

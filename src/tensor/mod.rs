@@ -644,17 +644,12 @@ impl<T: Element> Data<'_, T> {
     /// assert_eq!(t.t().data().as_slice(), None);
     /// ```
     pub fn as_slice(&self) -> Option<&[T]> {
-        if self.layout.is_contiguous() {
-            let v = self.view();
-            let n = v.len();
-            let ptr = v.as_ptr();
-            // SAFETY: a contiguous layout's elements are the `n` adjacent elements starting
-            // at the view's first element, all inside the storage (`Layout::fits`); they
-            // stay valid and unwritten while the read guard, which `&self` borrows, lives.
-            Some(unsafe { std::slice::from_raw_parts(ptr, n) })
-        } else {
-            None
-        }
+        self.guard.slice(self.layout)
+    }
+
+    /// The shape as an ndarray dimension.
+    pub(crate) fn dim(&self) -> IxDyn {
+        self.layout.shape.clone()
     }
 }
 

@@ -130,11 +130,16 @@ pub(crate) struct GradFn<T: Element, F: ?Sized = dyn Function<T>> {
 }
 
 /// An input of a recorded op: the tensor, its storage version then, and where its gradient
-/// goes.
+/// goes ([`Saved::edge`]).
 pub(crate) struct Saved<T: Element> {
     pub(crate) tensor: Tensor<T>,
-    pub(crate) version: u64,
-    pub(crate) edge: Edge<T>,
+    /// The record the gradient goes to, when the input was made by a recorded op.
+    record: Option<Arc<GradFn<T>>>,
+    /// The storage version at capture, times two, plus one when the gradient goes into the
+    /// input's `.grad` (a leaf that requires grad). Packed so that a saved input is 32 bytes
+    /// and a record of one or two inputs fits the allocator's fast bins: records are freed a
+    /// graph at a time, and larger blocks cost several times more to free and reuse.
+    version_and_leaf: u64,
 }
 
 /// Where the gradient of an input goes.
@@ -170,9 +175,7 @@ impl<T: Element> Inputs<T> {
     fn move_into(self, tensors: &mut Vec<Tensor<T>>, fns: &mut Vec<Arc<GradFn<T>>>) {
         let mut each = |s: Saved<T>| {
             tensors.push(s.tensor);
-            if let Edge::Fn(f) = s.edge {
-                fns.push(f);
-            }
+            fns.extend(s.record);
         };
         match self {
             Inputs::One(a) => a.into_iter().for_each(&mut each),
@@ -185,11 +188,35 @@ impl<T: Element> Inputs<T> {
 impl<T: Element> Saved<T> {
     /// Captures `t` as an input: its version now and its current record.
     pub(crate) fn of(t: &Tensor<T>) -> Self {
+        let (record, leaf) = match t.edge() {
+            Edge::None => (None, false),
+            Edge::Leaf => (None, true),
+            Edge::Fn(f) => (Some(f), false),
+        };
         Saved {
             tensor: t.clone(),
-            version: t.version(),
-            edge: t.edge(),
+            record,
+            version_and_leaf: t.version() << 1 | leaf as u64,
         }
+    }
+
+    /// The storage version the input had when the op was recorded.
+    pub(crate) fn version(&self) -> u64 {
+        self.version_and_leaf >> 1
+    }
+
+    /// Where the input's gradient goes.
+    pub(crate) fn edge(&self) -> Edge<T> {
+        match &self.record {
+            Some(f) => Edge::Fn(f.clone()),
+            None if self.version_and_leaf & 1 == 1 => Edge::Leaf,
+            None => Edge::None,
+        }
+    }
+
+    /// The record the input's gradient goes to, if it was made by a recorded op.
+    pub(crate) fn record(&self) -> Option<&Arc<GradFn<T>>> {
+        self.record.as_ref()
     }
 }
 
@@ -269,10 +296,7 @@ pub(crate) fn record_at<T: Element, F: Function<T>>(
     let after = inputs
         .as_slice()
         .iter()
-        .map(|s| match &s.edge {
-            Edge::Fn(f) => f.id,
-            _ => 0,
-        })
+        .map(|s| s.record().map_or(0, |f| f.id))
         .max()
         .unwrap_or(0);
     let f: Arc<GradFn<T, F>> = Arc::new(GradFn {
@@ -547,7 +571,11 @@ impl<T: Element> Values<T> {
     }
 
     fn into_storage(self) -> (Storage<T>, Layout) {
-        let layout = Layout::contiguous(self.shape.slice());
+        let layout = Layout {
+            strides: super::storage::contiguous_dim(self.shape.slice()),
+            shape: self.shape,
+            offset: 0,
+        };
         (Storage::new(self.data), layout)
     }
 }
@@ -570,5 +598,41 @@ impl<T: Element> From<ArrayD<T>> for Values<T> {
             data: Buffer::Heap(vec),
             shape,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_input_keeps_its_version_and_where_its_gradient_goes() {
+        let leaf = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad();
+        let plain = Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
+        for _ in 0..3 {
+            plain.data_mut();
+        }
+        let made = &leaf * 2.0;
+
+        let s = Saved::of(&leaf);
+        assert!(matches!(s.edge(), Edge::Leaf) && s.record().is_none());
+        assert_eq!(s.version(), 0);
+        let s = Saved::of(&plain);
+        assert!(matches!(s.edge(), Edge::None));
+        assert_eq!(s.version(), 3);
+        let s = Saved::of(&made);
+        let f = made.grad_fn().unwrap();
+        assert!(matches!(s.edge(), Edge::Fn(g) if Arc::ptr_eq(&g, &f)));
+        assert_eq!(s.version(), made.version());
+    }
+
+    /// glibc serves blocks of up to 120 bytes from its fast bins; a graph's records are freed
+    /// all at once, and larger blocks cost several times more to free and to reuse.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_record_of_two_inputs_fits_the_fast_bins() {
+        let counts = 2 * std::mem::size_of::<usize>();
+        assert_eq!(std::mem::size_of::<Saved<f64>>(), 32);
+        assert!(counts + std::mem::size_of::<GradFn<f64, f64>>() <= 120);
     }
 }

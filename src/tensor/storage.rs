@@ -220,6 +220,23 @@ impl<'a, T: Element> ReadGuard<'a, T> {
     }
 }
 
+impl<'a, T: Element> ReadGuard<'a, T> {
+    /// The elements of a contiguous `layout` as a slice, without building a view (the
+    /// common case of every kernel); `None` for a strided layout.
+    pub(crate) fn slice(&self, layout: &Layout) -> Option<&[T]> {
+        if !layout.is_contiguous() {
+            return None;
+        }
+        let n = layout.shape.size();
+        // SAFETY: the read guard, which `&self` borrows, keeps writers out while the slice
+        // lives.
+        let all = unsafe { (*self.storage.buf.get()).as_slice() };
+        // A contiguous layout reaches the `n` elements from its offset on (`Layout::fits`
+        // checked them against the length); an empty one may sit past the end.
+        Some(all.get(layout.offset..layout.offset + n).unwrap_or(&[]))
+    }
+}
+
 impl<T: Element> Drop for ReadGuard<'_, T> {
     fn drop(&mut self) {
         unregister(self.storage.addr(), false);
@@ -283,7 +300,7 @@ pub(crate) fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
 }
 
 /// Row-major strides of `shape` as an `IxDyn` (stored inline up to 4 dims).
-fn contiguous_dim(shape: &[usize]) -> IxDyn {
+pub(crate) fn contiguous_dim(shape: &[usize]) -> IxDyn {
     const INLINE: usize = 8;
     let mut buf = [0usize; INLINE];
     if shape.len() > INLINE {
