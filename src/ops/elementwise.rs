@@ -354,7 +354,17 @@ impl<T: Float> Tensor<T> {
     pub(crate) fn binary<F: Binary<T> + Function<T>>(&self, other: &Tensor<T>, op: F) -> Tensor<T> {
         let data = {
             let (a, b) = (self.data(), other.data());
-            zip_broadcast(op.name(), &a.view(), &b.view(), |x, y| op.f(x, y))
+            match (a.as_slice(), b.as_slice()) {
+                // The common cases straight from the storages, without building views.
+                (Some(x), Some(y)) if self.shape() == other.shape() => {
+                    let v = Buffer::collect(x.len(), x.iter().zip(y).map(|(&x, &y)| op.f(x, y)));
+                    Values::new(v, a.dim())
+                }
+                (Some(x), Some(&[y])) if other.ndim() <= self.ndim() => {
+                    super::map_slice(x, a.dim(), |x| op.f(x, y))
+                }
+                _ => zip_broadcast(op.name(), &a.view(), &b.view(), |x, y| op.f(x, y)),
+            }
         };
         Tensor::from_op(data, op, (self, other))
     }

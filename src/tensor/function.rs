@@ -152,7 +152,6 @@ impl<T: Element> Grads<T> {
         Grads(GradsRepr::Many(grads))
     }
 
-    /// Calls `f(input index, gradient)` for every input that got a gradient.
     /// The gradient of input 0 as `grad` placed at `rel` in zeros of `shape` (see
     /// [`Placed`]).
     pub(crate) fn placed(grad: Tensor<T>, rel: Layout, shape: &[usize]) -> Self {
@@ -171,6 +170,7 @@ impl<T: Element> Grads<T> {
         }
     }
 
+    /// Calls `f(input index, gradient)` for every input that got a gradient.
     pub(crate) fn for_each(self, mut f: impl FnMut(usize, Tensor<T>)) {
         let mut each = |(k, g): (usize, Option<Tensor<T>>)| {
             if let Some(g) = g {
