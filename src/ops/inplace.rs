@@ -89,13 +89,13 @@ impl<T: Float> Tensor<T> {
         if !grad_enabled() {
             return;
         }
-        if self.is_requires_grad() && self.is_leaf() && self.0.base.is_none() {
+        if self.is_requires_grad() && self.is_leaf() && self.base().is_none() {
             panic!(
                 "tapegrad: {op}: a leaf tensor that requires grad is being used in an in-place \
                  operation; update it under tapegrad::no_grad"
             );
         }
-        if let Some(base) = &self.0.base {
+        if let Some(base) = self.base() {
             if base.is_requires_grad() && base.is_leaf() {
                 panic!(
                     "tapegrad: {op}: a view of a leaf tensor that requires grad is being used in \
@@ -143,7 +143,7 @@ impl<T: Float> Tensor<T> {
         }
         if let Some(inputs) = inputs {
             let rec = record(op, inputs, self.version());
-            match &self.0.base {
+            match self.base() {
                 None => self.set_history(rec),
                 Some(base) => self.rebase_view(base, rec),
             }
@@ -183,9 +183,10 @@ impl<T: Float> Tensor<T> {
         self.0
             .requires_grad
             .store(true, std::sync::atomic::Ordering::Release);
-        self.0
-            .base_fn
-            .store(usize::MAX, std::sync::atomic::Ordering::Release);
+        if let Some(view) = &self.0.view {
+            view.base_fn
+                .store(usize::MAX, std::sync::atomic::Ordering::Release);
+        }
     }
 
     /// A row-major copy, recorded (even of a row-major tensor).

@@ -36,7 +36,7 @@ impl<T: Float> Function<T> for Diagonal {
         // Zeros of the input's shape with `g` on the diagonal, built as a strided view.
         let shape = ctx.input_shape(0);
         let layout = diagonal_layout(&Layout::contiguous(shape), self.offset, self.d1, self.d2);
-        let rel = Layout::new(layout.shape(), layout.strides(), layout.offset);
+        let rel = Layout::new(layout.shape(), &layout.strides(), layout.offset());
         Grads::one(g.contiguous().as_strided_scatter(&rel, shape))
     }
 }
@@ -51,11 +51,11 @@ fn diagonal_layout(l: &Layout, offset: isize, d1: usize, d2: usize) -> Layout {
         ((n1 + offset).min(n2)).max(0)
     } as usize;
     let start = if len == 0 {
-        l.offset
+        l.offset()
     } else if offset >= 0 {
-        l.offset + offset as usize * s2
+        l.offset() + offset as usize * s2
     } else {
-        l.offset + (-offset) as usize * s1
+        l.offset() + (-offset) as usize * s1
     };
     let mut shape = Vec::new();
     let mut strides = Vec::new();

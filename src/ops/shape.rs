@@ -147,8 +147,8 @@ impl<T: Element> Tensor<T> {
             return self.clone();
         }
         let layout = self.layout();
-        match view_strides(layout.shape(), layout.strides(), shape) {
-            Some(strides) => self.view_op(Layout::new(shape, &strides, layout.offset), Reshape),
+        match view_strides(layout.shape(), &layout.strides(), shape) {
+            Some(strides) => self.view_op(Layout::new(shape, &strides, layout.offset()), Reshape),
             None => self.contiguous().reshape_to(shape),
         }
     }
@@ -197,7 +197,7 @@ impl<T: Element> Tensor<T> {
     pub fn view(&self, shape: &[isize]) -> Tensor<T> {
         let new = self.infer_shape("view", shape);
         let layout = self.layout();
-        if view_strides(layout.shape(), layout.strides(), &new).is_none() {
+        if view_strides(layout.shape(), &layout.strides(), &new).is_none() {
             panic!(
                 "tapegrad: view: shape {new:?} is not compatible with the strides {:?} of shape \
                  {:?}; use .reshape(..) (which copies when needed)",
@@ -317,7 +317,10 @@ impl<T: Element> Tensor<T> {
         let layout = self.layout();
         let shape: Vec<usize> = axes.iter().map(|&a| layout.shape()[a]).collect();
         let strides: Vec<usize> = axes.iter().map(|&a| layout.strides()[a]).collect();
-        self.view_op(Layout::new(&shape, &strides, layout.offset), Permute(axes))
+        self.view_op(
+            Layout::new(&shape, &strides, layout.offset()),
+            Permute(axes),
+        )
     }
 
     /// Reorders the dims: dim `i` of the result is dim `dims[i]` of `self`.
@@ -422,7 +425,7 @@ impl<T: Element> Tensor<T> {
                 strides[d] = layout.strides()[d - lead];
             }
         }
-        self.view_op(Layout::new(shape, &strides, layout.offset), Expand)
+        self.view_op(Layout::new(shape, &strides, layout.offset()), Expand)
     }
 
     /// [`Tensor::broadcast_to`] with PyTorch's `expand` sizes: `-1` keeps a dim's size.
@@ -461,9 +464,9 @@ impl<T: Element> Tensor<T> {
         let mut shape = layout.shape().to_vec();
         let mut strides = layout.strides().to_vec();
         let offset = if len > 0 {
-            layout.offset + start * strides[dim]
+            layout.offset() + start * strides[dim]
         } else {
-            layout.offset
+            layout.offset()
         };
         shape[dim] = len;
         strides[dim] *= step;

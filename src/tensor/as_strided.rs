@@ -4,7 +4,7 @@
 //! layout). They live on the ground floor because a view remakes its own record from them
 //! when its base is modified in place (see `Tensor::grad_fn`).
 
-use ndarray::{ArrayViewMutD, ShapeBuilder};
+use ndarray::ArrayViewMutD;
 
 use super::function::{Context, Function, Grads};
 use super::storage::Layout;
@@ -60,8 +60,8 @@ impl<T: Float> Tensor<T> {
         }
         let region = Layout::new(
             rel.shape(),
-            rel.strides(),
-            self.layout().offset + rel.offset,
+            &rel.strides(),
+            self.layout().offset() + rel.offset(),
         );
         assert!(
             region.fits(self.storage().len()),
@@ -91,7 +91,7 @@ impl<T: Float> Tensor<T> {
             "tapegrad: internal error: as_strided of a non-contiguous tensor"
         );
         let base = self.layout();
-        let layout = Layout::new(rel.shape(), rel.strides(), base.offset + rel.offset);
+        let layout = Layout::new(rel.shape(), &rel.strides(), base.offset() + rel.offset());
         assert!(
             layout.fits(self.storage().len()) && rel.fits(self.numel()),
             "tapegrad: internal error: as_strided layout outside the tensor"
@@ -108,8 +108,8 @@ impl<T: Float> Tensor<T> {
         // An empty view places nothing (and its strides need not describe a valid layout).
         if self.numel() > 0 {
             let src = self.data();
-            let shape = rel.shape.clone().strides(rel.strides.clone());
-            let mut dst = ArrayViewMutD::from_shape(shape, &mut out[rel.offset.min(n)..])
+            let shape = rel.ndarray_shape_mut();
+            let mut dst = ArrayViewMutD::from_shape(shape, &mut out[rel.offset().min(n)..])
                 .expect("tapegrad: internal error: as_strided_scatter layout outside the base");
             dst.assign(&src.view());
         }

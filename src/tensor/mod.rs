@@ -498,7 +498,7 @@ impl<T: Element> Tensor<T> {
     /// assert_eq!(a.narrow(0, 1, 2).storage_offset(), 1);
     /// ```
     pub fn storage_offset(&self) -> usize {
-        self.0.layout.offset
+        self.0.layout.offset()
     }
 
     pub(crate) fn layout(&self) -> &Layout {
@@ -649,7 +649,7 @@ impl<T: Element> Data<'_, T> {
 
     /// The shape as an ndarray dimension.
     pub(crate) fn dim(&self) -> IxDyn {
-        self.layout.shape.clone()
+        self.layout.dim()
     }
 }
 

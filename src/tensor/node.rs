@@ -109,11 +109,18 @@ pub(crate) struct Node<T: Element> {
     pub(crate) grad_fn: Mutex<Option<Arc<GradFn<T>>>>,
     /// The accumulated gradient; only leaves that require grad ever fill it.
     pub(crate) grad: Mutex<Option<Tensor<T>>>,
-    /// For a view: the tensor whose storage it views (never itself a view).
-    pub(crate) base: Option<Tensor<T>>,
-    /// For a view: the address of the base's record when this view's record was made. When
-    /// the base gets a new record (it was modified in place), the view's record is remade
-    /// from it, as PyTorch regenerates a view's `grad_fn`.
+    /// For a view: what it views (boxed, so that a node is at most 104 bytes and a graph of
+    /// them is freed from the allocator's fast bins).
+    pub(crate) view: Option<Box<ViewOf<T>>>,
+}
+
+/// What a view views.
+pub(crate) struct ViewOf<T: Element> {
+    /// The tensor whose storage it views (never itself a view).
+    pub(crate) base: Tensor<T>,
+    /// The address of the base's record when this view's record was made. When the base
+    /// gets a new record (it was modified in place), the view's record is remade from it, as
+    /// PyTorch regenerates a view's `grad_fn`.
     pub(crate) base_fn: AtomicUsize,
 }
 
@@ -263,15 +270,17 @@ impl<T: Element> Node<T> {
         base: Option<Tensor<T>>,
     ) -> Self {
         count_live(1);
-        let base_fn = base.as_ref().map_or(0, |b| fn_addr(&b.grad_fn_slot()));
+        let view = base.map(|base| {
+            let base_fn = AtomicUsize::new(fn_addr(&base.grad_fn_slot()));
+            Box::new(ViewOf { base, base_fn })
+        });
         Node {
             storage,
             layout,
             requires_grad: AtomicBool::new(requires_grad),
             grad_fn: Mutex::new(grad_fn),
             grad: Mutex::new(None),
-            base,
-            base_fn: AtomicUsize::new(base_fn),
+            view,
         }
     }
 }
@@ -322,7 +331,7 @@ fn dismantle<T: Element>(mut tensors: Vec<Tensor<T>>, mut fns: Vec<Arc<GradFn<T>
             if let Some(node) = Arc::get_mut(&mut t.0) {
                 let lock = node.grad_fn.get_mut().unwrap_or_else(|e| e.into_inner());
                 fns.extend(lock.take());
-                tensors.extend(node.base.take());
+                tensors.extend(node.view.take().map(|v| v.base));
                 let grad = node.grad.get_mut().unwrap_or_else(|e| e.into_inner());
                 tensors.extend(grad.take());
             }
@@ -363,7 +372,7 @@ impl<T: Element> Drop for Node<T> {
         count_live(-1);
         let lock = self.grad_fn.get_mut().unwrap_or_else(|e| e.into_inner());
         let f = lock.take();
-        let base = self.base.take();
+        let base = self.view.take().map(|v| v.base);
         if f.is_none() && base.is_none() {
             return;
         }
@@ -438,7 +447,7 @@ impl<T: Element> Tensor<T> {
     pub(crate) fn view_op<F: FloatFunction>(&self, layout: Layout, op: F) -> Self {
         let layout = layout.empty_within(self.0.storage.len());
         debug_assert!(layout.fits(self.0.storage.len()));
-        let base = Some(self.0.base.clone().unwrap_or_else(|| self.clone()));
+        let base = Some(self.base().cloned().unwrap_or_else(|| self.clone()));
         let storage = self.0.storage.clone();
         if !grad_enabled() || !self.is_requires_grad() {
             return Tensor::from_parts(storage, layout, false, None, base);
@@ -470,12 +479,13 @@ impl<T: Element> Tensor<T> {
     /// Remakes a view's record when its base was modified in place since the view was made,
     /// so gradients through the view see the base's new history.
     fn refresh_view(&self) {
-        let Some(base) = &self.0.base else { return };
+        let Some(view) = &self.0.view else { return };
+        let base = &view.base;
         if !self.is_requires_grad() || !base.is_requires_grad() {
             return;
         }
         let now = fn_addr(&base.grad_fn_slot());
-        if now == self.0.base_fn.load(Ordering::Acquire) {
+        if now == view.base_fn.load(Ordering::Acquire) {
             return;
         }
         assert!(
@@ -487,14 +497,19 @@ impl<T: Element> Tensor<T> {
         let op = AsStrided::new(rel, base.shape());
         let inputs = Inputs::One([Saved::of(base)]);
         *self.grad_fn_slot() = T::record_op(op, inputs, self.version(), Location::caller());
-        self.0.base_fn.store(now, Ordering::Release);
+        view.base_fn.store(now, Ordering::Release);
     }
 
     /// This view's layout relative to the first element of `base` (a contiguous tensor
     /// over the same storage).
     pub(crate) fn layout_in(&self, base: &Tensor<T>) -> Layout {
         let l = self.layout();
-        Layout::new(l.shape(), l.strides(), l.offset - base.layout().offset)
+        Layout::new(l.shape(), &l.strides(), l.offset() - base.layout().offset())
+    }
+
+    /// For a view: the tensor whose storage it views.
+    pub(crate) fn base(&self) -> Option<&Tensor<T>> {
+        self.0.view.as_ref().map(|v| &v.base)
     }
 
     pub(crate) fn grad_fn_slot(&self) -> MutexGuard<'_, Option<Arc<GradFn<T>>>> {
@@ -571,12 +586,7 @@ impl<T: Element> Values<T> {
     }
 
     fn into_storage(self) -> (Storage<T>, Layout) {
-        let layout = Layout {
-            strides: super::storage::contiguous_dim(self.shape.slice()),
-            shape: self.shape,
-            offset: 0,
-        };
-        (Storage::new(self.data), layout)
+        (Storage::new(self.data), Layout::row_major(self.shape))
     }
 }
 
@@ -626,13 +636,15 @@ mod tests {
         assert_eq!(s.version(), made.version());
     }
 
-    /// glibc serves blocks of up to 120 bytes from its fast bins; a graph's records are freed
-    /// all at once, and larger blocks cost several times more to free and to reuse.
+    /// glibc serves blocks of up to 120 bytes from its fast bins; a graph's nodes and records
+    /// are freed all at once, and larger blocks cost several times more to free and to reuse.
     #[test]
     #[cfg(target_pointer_width = "64")]
-    fn a_record_of_two_inputs_fits_the_fast_bins() {
+    fn nodes_and_records_of_two_inputs_fit_the_fast_bins() {
         let counts = 2 * std::mem::size_of::<usize>();
         assert_eq!(std::mem::size_of::<Saved<f64>>(), 32);
         assert!(counts + std::mem::size_of::<GradFn<f64, f64>>() <= 120);
+        assert_eq!(std::mem::size_of::<Layout>(), 40);
+        assert!(counts + std::mem::size_of::<Node<f64>>() <= 120);
     }
 }

@@ -215,7 +215,7 @@ impl<'a, T: Element> ReadGuard<'a, T> {
         // keeps writers out for as long as the view (borrowing `self`) lives.
         unsafe {
             let base = (*self.storage.buf.get()).as_slice().as_ptr();
-            ArrayViewD::from_shape_ptr(layout.ndarray_shape(), base.add(layout.offset))
+            ArrayViewD::from_shape_ptr(layout.ndarray_shape(), base.add(layout.offset()))
         }
     }
 }
@@ -227,13 +227,14 @@ impl<'a, T: Element> ReadGuard<'a, T> {
         if !layout.is_contiguous() {
             return None;
         }
-        let n = layout.shape.size();
+        let n: usize = layout.shape().iter().product();
         // SAFETY: the read guard, which `&self` borrows, keeps writers out while the slice
         // lives.
         let all = unsafe { (*self.storage.buf.get()).as_slice() };
         // A contiguous layout reaches the `n` elements from its offset on (`Layout::fits`
         // checked them against the length); an empty one may sit past the end.
-        Some(all.get(layout.offset..layout.offset + n).unwrap_or(&[]))
+        let offset = layout.offset();
+        Some(all.get(offset..offset + n).unwrap_or(&[]))
     }
 }
 
@@ -262,18 +263,15 @@ impl<T: Element> WriteGuard<'_, T> {
             "tapegrad: unsupported operation: more than one element of the written-to tensor \
              refers to a single memory location (shape {:?}, strides {:?}); call .contiguous() \
              first",
-            layout.shape.slice(),
-            layout.strides.slice()
+            layout.shape(),
+            &*layout.strides()
         );
         // SAFETY: as in `ReadGuard::view`, the layout is inside the buffer; it does not
         // overlap itself (checked above); the write guard excludes every other access while
         // the view (borrowing `self` mutably) lives.
         unsafe {
             let base = (*self.storage.buf.get()).as_mut_slice().as_mut_ptr();
-            ArrayViewMutD::from_shape_ptr(
-                layout.shape.clone().strides(layout.strides.clone()),
-                base.add(layout.offset),
-            )
+            ArrayViewMutD::from_shape_ptr(layout.ndarray_shape_mut(), base.add(layout.offset()))
         }
     }
 }
@@ -287,11 +285,48 @@ impl<T: Element> Drop for WriteGuard<'_, T> {
 
 /// Which elements of a storage a tensor sees: element `i` (a multi-index) is at
 /// `offset + Σ i[d]·strides[d]`. Strides are in elements and never negative.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Layout {
-    pub(crate) shape: IxDyn,
-    pub(crate) strides: IxDyn,
-    pub(crate) offset: usize,
+///
+/// Row-major strides at offset 0 (every op's result) are not stored: only views that need
+/// other strides or an offset box them. A tensor's node then stays within the allocator's
+/// fast bins; a graph's nodes are freed all at once, and larger blocks cost several times
+/// more to free and to reuse.
+#[derive(Clone, Debug)]
+pub(crate) enum Layout {
+    /// Row-major from offset 0. As large as a bare shape: the other variant's box sits in
+    /// the shape's unused tag values.
+    RowMajor(IxDyn),
+    Strided(Box<Strided>),
+}
+
+/// Layouts are equal when they select the same elements in the same order, stored strides
+/// or not.
+impl PartialEq for Layout {
+    fn eq(&self, other: &Self) -> bool {
+        self.shape() == other.shape()
+            && self.offset() == other.offset()
+            && *self.strides() == *other.strides()
+    }
+}
+
+impl Eq for Layout {}
+
+/// A layout's strides, in elements (computed for a row-major layout, which does not store
+/// them).
+pub(crate) struct Strides(IxDyn);
+
+impl std::ops::Deref for Strides {
+    type Target = [usize];
+    fn deref(&self) -> &[usize] {
+        self.0.slice()
+    }
+}
+
+/// A layout that is not row-major from offset 0.
+#[derive(Clone, Debug)]
+pub(crate) struct Strided {
+    shape: IxDyn,
+    strides: IxDyn,
+    offset: usize,
 }
 
 /// Row-major strides of `shape`.
@@ -314,6 +349,18 @@ pub(crate) fn contiguous_dim(shape: &[usize]) -> IxDyn {
     IxDyn(&buf[..shape.len()])
 }
 
+/// Whether `strides` are `shape`'s row-major strides (as [`contiguous_dim`] gives them).
+fn is_row_major(shape: &[usize], strides: &[usize]) -> bool {
+    let mut acc = Some(1usize);
+    for (&n, &s) in shape.iter().zip(strides).rev() {
+        if acc != Some(s) {
+            return false;
+        }
+        acc = acc.and_then(|a| a.checked_mul(n.max(1)));
+    }
+    shape.len() == strides.len()
+}
+
 fn contiguous_strides_slow(shape: &[usize]) -> Vec<usize> {
     let mut strides = vec![0; shape.len()];
     let mut acc = 1;
@@ -330,43 +377,81 @@ impl Layout {
     /// strides makes ndarray check offsets that do not exist, and fail). Mutable views keep
     /// their strides: ndarray rejects zero strides there as self-overlapping.
     fn ndarray_shape(&self) -> ndarray::StrideShape<IxDyn> {
-        if self.shape.size() == 0 {
-            let zeros = IxDyn(&vec![0; self.shape.ndim()]);
-            self.shape.clone().strides(zeros)
-        } else {
-            self.shape.clone().strides(self.strides.clone())
+        match self {
+            // ndarray's own row-major strides (zeros when empty, as above).
+            Layout::RowMajor(shape) => shape.clone().into(),
+            Layout::Strided(st) if st.shape.size() == 0 => {
+                let zeros = IxDyn(&vec![0; st.shape.ndim()]);
+                st.shape.clone().strides(zeros)
+            }
+            Layout::Strided(st) => st.shape.clone().strides(st.strides.clone()),
         }
+    }
+
+    /// The shape and strides as ndarray takes them for a mutable view.
+    pub(crate) fn ndarray_shape_mut(&self) -> ndarray::StrideShape<IxDyn> {
+        self.dim().strides(self.strides().0)
     }
 
     /// Row-major layout of `shape` at offset 0.
     pub(crate) fn contiguous(shape: &[usize]) -> Self {
-        Layout {
-            shape: IxDyn(shape),
-            strides: contiguous_dim(shape),
-            offset: 0,
-        }
+        Self::row_major(IxDyn(shape))
+    }
+
+    /// Row-major layout of `shape` at offset 0.
+    pub(crate) fn row_major(shape: IxDyn) -> Self {
+        Layout::RowMajor(shape)
     }
 
     pub(crate) fn new(shape: &[usize], strides: &[usize], offset: usize) -> Self {
-        Layout {
+        if offset == 0 && is_row_major(shape, strides) {
+            return Layout::RowMajor(IxDyn(shape));
+        }
+        Layout::Strided(Box::new(Strided {
             shape: IxDyn(shape),
             strides: IxDyn(strides),
             offset,
-        }
+        }))
     }
 
     pub(crate) fn shape(&self) -> &[usize] {
-        self.shape.slice()
+        match self {
+            Layout::RowMajor(shape) => shape.slice(),
+            Layout::Strided(st) => st.shape.slice(),
+        }
     }
 
-    pub(crate) fn strides(&self) -> &[usize] {
-        self.strides.slice()
+    /// The shape as an ndarray dimension.
+    pub(crate) fn dim(&self) -> IxDyn {
+        match self {
+            Layout::RowMajor(shape) => shape.clone(),
+            Layout::Strided(st) => st.shape.clone(),
+        }
+    }
+
+    /// The strides, in elements.
+    pub(crate) fn strides(&self) -> Strides {
+        Strides(match self {
+            Layout::RowMajor(shape) => contiguous_dim(shape.slice()),
+            Layout::Strided(st) => st.strides.clone(),
+        })
+    }
+
+    /// Where the first element is in the storage.
+    pub(crate) fn offset(&self) -> usize {
+        match self {
+            Layout::RowMajor(_) => 0,
+            Layout::Strided(st) => st.offset,
+        }
     }
 
     /// Whether the elements are row-major and adjacent (sizes of 1 may have any stride).
     pub(crate) fn is_contiguous(&self) -> bool {
+        let Layout::Strided(st) = self else {
+            return true;
+        };
         let mut expected = 1;
-        for (&n, &s) in self.shape().iter().zip(self.strides()).rev() {
+        for (&n, &s) in self.shape().iter().zip(st.strides.slice()).rev() {
             if n == 0 {
                 return true;
             }
@@ -382,8 +467,10 @@ impl Layout {
     /// elements: a view with no elements (`x[:, 5:5]`, a slice of an empty tensor) may
     /// compute an offset past the end, and its pointer must still stay within the buffer.
     pub(crate) fn empty_within(mut self, len: usize) -> Self {
-        if self.shape().contains(&0) {
-            self.offset = self.offset.min(len);
+        if let Layout::Strided(st) = &mut self {
+            if st.shape.slice().contains(&0) {
+                st.offset = st.offset.min(len);
+            }
         }
         self
     }
@@ -391,13 +478,13 @@ impl Layout {
     /// Whether every position reaches a storage of `len` elements.
     pub(crate) fn fits(&self, len: usize) -> bool {
         if self.shape().contains(&0) {
-            return self.offset <= len;
+            return self.offset() <= len;
         }
         let last: Option<usize> = self
             .shape()
             .iter()
-            .zip(self.strides())
-            .try_fold(self.offset, |acc, (&n, &s)| {
+            .zip(self.strides().iter())
+            .try_fold(self.offset(), |acc, (&n, &s)| {
                 acc.checked_add((n - 1).checked_mul(s)?)
             });
         matches!(last, Some(l) if l < len)
@@ -448,6 +535,16 @@ mod tests {
         assert!(!narrow.is_contiguous() && narrow.fits(6) && !narrow.fits(5));
         assert!(Layout::new(&[0, 5], &[5, 1], 7).fits(7));
         assert!(!Layout::new(&[usize::MAX, 2], &[usize::MAX, 1], 0).fits(10));
+        // Row-major strides from offset 0 are not stored, but read back the same.
+        let plain = Layout::new(&[2, 1, 3], &[3, 3, 1], 0);
+        assert!(matches!(plain, Layout::RowMajor(_)) && plain == Layout::contiguous(&[2, 1, 3]));
+        assert_eq!(plain.strides().to_vec(), [3, 3, 1]);
+        let odd = Layout::new(&[2, 1, 3], &[3, 7, 1], 0);
+        assert!(matches!(odd, Layout::Strided(_)) && odd.is_contiguous() && odd != plain);
+        assert_eq!((odd.strides().to_vec(), odd.offset()), (vec![3, 7, 1], 0));
+        let shifted = Layout::new(&[2, 3], &[3, 1], 2);
+        assert!(shifted.is_contiguous() && shifted.offset() == 2 && shifted.fits(8));
+        assert!(!shifted.fits(7));
     }
 
     #[test]
