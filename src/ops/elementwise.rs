@@ -281,18 +281,17 @@ pub(crate) fn zip_broadcast<T: Float>(
 ) -> Values<T> {
     if a.shape() == b.shape() {
         if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
-            let v = Buffer::collect(x.len(), x.iter().zip(y).map(|(&x, &y)| f(x, y)));
-            return Values::new(v, a.raw_dim());
+            return zip_slices(x, y, a.raw_dim(), &f);
         }
         return Zip::from(a).and(b).map_collect(|&x, &y| f(x, y)).into();
     }
     if b.len() == 1 && b.ndim() <= a.ndim() {
         let y = *b.iter().next().unwrap();
-        return super::map(a, |x| f(x, y));
+        return with_right(&super::row_major(a.view()), a.raw_dim(), y, &f);
     }
     if a.len() == 1 && a.ndim() <= b.ndim() {
         let x = *a.iter().next().unwrap();
-        return super::map(b, |y| f(x, y));
+        return with_left(x, &super::row_major(b.view()), b.raw_dim(), &f);
     }
     // A bias: b's shape is a's trailing dims (e.g. [N, C] + [C]), so b repeats along rows.
     if b.ndim() <= a.ndim() && a.shape()[a.ndim() - b.ndim()..] == *b.shape() && !b.is_empty() {
@@ -319,6 +318,22 @@ pub(crate) fn zip_broadcast<T: Float>(
     let av = a.broadcast(shape.clone()).expect("broadcastable");
     let bv = b.broadcast(shape).expect("broadcastable");
     Zip::from(&av).and(&bv).map_collect(|&x, &y| f(x, y)).into()
+}
+
+/// `f` of each pair of `x` and `y` (of the same length), as a tensor of `shape`.
+fn zip_slices<T: Float, F: Fn(T, T) -> T>(x: &[T], y: &[T], shape: IxDyn, f: &F) -> Values<T> {
+    let v = Buffer::collect(x.len(), x.iter().zip(y).map(|(&x, &y)| f(x, y)));
+    Values::new(v, shape)
+}
+
+/// `f(x, y)` for each `x`, as a tensor of `shape`.
+fn with_right<T: Float, F: Fn(T, T) -> T>(x: &[T], shape: IxDyn, y: T, f: &F) -> Values<T> {
+    super::map_slice(x, shape, |x| f(x, y))
+}
+
+/// `f(x, y)` for each `y`, as a tensor of `shape`.
+fn with_left<T: Float, F: Fn(T, T) -> T>(x: T, y: &[T], shape: IxDyn, f: &F) -> Values<T> {
+    super::map_slice(y, shape, |y| f(x, y))
 }
 
 /// `f(x, y)` with `y` of shape `ys` broadcast to `xs` when `ys` (padded with leading ones) is
@@ -354,16 +369,17 @@ impl<T: Float> Tensor<T> {
     pub(crate) fn binary<F: Binary<T> + Function<T>>(&self, other: &Tensor<T>, op: F) -> Tensor<T> {
         let data = {
             let (a, b) = (self.data(), other.data());
+            let f = |x, y| op.f(x, y);
+            // The common cases straight from the storages, without building views (the same
+            // loops as `zip_broadcast`'s).
             match (a.as_slice(), b.as_slice()) {
-                // The common cases straight from the storages, without building views.
                 (Some(x), Some(y)) if self.shape() == other.shape() => {
-                    let v = Buffer::collect(x.len(), x.iter().zip(y).map(|(&x, &y)| op.f(x, y)));
-                    Values::new(v, a.dim())
+                    zip_slices(x, y, a.dim(), &f)
                 }
                 (Some(x), Some(&[y])) if other.ndim() <= self.ndim() => {
-                    super::map_slice(x, a.dim(), |x| op.f(x, y))
+                    with_right(x, a.dim(), y, &f)
                 }
-                _ => zip_broadcast(op.name(), &a.view(), &b.view(), |x, y| op.f(x, y)),
+                _ => zip_broadcast(op.name(), &a.view(), &b.view(), f),
             }
         };
         Tensor::from_op(data, op, (self, other))
