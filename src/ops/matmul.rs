@@ -199,6 +199,18 @@ fn unpacked(m: usize, k: usize, n: usize) -> bool {
         || (parallel::threads_for(m * k * n) <= 1 && k <= MID_GEMM_K && k * n <= MID_GEMM_Y)
 }
 
+/// The elements of a matrix in row-major order: borrowed when they already are, else copied
+/// (a transposed operand). A tiny matrix is copied by plain indexing, which costs less than
+/// setting up the general strided copy; a larger one by that copy, which is faster per
+/// element.
+fn row_major2<'a, T: Float>(x: ArrayView2<'a, T>) -> std::borrow::Cow<'a, [T]> {
+    match x.to_slice() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None if x.len() <= 64 => std::borrow::Cow::Owned(x.iter().copied().collect()),
+        None => super::row_major(x.into_dyn()),
+    }
+}
+
 /// `c = x·y` (`c += x·y` when `acc`), split by rows (or columns) across threads when the
 /// product is large.
 pub(crate) fn gemm<T: Float>(
@@ -220,8 +232,7 @@ pub(crate) fn gemm<T: Float>(
         // Packing panels for the blocked kernel costs more than these products gain from it.
         // Row-major copies of strided operands (a head of a permuted attention tensor), then
         // register tiles over rows of c.
-        let xs = super::row_major(x.view().into_dyn());
-        let ys = super::row_major(y.view().into_dyn());
+        let (xs, ys) = (row_major2(x), row_major2(y));
         let product = |cs: &mut [T]| {
             if small {
                 simd::small_gemm(&xs, &ys, cs, k, n, acc)
