@@ -206,7 +206,14 @@ fn unpacked(m: usize, k: usize, n: usize) -> bool {
 fn row_major2<'a, T: Float>(x: ArrayView2<'a, T>) -> std::borrow::Cow<'a, [T]> {
     match x.to_slice() {
         Some(s) => std::borrow::Cow::Borrowed(s),
-        None if x.len() <= 64 => std::borrow::Cow::Owned(x.iter().copied().collect()),
+        None if x.len() <= 64 => {
+            let (rows, cols) = x.dim();
+            let mut v = Vec::with_capacity(rows * cols);
+            for i in 0..rows {
+                v.extend((0..cols).map(|j| x[[i, j]]));
+            }
+            std::borrow::Cow::Owned(v)
+        }
         None => super::row_major(x.into_dyn()),
     }
 }

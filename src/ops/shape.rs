@@ -10,6 +10,7 @@ use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 
 use super::{normalize_dim, normalize_dim_for};
 use crate::autograd::{Context, Function, Grads};
+use crate::tensor::Values;
 use crate::tensor::storage::{Layout, contiguous_strides};
 use crate::{Element, Float, Tensor};
 
@@ -650,34 +651,47 @@ impl<T: Float> Tensor<T> {
         }
         let data = {
             let d = self.data();
-            sum_to_array(&d.view(), shape)
+            match d
+                .as_slice()
+                .and_then(|x| sum_to_flat(x, self.shape(), shape))
+            {
+                Some(v) => v,
+                None => sum_to_array(&d.view(), shape).into(),
+            }
         };
         Tensor::from_op(data, SumTo, self)
     }
 }
 
-/// Sums `a` down to `shape` (which `a`'s shape must broadcast from).
+/// The fast paths of [`sum_to_array`] on the row-major elements `x` of a tensor of shape
+/// `from`: everything to one value, or rows summed into a trailing block (a bias gradient:
+/// [N, C] to [C] or [1, C]). `None` for other shapes.
+fn sum_to_flat<T: Float>(x: &[T], from: &[usize], shape: &[usize]) -> Option<Values<T>> {
+    if x.is_empty() {
+        return None;
+    }
+    let block: usize = shape.iter().product();
+    if block == 1 {
+        return Some(Values::new(vec![x.iter().copied().sum()], IxDyn(shape)));
+    }
+    let tail = &from[from.len() - shape.len()..];
+    let leading_ones = shape.iter().take_while(|&&d| d == 1).count();
+    if shape[leading_ones..] != tail[leading_ones..] {
+        return None;
+    }
+    let mut out = x[..block].to_vec();
+    for row in x[block..].chunks_exact(block) {
+        out.iter_mut().zip(row).for_each(|(o, &v)| *o += v);
+    }
+    Some(Values::new(out, IxDyn(shape)))
+}
+
+/// Sums `a` down to `shape` along the dims `shape` broadcasts over (the general path of
+/// [`Tensor::sum_to`]; see [`sum_to_flat`] for the common ones).
 fn sum_to_array<T: Float>(a: &ArrayViewD<'_, T>, shape: &[usize]) -> ArrayD<T> {
     if a.is_empty() {
         // Nothing to add: zeros (an empty broadcast dim sums to 0, as PyTorch).
         return ArrayD::zeros(IxDyn(shape));
-    }
-    // Fast paths on the flat data: everything to one value, or rows summed into a trailing
-    // block (a bias gradient: [N, C] to [C] or [1, C]).
-    let block: usize = shape.iter().product();
-    if let Some(x) = a.as_slice() {
-        if block == 1 {
-            return ArrayD::from_elem(IxDyn(shape), x.iter().copied().sum());
-        }
-        let tail = &a.shape()[a.ndim() - shape.len()..];
-        let leading_ones = shape.iter().take_while(|&&d| d == 1).count();
-        if shape[leading_ones..] == tail[leading_ones..] {
-            let mut out = x[..block].to_vec();
-            for row in x[block..].chunks_exact(block) {
-                out.iter_mut().zip(row).for_each(|(o, &v)| *o += v);
-            }
-            return ArrayD::from_shape_vec(IxDyn(shape), out).expect("block size");
-        }
     }
     let lead = a.ndim() - shape.len();
     let mut out = if lead > 0 {

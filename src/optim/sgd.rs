@@ -120,11 +120,18 @@ impl<T: Float> Optimizer for Sgd<T> {
             let (lr, wd) = (T::of_f64(self.params.lr_of(i)), T::of_f64(weight_decay));
             let Some(grad) = p.grad() else { continue };
             let grad = grad.data();
-            let grad = grad.view();
             let mut param = p.data_mut();
+            let plain = weight_decay == 0.0 && self.momentum == 0.0 && !self.maximize;
+            if plain {
+                // Plain SGD: one pass, no temporary; over slices when both are contiguous.
+                if let (Some(w), Some(g)) = (param.as_slice_mut(), grad.as_slice()) {
+                    w.iter_mut().zip(g).for_each(|(w, &g)| *w += -lr * g);
+                    continue;
+                }
+            }
+            let grad = grad.view();
             let mut param = param.view_mut();
-            if weight_decay == 0.0 && self.momentum == 0.0 && !self.maximize {
-                // Plain SGD: one pass, no temporary.
+            if plain {
                 Zip::from(&mut param)
                     .and(&grad)
                     .for_each(|w, &g| *w += -lr * g);

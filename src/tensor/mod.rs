@@ -664,6 +664,19 @@ impl<T: Element> DataMut<'_, T> {
     pub fn view_mut(&mut self) -> ArrayViewMutD<'_, T> {
         self.guard.view_mut(self.layout)
     }
+
+    /// The elements as a mutable slice, when they are contiguous.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// t.data_mut().as_slice_mut().unwrap()[3] = 9.0;
+    /// assert_eq!(t.to_vec(), vec![1.0, 2.0, 3.0, 9.0]);
+    /// assert!(t.t().data_mut().as_slice_mut().is_none());
+    /// ```
+    pub fn as_slice_mut(&mut self) -> Option<&mut [T]> {
+        self.guard.slice_mut(self.layout)
+    }
 }
 
 /// One N(0, 1) sample by the Box–Muller transform.

@@ -276,6 +276,26 @@ impl<T: Element> WriteGuard<'_, T> {
     }
 }
 
+impl<T: Element> WriteGuard<'_, T> {
+    /// The elements of a contiguous `layout` as a mutable slice, without building a view;
+    /// `None` for a strided layout.
+    pub(crate) fn slice_mut(&mut self, layout: &Layout) -> Option<&mut [T]> {
+        if !layout.is_contiguous() {
+            return None;
+        }
+        let n: usize = layout.shape().iter().product();
+        let offset = layout.offset();
+        // SAFETY: the write guard, which `&mut self` borrows, excludes every other access
+        // while the slice lives.
+        let all = unsafe { (*self.storage.buf.get()).as_mut_slice() };
+        // As in `ReadGuard::slice`: an empty layout may sit past the end.
+        match all.get_mut(offset..offset + n) {
+            Some(s) => Some(s),
+            None => Some(&mut []),
+        }
+    }
+}
+
 impl<T: Element> Drop for WriteGuard<'_, T> {
     fn drop(&mut self) {
         unregister(self.storage.addr(), true);
