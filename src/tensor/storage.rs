@@ -544,6 +544,31 @@ mod tests {
     use std::sync::Arc;
 
     #[test]
+    fn guards_hand_out_the_elements_of_contiguous_layouts_as_slices() {
+        let s = Storage::new((0..6).map(|v| v as f32).collect::<Vec<_>>());
+        {
+            let r = s.read();
+            assert_eq!(
+                r.slice(&Layout::new(&[2, 2], &[2, 1], 2)),
+                Some(&[2.0, 3.0, 4.0, 5.0][..])
+            );
+            assert_eq!(
+                r.slice(&Layout::new(&[3, 2], &[1, 3], 0)),
+                None,
+                "a transpose"
+            );
+            // An empty view may sit past the end of the buffer.
+            assert_eq!(r.slice(&Layout::new(&[0, 3], &[3, 1], 6)), Some(&[][..]));
+        }
+        {
+            let mut w = s.write();
+            w.slice_mut(&Layout::new(&[2], &[1], 4)).unwrap()[1] = 50.0;
+            assert!(w.slice_mut(&Layout::new(&[2, 2], &[1, 2], 0)).is_none());
+        }
+        assert_eq!(s.read().slice(&Layout::contiguous(&[6])).unwrap()[5], 50.0);
+    }
+
+    #[test]
     fn layouts_know_contiguity_bounds_and_overlap() {
         let c = Layout::contiguous(&[2, 3]);
         assert!(c.is_contiguous() && c.fits(6) && !c.fits(5) && !c.overlaps());
