@@ -145,7 +145,8 @@ pub(crate) struct Saved<T: Element> {
     /// The storage version at capture, times two, plus one when the gradient goes into the
     /// input's `.grad` (a leaf that requires grad). Packed so that a saved input is 32 bytes
     /// and a record of one or two inputs fits the allocator's fast bins: records are freed a
-    /// graph at a time, and larger blocks cost several times more to free and reuse.
+    /// graph at a time, and larger blocks cost several times more to free and reuse. (A
+    /// version would need 2⁶³ writes to lose its top bit.)
     version_and_leaf: u64,
 }
 

@@ -218,9 +218,7 @@ impl<'a, T: Element> ReadGuard<'a, T> {
             ArrayViewD::from_shape_ptr(layout.ndarray_shape(), base.add(layout.offset()))
         }
     }
-}
 
-impl<'a, T: Element> ReadGuard<'a, T> {
     /// The elements of a contiguous `layout` as a slice, without building a view (the
     /// common case of every kernel); `None` for a strided layout.
     pub(crate) fn slice(&self, layout: &Layout) -> Option<&[T]> {
@@ -274,9 +272,7 @@ impl<T: Element> WriteGuard<'_, T> {
             ArrayViewMutD::from_shape_ptr(layout.ndarray_shape_mut(), base.add(layout.offset()))
         }
     }
-}
 
-impl<T: Element> WriteGuard<'_, T> {
     /// The elements of a contiguous `layout` as a mutable slice, without building a view;
     /// `None` for a strided layout.
     pub(crate) fn slice_mut(&mut self, layout: &Layout) -> Option<&mut [T]> {
@@ -355,7 +351,7 @@ pub(crate) fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
 }
 
 /// Row-major strides of `shape` as an `IxDyn` (stored inline up to 4 dims).
-pub(crate) fn contiguous_dim(shape: &[usize]) -> IxDyn {
+fn contiguous_dim(shape: &[usize]) -> IxDyn {
     const INLINE: usize = 8;
     let mut buf = [0usize; INLINE];
     if shape.len() > INLINE {
