@@ -13,7 +13,7 @@
 //! [`Layout`] says which elements of a storage a tensor sees. Views (`t`, `narrow`,
 //! `reshape`, `expand`, ...) are new layouts over the same storage: no element is copied.
 
-use std::cell::{RefCell, UnsafeCell};
+use std::cell::{Cell, RefCell, UnsafeCell};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use ndarray::{ArrayViewD, ArrayViewMutD, Dimension, IxDyn, ShapeBuilder};
@@ -26,38 +26,77 @@ const WRITER: usize = 1 << (usize::BITS - 1);
 const WAITING: usize = 1 << (usize::BITS - 2);
 const READERS: usize = !(WRITER | WAITING);
 
+/// How many guards a thread tracks without allocating; an op holds one or two at a time.
+const HELD_INLINE: usize = 8;
+
+/// The storages this thread holds a guard on: the address, with the low bit set for a write
+/// guard (storages are aligned, so the bit is free). A bag, in no order: a thread never
+/// holds a read and a write guard on one storage. Plain cells with nothing to drop, so
+/// reaching them costs no thread-local destructor check, then a vector for the rare thread
+/// that holds more guards at once (`cat` of many tensors).
+struct Held {
+    len: Cell<usize>,
+    inline: [Cell<usize>; HELD_INLINE],
+}
+
 thread_local! {
-    /// The storages this thread holds a guard on: the address, with the low bit set for a
-    /// write guard (storages are aligned, so the bit is free).
-    static HELD: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    static HELD: Held = const {
+        Held {
+            len: Cell::new(0),
+            inline: [const { Cell::new(0) }; HELD_INLINE],
+        }
+    };
+    static HELD_MORE: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
 fn held(addr: usize) -> Option<bool> {
+    let kind = |e: usize| (e & !1 == addr).then_some(e & 1 == 1);
     HELD.with(|h| {
-        h.borrow()
-            .iter()
-            .rev()
-            .find(|&&e| e & !1 == addr)
-            .map(|&e| e & 1 == 1)
+        let n = h.len.get();
+        h.inline[..n].iter().find_map(|e| kind(e.get()))
+    })
+    .or_else(|| {
+        HELD_MORE
+            .try_with(|m| m.borrow().iter().find_map(|&e| kind(e)))
+            .ok()
+            .flatten()
     })
 }
 
 fn register(addr: usize, write: bool) {
-    HELD.with(|h| h.borrow_mut().push(addr | write as usize));
+    let entry = addr | write as usize;
+    let inline = HELD.with(|h| {
+        let n = h.len.get();
+        if n < HELD_INLINE {
+            h.inline[n].set(entry);
+            h.len.set(n + 1);
+        }
+        n < HELD_INLINE
+    });
+    if !inline {
+        HELD_MORE.with(|m| m.borrow_mut().push(entry));
+    }
 }
 
 fn unregister(addr: usize, write: bool) {
     let entry = addr | write as usize;
-    // During thread teardown the list may be gone; nothing is left to track then.
-    let _ = HELD.try_with(|h| {
-        let mut h = h.borrow_mut();
+    let found = HELD.with(|h| {
+        let n = h.len.get();
         // Guards are mostly dropped in reverse order: the last entry is the usual match.
-        if h.last() == Some(&entry) {
-            h.pop();
-        } else if let Some(i) = h.iter().rposition(|&e| e == entry) {
-            h.remove(i);
-        }
+        let i = h.inline[..n].iter().rposition(|e| e.get() == entry)?;
+        h.inline[i].set(h.inline[n - 1].get());
+        h.len.set(n - 1);
+        Some(())
     });
+    if found.is_none() {
+        // During thread teardown the vector may be gone; nothing is left to track then.
+        let _ = HELD_MORE.try_with(|m| {
+            let mut m = m.borrow_mut();
+            if let Some(i) = m.iter().rposition(|&e| e == entry) {
+                m.swap_remove(i);
+            }
+        });
+    }
 }
 
 /// Spins briefly, then yields the core: lock holders are kernels that finish soon.
@@ -620,6 +659,27 @@ mod tests {
         let s = Storage::new(vec![1.0f64; 2]);
         let _w = s.write();
         let _r = s.read();
+    }
+
+    #[test]
+    fn a_storage_read_twice_stays_held_until_both_guards_go_whichever_list_holds_them() {
+        let storages: Vec<Storage<f32>> = (0..12).map(|_| Storage::new(vec![0.0f32])).collect();
+        // Eight guards fill the inline slots; the rest go to the vector.
+        let mut first: Vec<ReadGuard<'_, f32>> = storages.iter().map(|s| s.read()).collect();
+        let second: Vec<ReadGuard<'_, f32>> = storages.iter().map(|s| s.read()).collect();
+        // Freed inline slots take the next guards while the vector still holds older ones.
+        first.truncate(4);
+        let again: Vec<ReadGuard<'_, f32>> = storages[..4].iter().map(|s| s.read()).collect();
+        drop(first);
+        for s in &storages {
+            assert_eq!(held(s.addr()), Some(false));
+        }
+        drop(second);
+        for (i, s) in storages.iter().enumerate() {
+            assert_eq!(held(s.addr()), (i < 4).then_some(false));
+        }
+        drop(again);
+        assert!(storages.iter().all(|s| held(s.addr()).is_none()));
     }
 
     #[test]
