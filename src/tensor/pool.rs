@@ -5,11 +5,16 @@
 //! per-thread free list of its element type; ops that produce large outputs take a buffer from
 //! there first. Small arrays are left to the allocator, which handles them well. Each list is
 //! bounded by bytes ([`MAX_BYTES`]), and [`empty_cache`] releases everything.
+//!
+//! A pooled buffer also saves filling: a product's output is overwritten in full, so a reused
+//! buffer keeps its old values until then, while a fresh one must be zeroed first (a `[64,
+//! 128]` product: 32 KiB of zeros, a tenth of a W2 training step's instructions before the
+//! threshold came down from 16K to 4K elements).
 
 use crate::Element;
 
-/// Arrays at least this large (64 KiB of f32) are pooled.
-pub(crate) const MIN_POOLED: usize = 16 * 1024;
+/// Arrays at least this large (16 KiB of f32) are pooled.
+pub(crate) const MIN_POOLED: usize = 4 * 1024;
 /// At most this many bytes of free buffers are kept per thread and element type.
 pub(crate) const MAX_BYTES: usize = 64 << 20;
 
