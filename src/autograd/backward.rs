@@ -93,17 +93,11 @@ fn leaf_key<T: Float>(t: &Tensor<T>) -> usize {
 }
 
 /// The key and item a gradient for `t`, reaching it along `edge`, goes to.
-fn item_of<T: Float>(t: &Tensor<T>, edge: &Edge<T>) -> Option<(usize, Item<T>)> {
+fn item_of<T: Float>(t: &Tensor<T>, edge: Edge<T>) -> Option<(usize, Item<T>)> {
     match edge {
         Edge::None => None,
         Edge::Leaf => Some((leaf_key(t), Item::Leaf(t.clone()))),
-        Edge::Fn(f) => Some((
-            fn_key(f),
-            Item::Op {
-                f: f.clone(),
-                out: t.clone(),
-            },
-        )),
+        Edge::Fn(f) => Some((fn_key(&f), Item::Op { f, out: t.clone() })),
     }
 }
 
@@ -141,7 +135,7 @@ impl<T: Float> Graph<T> {
                 Item::Leaf(_) => continue,
             };
             for saved in f.inputs.as_slice() {
-                let Some((key, item)) = item_of(&saved.tensor, &saved.edge()) else {
+                let Some((key, item)) = item_of(&saved.tensor, saved.edge()) else {
                     g.edges.push(NONE);
                     continue;
                 };
@@ -190,7 +184,7 @@ pub(crate) fn run<T: Float>(
     create_graph: bool,
 ) -> Result<Vec<Option<Tensor<T>>>, Error> {
     let _mode = GradModeGuard::set(create_graph);
-    let Some((root_key, root_item)) = item_of(root, &root.edge()) else {
+    let Some((root_key, root_item)) = item_of(root, root.edge()) else {
         return Err(not_requiring_grad());
     };
     let graph = Graph::collect(root_key, root_item);
@@ -291,12 +285,11 @@ pub(crate) fn run<T: Float>(
             if j == NONE || !needed[j] || failure.is_some() {
                 return;
             }
-            assert!(
-                same_shape(gi.shape(), inputs[k].tensor.shape()),
-                "tapegrad: backward of {} gave a gradient of shape {:?} for input {k} of shape {:?}",
-                f.op.name(),
+            assert_eq!(
                 gi.shape(),
-                inputs[k].tensor.shape()
+                inputs[k].tensor.shape(),
+                "tapegrad: backward of {} gave a gradient of the wrong shape for input {k}",
+                f.op.name()
             );
             if anomaly && gi.data().view().iter().any(|v| !v.is_finite()) {
                 failure = Some(Error::Anomaly {
@@ -313,12 +306,6 @@ pub(crate) fn run<T: Float>(
         }
     }
     Ok(results)
-}
-
-/// Whether two shapes are equal (a plain loop: shapes are short, and a `memcmp` call costs
-/// more than comparing them).
-fn same_shape(a: &[usize], b: &[usize]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// Whether nothing else can see `t`'s elements, so they may be updated in place.

@@ -104,11 +104,17 @@ fn matmul_slices<T: Float>(
     };
     let (x, y) = (matrix(a, sa, ta), matrix(b, sb, tb));
     let (m, n) = (x.nrows(), y.ncols());
+    Values::new(product(x, y), IxDyn(&[m, n]))
+}
+
+/// `x·y` as the row-major elements of a new matrix.
+fn product<T: Float>(x: ArrayView2<'_, T>, y: ArrayView2<'_, T>) -> Vec<T> {
+    let (m, n) = (x.nrows(), y.ncols());
     // Every product path writes all of c (β = 0): no zero fill first.
     let mut out = pool::take_to_overwrite(m * n);
     let c = ArrayViewMut2::from_shape((m, n), &mut out).expect("m·n elements");
     gemm(x, y, c, false);
-    Values::new(out, IxDyn(&[m, n]))
+    out
 }
 
 /// `op(a)·op(b)` summed over broadcast batch dims down to `target` (a shape the product's
@@ -325,11 +331,7 @@ fn matmul_arrays<T: Float>(
         let y = b.view().into_dimensionality::<Ix2>().expect("2-d");
         let x = if ta { x.reversed_axes() } else { x };
         let y = if tb { y.reversed_axes() } else { y };
-        // Every product path writes all of c (β = 0): no zero fill first.
-        let mut out = super::to_overwrite(&[m, n]);
-        let c = out.view_mut().into_dimensionality::<Ix2>().expect("2-d");
-        gemm(x, y, c, false);
-        return out;
+        return ArrayD::from_shape_vec(IxDyn(&[m, n]), product(x, y)).expect("m·n elements");
     }
     if b.ndim() == 2 && !ta && reduce_to.is_none() {
         // One matrix for every batch (a linear layer on [N, L, E]): one product over the
@@ -339,14 +341,9 @@ fn matmul_arrays<T: Float>(
         let x = ArrayView2::from_shape((rows, k), &xs).expect("same element count");
         let y = b.view().into_dimensionality::<Ix2>().expect("2-d");
         let y = if tb { y.reversed_axes() } else { y };
-        let mut out = super::to_overwrite(&[rows, n]);
-        let c = out.view_mut().into_dimensionality::<Ix2>().expect("2-d");
-        gemm(x, y, c, false);
         let mut shape = a.shape()[..a.ndim() - 1].to_vec();
         shape.push(n);
-        return out
-            .into_shape_with_order(IxDyn(&shape))
-            .expect("same element count");
+        return ArrayD::from_shape_vec(IxDyn(&shape), product(x, y)).expect("same element count");
     }
     let (batch_a, batch_b) = (&a.shape()[..a.ndim() - 2], &b.shape()[..b.ndim() - 2]);
     let batch = broadcast_shape("matmul", batch_a, batch_b);
