@@ -467,6 +467,61 @@ SAME_WINDOWS = {
 }
 
 
+# Inputs exactly at a kink, a tie or a zero, where PyTorch picks a one-sided gradient (or
+# masks 0/0): fixed values, value and gradient only (tests/fixtures/kinks.json; second
+# derivatives at these points are not defined). op: (fn, inputs as nested lists).
+KINKS = {
+    "clamp": (UNARY["clamp"], [[-0.5, 0.5, 0.0, -1.0, 1.0]]),
+    "hardtanh": (UNARY_V2["hardtanh"][0], [[-0.5, 0.8, 0.0, -1.0, 1.0]]),
+    "relu6": (UNARY_V2["relu6"][0], [[0.0, 6.0, 3.0, -1.0, 7.0]]),
+    "hardsigmoid": (UNARY_V2["hardsigmoid"][0], [[-3.0, 3.0, 0.0, -4.0, 4.0]]),
+    "hardswish": (UNARY_V2["hardswish"][0], [[-3.0, 3.0, 0.0, -4.0, 4.0]]),
+    "relu": (UNARY["relu"], [[0.0, 1.0, -1.0]]),
+    "leaky_relu": (UNARY["leaky_relu"], [[0.0, 1.0, -1.0]]),
+    "abs": (UNARY["abs"], [[0.0, 1.0, -1.0]]),
+    "sign": (UNARY_V2["sign"][0], [[0.0, 1.0, -1.0]]),
+    "elu": (UNARY_V2["elu"][0], [[0.0, 1.0, -1.0]]),
+    "celu": (UNARY_V2["celu"][0], [[0.0, 1.0, -1.0]]),
+    "selu": (UNARY_V2["selu"][0], [[0.0, 1.0, -1.0]]),
+    "round": (UNARY_V2["round"][0], [[0.5, 1.5, 2.5, -0.5, -2.5, 0.49]]),
+    "maximum": (BINARY["maximum"], [[1.0, 3.0, 2.0], [1.0, 2.0, 2.0]]),
+    "minimum": (BINARY["minimum"], [[1.0, 3.0, 2.0], [1.0, 2.0, 2.0]]),
+    "max_all": (OTHER_V2["max_all"][0], [[[1.0, 3.0], [3.0, 2.0]]]),
+    "min_all": (OTHER_V2["min_all"][0], [[[1.0, 0.0], [3.0, 0.0]]]),
+    "norm2": (OTHER_V2["norm2"][0], [[[0.0, 0.0], [0.0, 0.0]]]),
+    "norm3": (OTHER_V2["norm3"][0], [[[0.0, 0.0], [1.0, -2.0], [0.0, 3.0]]]),
+    "norm_half": (lambda x: torch.linalg.vector_norm(x, 0.5, dim=(-1,)), [[[0.0, 0.0], [1.0, -2.0], [0.0, 3.0]]]),
+    "norm1_dim": (OTHER_V2["norm1_dim"][0], [[[0.0, 0.0], [1.0, -2.0]]]),
+    "pow": (BINARY_V2["pow"][0], [[0.0, 2.0, 0.0], [0.0, 0.0, 2.0]]),
+    "atan2": (BINARY_V2["atan2"][0], [[0.0, 1.0, 0.0], [0.0, 0.0, 2.0]]),
+    # Probabilities of exactly 0 and 1 (a saturated f32 sigmoid): a large finite gradient.
+    "bce_saturated": (lambda p: F.binary_cross_entropy(p, torch.tensor([0.0, 1.0, 1.0, 1.0, 0.3])),
+                      [[0.0, 1.0, 0.5, 0.0, 1.0]]),
+}
+
+
+def kink_cases():
+    """Value and vector-Jacobian product of each KINKS case, with its own generator."""
+    gk = torch.Generator().manual_seed(4321)
+    cases = []
+    for op, (fn, values) in KINKS.items():
+        xs = [torch.tensor(v).requires_grad_(True) for v in values]
+        y = fn(*xs)
+        u = torch.randn(y.shape, generator=gk)
+        grads = torch.autograd.grad(y, xs, u, allow_unused=True)
+        grads = [gr if gr is not None else torch.zeros_like(x) for gr, x in zip(grads, xs)]
+        flat = lambda t: [float(v) for v in t.detach().reshape(-1).tolist()]
+        cases.append({
+            "name": f"{op} at {values}",
+            "op": op,
+            "inputs": [{"shape": list(x.shape), "data": flat(x)} for x in xs],
+            "output": {"shape": list(y.shape), "data": flat(y)},
+            "upstream": flat(u),
+            "grads": [flat(gr) for gr in grads],
+        })
+    return cases
+
+
 def sample(shape, kind):
     if kind == "wide":
         return torch.randn(shape, generator=g) * 4.0
@@ -567,6 +622,11 @@ def main():
     with open(path, "w") as f:
         json.dump({"meta": meta, "cases": cases}, f)
     print(f"wrote {len(cases)} cases to {path}")
+    kinks = kink_cases()
+    path = os.path.join("tests", "fixtures", "kinks.json")
+    with open(path, "w") as f:
+        json.dump({"meta": meta, "cases": kinks}, f)
+    print(f"wrote {len(kinks)} cases to {path}")
 
 
 if __name__ == "__main__":

@@ -293,6 +293,11 @@ pub fn bce_with_logits_with<T: Float>(
 
 /// Binary cross-entropy on probabilities, as `F.binary_cross_entropy`:
 /// `−(y·log p + (1−y)·log(1−p))`, each log clamped at −100 as PyTorch's. Mean reduction.
+/// A probability of exactly 0 or 1 has a large finite gradient (PyTorch's denominator
+/// `max(p(1 − p), 1e-12)`).
+///
+/// # Panics
+/// If a probability is outside `[0, 1]` (or NaN), as PyTorch raises.
 ///
 /// ```
 /// use tapegrad::{loss, Tensor};
@@ -313,14 +318,14 @@ pub fn bce_with<T: Float>(
     reduction: Reduction,
 ) -> Tensor<T> {
     same_shape("bce", probs, target);
-    let floor = T::of_f64(-100.0);
-    let log_p = probs.log().clamp(floor, T::infinity());
-    let log_q = probs
-        .rsub_scalar(T::one())
-        .log()
-        .clamp(floor, T::infinity());
-    let per = -(target * &log_p + target.rsub_scalar(T::one()) * log_q);
-    reduction.apply(per)
+    if let Some(v) = probs
+        .to_vec()
+        .into_iter()
+        .find(|v| !(*v >= T::zero() && *v <= T::one()))
+    {
+        panic!("tapegrad: bce: every probability must be in [0, 1], got {v}");
+    }
+    reduction.apply(probs.bce_elementwise(target))
 }
 
 /// Kullback–Leibler divergence, as `F.kl_div(input, target, log_target=…)` with

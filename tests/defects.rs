@@ -217,3 +217,45 @@ fn sin_and_cos_of_large_f32_arguments_use_the_exact_function() {
         );
     }
 }
+
+#[test]
+fn bce_of_a_saturated_f32_sigmoid_has_a_finite_gradient() {
+    // sigmoid(20) is exactly 1.0 in f32: log(1 − p) = −∞ and the composed gradient was NaN,
+    // which an optimizer step then spread into every weight.
+    let x = Tensor::from_vec(vec![20.0f32, -20.0, 0.5], &[3]).requires_grad();
+    let p = x.sigmoid();
+    assert_eq!(p.to_vec()[0], 1.0);
+    let y = Tensor::from_vec(vec![0.0f32, 1.0, 1.0], &[3]);
+    let l = loss::bce(&p, &y);
+    // −log p and −log(1 − p), each at most 100 (PyTorch's clamp of the logs).
+    let want: f64 = p
+        .to_vec()
+        .iter()
+        .zip(y.to_vec())
+        .map(|(&p, y)| {
+            let (p, y) = (f64::from(p), f64::from(y));
+            -(y * p.ln().max(-100.0) + (1.0 - y) * (1.0 - p).ln().max(-100.0))
+        })
+        .sum::<f64>()
+        / 3.0;
+    assert!(
+        (f64::from(l.item()) - want).abs() < 1e-4,
+        "{} vs {want}",
+        l.item()
+    );
+    l.backward();
+    let g = x.grad().unwrap().to_vec();
+    assert!(g.iter().all(|v| v.is_finite()), "gradient {g:?}");
+}
+
+#[test]
+fn bce_rejects_probabilities_outside_zero_one() {
+    let p = Tensor::from_vec(vec![0.5f64, 1.5], &[2]);
+    let err = std::panic::catch_unwind(|| loss::bce(&p, &Tensor::ones(&[2])))
+        .expect_err("a probability of 1.5 is refused");
+    let msg = err.downcast_ref::<String>().unwrap();
+    assert_eq!(
+        msg,
+        "tapegrad: bce: every probability must be in [0, 1], got 1.5"
+    );
+}

@@ -1,7 +1,7 @@
 //! Every op's value, gradient and second derivative against PyTorch's, from the fixture
 //! made by scripts/gen_fixtures.py (relative error ≤ 1e-10 in f64).
 
-use crate::common::{apply, assert_close, load_cases};
+use crate::common::{Case, apply, assert_close, load_cases, load_kink_cases};
 use tapegrad::Tensor;
 
 const REL: f64 = 1e-10;
@@ -25,9 +25,9 @@ fn values_match_pytorch() {
     }
 }
 
-#[test]
-fn gradients_match_pytorch() {
-    for case in load_cases() {
+/// Runs each case's op forward and backward and compares the gradients with PyTorch's.
+fn check_gradients(cases: &[Case]) {
+    for case in cases {
         let xs: Vec<Tensor<f64>> = case
             .inputs
             .iter()
@@ -43,6 +43,30 @@ fn gradients_match_pytorch() {
             assert_close(&format!("{} grad of input {k}", case.name), &got, want, REL);
         }
     }
+}
+
+#[test]
+fn gradients_match_pytorch() {
+    check_gradients(&load_cases());
+}
+
+/// Inputs exactly at a kink (clamp's bounds, hardswish's ±3, relu's 0), a tie (maximum,
+/// max) or a zero (a zero norm, `0^0`, atan2 at the origin): the one-sided choice or the
+/// masked 0/0 PyTorch makes there, not only the smooth parts between them.
+#[test]
+fn values_and_gradients_at_kinks_match_pytorch() {
+    let cases = load_kink_cases();
+    assert!(cases.len() >= 20, "the kink fixture has its cases");
+    for case in &cases {
+        let y = apply(&case.op, &case.inputs);
+        assert_close(
+            &format!("{} value", case.name),
+            &y.to_vec(),
+            &case.output.to_vec(),
+            REL,
+        );
+    }
+    check_gradients(&cases);
 }
 
 #[test]

@@ -7,6 +7,7 @@
 
 use ndarray::{ArrayViewD, IxDyn, Zip};
 
+use super::select::where_cond;
 use super::{Buffer, broadcast_shape};
 use crate::autograd::{Context, Function, Grads};
 use crate::tensor::Values;
@@ -102,21 +103,12 @@ backward!(Pow, "pow", |ctx, g| {
     // PyTorch: no gradient for the base where the exponent is 0, none for the exponent
     // where the base is 0 and the exponent is not negative.
     let ga = ctx.needs_input_grad(0).then(|| {
-        let nonzero = super::map_const(b, |e| if e == T::zero() { T::zero() } else { T::one() });
-        g * &(b * &a.pow(&b.add_scalar(-T::one()))) * nonzero
+        let term = g * &(b * &a.pow(&b.add_scalar(-T::one())));
+        where_cond(&b.eq(T::ZERO), T::ZERO, &term)
     });
     let gb = ctx.needs_input_grad(1).then(|| {
-        let keep = {
-            let (x, y) = (a.data(), b.data());
-            zip_broadcast("pow", &x.view(), &y.view(), |x, y| {
-                if x == T::zero() && y >= T::zero() {
-                    T::zero()
-                } else {
-                    T::one()
-                }
-            })
-        };
-        g * &(ctx.output() * &a.log()) * Tensor::leaf(keep)
+        let masked = &a.eq(T::ZERO) & &b.ge(T::ZERO);
+        where_cond(&masked, T::ZERO, &(g * &(ctx.output() * &a.log())))
     });
     (ga, gb)
 });
@@ -128,9 +120,13 @@ forward!(Atan2, |x, y| x.atan2(y));
 backward!(Atan2, "atan2", |ctx, g| {
     let (a, b) = (ctx.input(0), ctx.input(1));
     let r2 = &(a * a) + &(b * b);
+    // At the origin the angle has no gradient: PyTorch gives 0 there, not 0/0.
+    let origin = r2.eq(T::ZERO);
     (
-        ctx.needs_input_grad(0).then(|| g * b / &r2),
-        ctx.needs_input_grad(1).then(|| g * &a.neg() / &r2),
+        ctx.needs_input_grad(0)
+            .then(|| where_cond(&origin, T::ZERO, &(g * b / &r2))),
+        ctx.needs_input_grad(1)
+            .then(|| where_cond(&origin, T::ZERO, &(g * &a.neg() / &r2))),
     )
 });
 

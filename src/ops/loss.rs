@@ -5,9 +5,47 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
 
+use super::elementwise::Binary;
 use super::simd;
 use crate::autograd::{Context, Function, Grads};
 use crate::{Float, Tensor};
+
+/// Binary cross-entropy of probabilities against targets, elementwise, as PyTorch's
+/// `binary_cross_entropy`: each log clamped at −100 and the gradient's denominator
+/// `p(1 − p)` kept at least 1e-12, so a probability of exactly 0 or 1 (a saturated `f32`
+/// sigmoid) gives a large finite gradient, not `0 · ∞ = NaN`.
+#[derive(Clone, Copy)]
+pub(crate) struct Bce;
+
+impl<T: Float> Binary<T> for Bce {
+    #[inline(always)]
+    fn f(&self, p: T, y: T) -> T {
+        let floor = T::of_f64(-100.0);
+        (y - T::one()) * (-p).ln_1p().max(floor) - y * p.ln().max(floor)
+    }
+}
+
+impl<T: Float> Function<T> for Bce {
+    fn name(&self) -> &'static str {
+        "bce"
+    }
+
+    /// `g·(p − y) / max((1 − p)·p, 1e-12)` for the probabilities and `−logit(p)·g` for the
+    /// targets, as PyTorch's `binary_cross_entropy_backward` (shapes are equal).
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let (p, y) = (ctx.input(0), ctx.input(1));
+        let gp = ctx.needs_input_grad(0).then(|| {
+            // PyTorch's EPSILON is 1e-12 rounded to f32, in f64 too.
+            let eps = T::of_f64(f64::from(1e-12f32));
+            let denom = (p.rsub_scalar(T::one()) * p).clamp(eps, T::infinity());
+            g * &(p - y) / denom
+        });
+        let gy = ctx
+            .needs_input_grad(1)
+            .then(|| g * &(p.neg().log1p() - p.log()));
+        Grads::two(gp, gy)
+    }
+}
 
 /// Mean squared error of two tensors of the same shape.
 pub(crate) struct Mse;
@@ -29,6 +67,13 @@ impl<T: Float> Function<T> for Mse {
 }
 
 impl<T: Float> Tensor<T> {
+    /// Binary cross-entropy of these probabilities against `target`, per element, as one
+    /// op (shapes and the [0, 1] range checked by the caller).
+    #[track_caller]
+    pub(crate) fn bce_elementwise(&self, target: &Tensor<T>) -> Tensor<T> {
+        self.binary(target, Bce)
+    }
+
     /// `mean((self − target)²)` as one op (shapes checked by the caller).
     #[track_caller]
     pub(crate) fn mse_fused(&self, target: &Tensor<T>) -> Tensor<T> {

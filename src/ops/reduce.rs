@@ -191,6 +191,44 @@ impl<T: Float> Function<T> for Extremum {
     }
 }
 
+/// The vector `p`-norm over several dims, for `p` other than 1 and ∞ (which are `sum` and
+/// `amax` of `|x|`). Its own op so the gradient at a zero norm is 0, as PyTorch's
+/// `norm_backward` masks it, where the composed `sqrt(Σx²)` would give `0 · ∞ = NaN`.
+pub(crate) struct Norm {
+    p: f64,
+    dims: Vec<usize>,
+    keepdim: bool,
+}
+
+impl<T: Float> Function<T> for Norm {
+    fn name(&self) -> &'static str {
+        "norm"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        let x = ctx.input(0);
+        let shape = x.shape();
+        let norm = keep_dims(ctx.output(), &self.dims, self.keepdim, shape);
+        let g = keep_dims(g, &self.dims, self.keepdim, shape);
+        let zero = norm.eq(T::ZERO);
+        let p = self.p;
+        if p == 2.0 {
+            // x · g / ‖x‖
+            return Grads::one(x * &where_cond(&zero, T::ZERO, &(g / &norm)));
+        }
+        // sgn(x) · |x|^(p−1) · g / ‖x‖^(p−1); for p < 1, |0|^(p−1) = ∞ is taken as 0.
+        let scale = where_cond(&zero, T::ZERO, &(g / norm.powf(T::of_f64(p - 1.0))));
+        let scaled = if p < 1.0 {
+            let a = x.abs();
+            x.sign() * where_cond(&a.eq(T::ZERO), T::ZERO, &a.powf(T::of_f64(p - 1.0)))
+        } else if p < 2.0 {
+            x.sign() * x.abs().powf(T::of_f64(p - 1.0))
+        } else {
+            x * &x.abs().powf(T::of_f64(p - 2.0))
+        };
+        Grads::one(scaled * scale)
+    }
+}
+
 /// `t` with the reduced `dims` put back (size 1) when the reduction dropped them.
 fn keep_dims<T: Float>(t: &Tensor<T>, dims: &[usize], keepdim: bool, shape: &[usize]) -> Tensor<T> {
     if keepdim {
@@ -937,12 +975,17 @@ impl<T: Float> Tensor<T> {
         if p == 1.0 {
             return a.sum_dims(dims, keepdim);
         }
-        if p == 2.0 {
-            return self.square().sum_dims(dims, keepdim).sqrt();
-        }
-        a.powf(T::of_f64(p))
-            .sum_dims(dims, keepdim)
-            .powf(T::of_f64(1.0 / p))
+        let value = crate::no_grad(|| {
+            if p == 2.0 {
+                self.square().sum_dims(dims, keepdim).sqrt()
+            } else {
+                a.powf(T::of_f64(p))
+                    .sum_dims(dims, keepdim)
+                    .powf(T::of_f64(1.0 / p))
+            }
+        });
+        let dims = normalize_dims("norm", dims, self.shape());
+        Tensor::from_op(value.to_array(), Norm { p, dims, keepdim }, self)
     }
 
     /// Running sums along `dim`, as `torch.cumsum`.

@@ -257,9 +257,10 @@ forward!(Clamp<T>, |s, x| if x.is_nan() {
     x.max(s.0).min(s.1)
 });
 backward!(Clamp<T>, "clamp", |s, ctx, g| {
+    // As PyTorch (2.x): no gradient at the bounds themselves, only strictly between them.
     let (lo, hi) = (s.0, s.1);
     g * &map_const(ctx.input(0), |v| {
-        if v >= lo && v <= hi {
+        if v > lo && v < hi {
             T::one()
         } else {
             T::zero()
@@ -615,10 +616,10 @@ forward!(Hardswish, |_, x| x
     * ((x + c(3.0)).max(T::zero()).min(c(6.0)))
     / c(6.0));
 backward!(Hardswish, "hardswish", |_, ctx, g| {
-    // PyTorch: 0 below −3, x/3 + 1/2 up to 3, 1 above.
+    // PyTorch: 0 up to −3, x/3 + 1/2 strictly between −3 and 3, 1 from 3 on.
     let x = ctx.input(0);
-    let middle = mask(x, |v| v >= c(-3.0) && v <= c(3.0));
-    let above = mask(x, |v| v > c(3.0));
+    let middle = mask(x, |v| v > c(-3.0) && v < c(3.0));
+    let above = mask(x, |v| v >= c(3.0));
     g * &((x / c::<T>(3.0) + c::<T>(0.5)) * &middle + above)
 });
 
@@ -820,7 +821,8 @@ impl<T: Float> Tensor<T> {
         self.unary(Erf)
     }
 
-    /// Limits every element to `[min, max]`; the gradient passes where `min <= x <= max`.
+    /// Limits every element to `[min, max]`; the gradient passes where `min < x < max` (as
+    /// PyTorch 2.x: none at the bounds themselves).
     ///
     /// ```
     /// use tapegrad::Tensor;

@@ -132,6 +132,7 @@ pub fn apply(op: &str, x: &[T64]) -> T64 {
         "norm1_dim" => a.norm(1.0, Some(&[1]), false),
         "norm_inf" => a.norm(f64::INFINITY, Some(&[0, 2]), true),
         "norm3" => a.norm(3.0, Some(&[-1]), false),
+        "norm_half" => a.norm(0.5, Some(&[-1]), false),
         "cumsum" => a.cumsum(1),
         "cumsum0" => a.cumsum(0),
         "logsumexp0_keep" => a.logsumexp(0, true),
@@ -324,6 +325,7 @@ pub fn apply(op: &str, x: &[T64]) -> T64 {
         "l1_none" => L::l1_with(a, b(), R::None),
         "smooth_l1" => L::smooth_l1(a, b(), 0.5),
         "huber_sum" => L::huber_with(a, b(), 0.7, R::Sum),
+        "bce_saturated" => L::bce(a, &Tensor::from_vec(vec![0.0, 1.0, 1.0, 1.0, 0.3], &[5])),
         "bce" => L::bce(&a.sigmoid(), &(b().gt(0.0).cast::<f64>() * 0.8 + 0.1)),
         "kl_div" => L::kl_div(&a.log_softmax(1), &b().softmax(1), false),
         "kl_div_log" => L::kl_div(&a.log_softmax(1), &b().log_softmax(1), true),
@@ -415,23 +417,28 @@ pub fn shape(v: &serde_json::Value) -> Vec<usize> {
 }
 
 pub fn load_cases() -> Vec<Case> {
-    let text = include_str!("../fixtures/ops.json");
+    parse_cases(include_str!("../fixtures/ops.json"))
+}
+
+/// The cases at kinks, ties and zeros (value and gradient only: no `weights`, no `second`).
+pub fn load_kink_cases() -> Vec<Case> {
+    parse_cases(include_str!("../fixtures/kinks.json"))
+}
+
+fn parse_cases(text: &str) -> Vec<Case> {
     let json: serde_json::Value = serde_json::from_str(text).unwrap();
+    let list = |v: &serde_json::Value| v.as_array().cloned().unwrap_or_default();
     json["cases"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| {
-            let inputs: Vec<T64> = c["inputs"]
-                .as_array()
-                .unwrap()
+            let inputs: Vec<T64> = list(&c["inputs"])
                 .iter()
                 .map(|i| Tensor::from_vec(floats(&i["data"]), &shape(&i["shape"])))
                 .collect();
             let out_shape = shape(&c["output"]["shape"]);
-            let weights = c["weights"]
-                .as_array()
-                .unwrap()
+            let weights = list(&c["weights"])
                 .iter()
                 .zip(&inputs)
                 .map(|(w, x)| Tensor::from_vec(floats(w), x.shape()))
@@ -441,8 +448,8 @@ pub fn load_cases() -> Vec<Case> {
                 op: c["op"].as_str().unwrap().to_string(),
                 output: Tensor::from_vec(floats(&c["output"]["data"]), &out_shape),
                 upstream: Tensor::from_vec(floats(&c["upstream"]), &out_shape),
-                grads: c["grads"].as_array().unwrap().iter().map(floats).collect(),
-                second: c["second"].as_array().unwrap().iter().map(floats).collect(),
+                grads: list(&c["grads"]).iter().map(floats).collect(),
+                second: list(&c["second"]).iter().map(floats).collect(),
                 weights,
                 inputs,
             }
