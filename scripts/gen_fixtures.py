@@ -494,6 +494,8 @@ KINKS = {
     "norm1_dim": (OTHER_V2["norm1_dim"][0], [[[0.0, 0.0], [1.0, -2.0]]]),
     "pow": (BINARY_V2["pow"][0], [[0.0, 2.0, 0.0], [0.0, 0.0, 2.0]]),
     "atan2": (BINARY_V2["atan2"][0], [[0.0, 1.0, 0.0], [0.0, 0.0, 2.0]]),
+    "std_all": (OTHER_V2["std_all"][0], [[[2.0, 2.0], [2.0, 2.0]]]),
+    "std_dim": (OTHER_V2["std_dim"][0], [[[1.0, 1.0, 1.0], [0.5, 2.0, 3.0]]]),
     # Probabilities of exactly 0 and 1 (a saturated f32 sigmoid): a large finite gradient.
     "bce_saturated": (lambda p: F.binary_cross_entropy(p, torch.tensor([0.0, 1.0, 1.0, 1.0, 0.3])),
                       [[0.0, 1.0, 0.5, 0.0, 1.0]]),

@@ -935,7 +935,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn std(&self) -> Tensor<T> {
-        self.var().sqrt()
+        self.var().std_of_var()
     }
 
     /// The standard deviation along `dim` (Bessel's correction when `unbiased`).
@@ -947,7 +947,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn std_dim(&self, dim: isize, unbiased: bool, keepdim: bool) -> Tensor<T> {
-        self.var_dim(dim, unbiased, keepdim).sqrt()
+        self.var_dim(dim, unbiased, keepdim).std_of_var()
     }
 
     /// The vector `p`-norm over `dims` (every dim when `None`), as `torch.linalg.vector_norm`:

@@ -114,6 +114,16 @@ pub(crate) struct Sqrt;
 forward!(Sqrt, |_, x| x.sqrt());
 backward!(Sqrt, "sqrt", |_, ctx, g| g / &(ctx.output() * c::<T>(2.0)));
 
+/// The standard deviation from a variance: `√v`, but with no gradient where it is 0 (as
+/// PyTorch's `std_backward` masks it), so a constant input gets 0, not `∞ · 0 = NaN`.
+#[derive(Clone, Copy)]
+pub(crate) struct StdOfVar;
+forward!(StdOfVar, |_, v| v.sqrt());
+backward!(StdOfVar, "std", |_, ctx, g| {
+    let y = ctx.output();
+    super::select::where_cond(&y.eq(T::ZERO), T::ZERO, &(g / &(y * c::<T>(2.0))))
+});
+
 #[derive(Clone, Copy)]
 pub(crate) struct Abs;
 forward!(Abs, |_, x| x.abs());
@@ -474,7 +484,8 @@ fn mask<T: Float>(x: &Tensor<T>, keep: impl Fn(T) -> bool) -> Tensor<T> {
 
 #[derive(Clone, Copy)]
 pub(crate) struct Sign;
-forward!(Sign, |_, x| if x.is_nan() { x } else { sign(x) });
+// NaN → 0, as PyTorch's `sign` (whose kernel is `(0 < x) − (x < 0)`).
+forward!(Sign, |_, x| sign(x));
 backward!(Sign, "sign", |_, _ctx, g| zero_grad_like(g));
 
 #[derive(Clone, Copy)]
@@ -681,6 +692,11 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn sqrt(&self) -> Tensor<T> {
         self.unary(Sqrt)
+    }
+
+    /// The square root of a variance, as a standard deviation: 0 gradient where it is 0.
+    pub(crate) fn std_of_var(&self) -> Tensor<T> {
+        self.unary(StdOfVar)
     }
 
     /// Absolute value elementwise (gradient 0 at 0, as PyTorch).
@@ -1102,11 +1118,12 @@ impl<T: Float> Tensor<T> {
         self.unary(Reciprocal)
     }
 
-    /// -1, 0 or 1 by the sign (0 at 0); zero gradient, as PyTorch.
+    /// -1, 0 or 1 by the sign (0 at 0, and at NaN as PyTorch's); zero gradient, as PyTorch.
     ///
     /// ```
     /// use tapegrad::Tensor;
-    /// assert_eq!(Tensor::from_vec(vec![-2.0f64, 0.0, 3.0], &[3]).sign().to_vec(), vec![-1.0, 0.0, 1.0]);
+    /// let x = Tensor::from_vec(vec![-2.0f64, 0.0, 3.0, f64::NAN], &[4]);
+    /// assert_eq!(x.sign().to_vec(), vec![-1.0, 0.0, 1.0, 0.0]);
     /// ```
     #[track_caller]
     pub fn sign(&self) -> Tensor<T> {
