@@ -467,6 +467,8 @@ SAME_WINDOWS = {
 }
 
 
+SDPA_MASK = torch.tensor([[False, False, False], [True, True, False], [True, False, True]])
+
 # Inputs exactly at a kink, a tie or a zero, where PyTorch picks a one-sided gradient (or
 # masks 0/0): fixed values, value and gradient only (tests/fixtures/kinks.json; second
 # derivatives at these points are not defined). op: (fn, inputs as nested lists).
@@ -494,6 +496,12 @@ KINKS = {
     "norm1_dim": (OTHER_V2["norm1_dim"][0], [[[0.0, 0.0], [1.0, -2.0]]]),
     "pow": (BINARY_V2["pow"][0], [[0.0, 2.0, 0.0], [0.0, 0.0, 2.0]]),
     "atan2": (BINARY_V2["atan2"][0], [[0.0, 1.0, 0.0], [0.0, 0.0, 2.0]]),
+    # Attention in which one query may attend to no key: zeros there, as PyTorch's
+    # `_safe_softmax` (not 0/0 = NaN, which would spread into every gradient).
+    "sdpa_dead_row": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=SDPA_MASK),
+                      [[[[0.1, -0.2, 0.3, 0.0], [0.5, 0.4, -0.1, 0.2], [-0.3, 0.8, 0.6, -0.5]]],
+                       [[[0.2, 0.1, -0.4, 0.3], [-0.6, 0.0, 0.2, 0.1], [0.7, -0.2, 0.1, 0.4]]],
+                       [[[1.0, -1.0], [0.5, 2.0], [-0.3, 0.2]]]]),
     "std_all": (OTHER_V2["std_all"][0], [[[2.0, 2.0], [2.0, 2.0]]]),
     "std_dim": (OTHER_V2["std_dim"][0], [[[1.0, 1.0, 1.0], [0.5, 2.0, 3.0]]]),
     # Probabilities of exactly 0 and 1 (a saturated f32 sigmoid): a large finite gradient.

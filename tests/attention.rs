@@ -55,6 +55,32 @@ fn check<M: Module<f64>>(
 }
 
 #[test]
+fn a_sample_whose_keys_are_all_padding_attends_to_nothing_without_nan() {
+    // PyTorch (need_weights=False, through scaled_dot_product_attention) gives zeros before
+    // the output projection there; a NaN would reach every parameter's gradient.
+    let mut rng = StdRng::seed_from_u64(1);
+    let mha = MultiheadAttention::<f64>::new(4, 2, &mut rng).batch_first(true);
+    let x = Tensor::<f64>::randn(&[2, 3, 4], &mut rng).requires_grad();
+    let padding = Tensor::from_vec(vec![true, true, true, false, false, true], &[2, 3]);
+    let (out, _) = mha.forward_qkv(&x, &x, &x, Some(&padding), None, false);
+    let bias = mha.out_proj.bias.as_ref().unwrap().to_vec();
+    for row in 0..3 {
+        assert_eq!(
+            out.i((0, row)).to_vec(),
+            bias,
+            "sample 0 is the output bias alone"
+        );
+    }
+    assert!(out.i(1).to_vec().iter().all(|v| v.is_finite() && *v != 0.0));
+    out.square().sum().backward();
+    for (name, p) in mha.named_parameters() {
+        let g = p.grad().unwrap().to_vec();
+        assert!(g.iter().all(|v| v.is_finite()), "{name}: {g:?}");
+    }
+    assert!(x.grad().unwrap().to_vec().iter().all(|v| v.is_finite()));
+}
+
+#[test]
 fn multihead_attention_with_a_padding_mask_matches_pytorch() {
     let mha = MultiheadAttention::<f64>::new(8, 2, &mut StdRng::seed_from_u64(0)).batch_first(true);
     let padding = Tensor::from_vec(

@@ -5,13 +5,14 @@ use rand::Rng;
 
 use super::functional::dropout;
 use super::{Dropout, LayerNorm, Linear};
-use crate::{Float, Module, Tensor};
+use crate::{Float, Module, Tensor, where_cond};
 
 /// `softmax(q·kᵀ/√d + mask)·v`, as `F.scaled_dot_product_attention`: `q` `[.., L, d]`, `k`
 /// `[.., S, d]`, `v` `[.., S, dv]`. `attn_mask` is a bool mask broadcastable to `[.., L, S]`
 /// where `true` means "may attend" (PyTorch's convention for this function); `is_causal`
 /// lets position `i` attend to `j ≤ i` only. Dropout on the weights with probability
-/// `dropout_p` (use 0 at evaluation).
+/// `dropout_p` (use 0 at evaluation). A query that may attend to no key gets zero weights
+/// (and a zero output row), as PyTorch's, not NaN.
 ///
 /// ```
 /// use tapegrad::{nn::functional::scaled_dot_product_attention as sdpa, Tensor};
@@ -49,11 +50,24 @@ pub fn scaled_dot_product_attention<T: Float>(
         Some(m) => scores.masked_fill(&m.logical_not(), T::neg_infinity()),
         None => scores,
     };
-    let mut weights = scores.softmax(-1);
+    let mut weights = safe_softmax(&scores);
     if dropout_p > 0.0 {
         weights = dropout(&weights, dropout_p, true, &mut rand::rng());
     }
     weights.matmul(v)
+}
+
+/// Softmax over the last dim, except that a row whose scores are all −∞ (every key masked)
+/// gives zeros instead of `0/0 = NaN`, as PyTorch's `_safe_softmax` in
+/// `scaled_dot_product_attention`. Its gradient there is 0: the row's scores are all masked
+/// fills, which pass no gradient on.
+fn safe_softmax<T: Float>(scores: &Tensor<T>) -> Tensor<T> {
+    let weights = scores.softmax(-1);
+    let dead = scores.eq(T::neg_infinity()).all_dim(-1, true);
+    if !dead.any().item() {
+        return weights;
+    }
+    where_cond(&dead, T::zero(), &weights)
 }
 
 /// Multi-head attention, as `torch.nn.MultiheadAttention`: parameters `in_proj_weight`
@@ -138,7 +152,9 @@ impl<T: Float> MultiheadAttention<T> {
     /// key_padding_mask, attn_mask, need_weights)`. Masks are bool with `true` meaning
     /// "masked out" (PyTorch's convention here): `key_padding_mask` `[N, S]`, `attn_mask`
     /// `[L, S]` or `[N·heads, L, S]`. With `need_weights`, the attention weights averaged
-    /// over heads, `[N, L, S]`.
+    /// over heads, `[N, L, S]`. A query with every key masked attends to nothing (zero
+    /// weights, so its output is the output projection's bias), as PyTorch's
+    /// `need_weights=False` path; PyTorch's `need_weights=True` path gives NaN there.
     ///
     /// # Panics
     /// If the shapes do not fit.
@@ -211,7 +227,7 @@ impl<T: Float> MultiheadAttention<T> {
                 T::neg_infinity(),
             );
         }
-        let mut weights = scores.softmax(-1);
+        let mut weights = safe_softmax(&scores);
         if self.training && self.dropout > 0.0 {
             weights = dropout(&weights, self.dropout, true, &mut rand::rng());
         }
