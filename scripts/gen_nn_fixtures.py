@@ -112,6 +112,14 @@ OPTIMIZERS = {
         torch.optim.SGD([{"params": [p[0]]}, {"params": [p[1]], "lr": 0.02}], lr=0.1, momentum=0.9)),
     "rmsprop_maximize": lambda p: (torch.optim.RMSprop(p, lr=0.01, momentum=0.5, maximize=True), None),
     "nadam_groups": lambda p: (torch.optim.NAdam([{"params": [p[0]]}, {"params": [p[1]], "lr": 0.005}], lr=0.01), None),
+    # OneCycleLR with its defaults: the momentum (β₁ for the Adam family) cycles 0.95 → 0.85
+    # → 0.95, set to 0.95 by the constructor, even for SGD made without momentum.
+    "sgd_onecycle": lambda p: (lambda o: (o, torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.1, total_steps=20)))(torch.optim.SGD(p, lr=0.1)),
+    "sgd_nesterov_onecycle": lambda p: (lambda o: (o, torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.1, total_steps=20, pct_start=0.25)))(
+        torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)),
+    "adam_onecycle_momentum": lambda p: (lambda o: (o, torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.05, total_steps=25)))(torch.optim.Adam(p, lr=0.01)),
+    "nadam_onecycle": lambda p: (lambda o: (o, torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.02, total_steps=20, base_momentum=0.8, max_momentum=0.9)))(torch.optim.NAdam(p, lr=0.01)),
+    "rmsprop_onecycle": lambda p: (lambda o: (o, torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.01, total_steps=20)))(torch.optim.RMSprop(p, lr=0.01)),
 }
 
 

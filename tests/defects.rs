@@ -259,3 +259,40 @@ fn bce_rejects_probabilities_outside_zero_one() {
         "tapegrad: bce: every probability must be in [0, 1], got 1.5"
     );
 }
+
+#[test]
+fn a_one_cycle_schedule_refuses_an_optimizer_without_momentum_and_extra_steps() {
+    use tapegrad::optim::{Adagrad, LrScheduler, OneCycleLr, Sgd};
+    let w = Tensor::<f32>::zeros(&[1]).requires_grad();
+    let mut adagrad = Adagrad::new(vec![w.clone()], 0.1);
+    let mut s = OneCycleLr::new(&adagrad, 0.1, 5);
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.step(&mut adagrad)))
+        .expect_err("no momentum to cycle");
+    let text = err
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| err.downcast_ref::<String>().cloned())
+        .unwrap();
+    assert!(
+        text.contains("optimizer must support momentum or beta1"),
+        "{text}"
+    );
+    // Without cycling it runs, and gives a momentum optimizer its own momentum back.
+    let mut s = OneCycleLr::new(&adagrad, 0.1, 5).cycle_momentum(false);
+    s.step(&mut adagrad);
+    let mut sgd = Sgd::new(vec![w], 0.1).momentum(0.3);
+    let mut s = OneCycleLr::new(&sgd, 0.1, 5);
+    assert_eq!(sgd.momentum_handle().unwrap().get(), 0.95);
+    s = s.cycle_momentum(false);
+    assert_eq!(sgd.momentum_handle().unwrap().get(), 0.3);
+    // `total_steps` steps are allowed (as PyTorch), one more is refused.
+    for _ in 0..5 {
+        s.step(&mut sgd);
+    }
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.step(&mut sgd)))
+        .expect_err("a sixth step of a five-step cycle");
+    assert_eq!(
+        err.downcast_ref::<String>().unwrap(),
+        "tapegrad: OneCycleLr: tried to step 7 times; the specified number of total steps is 5"
+    );
+}

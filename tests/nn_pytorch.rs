@@ -181,7 +181,11 @@ fn make_optimizer(
         "sgd_linearlr" | "sgd_multistep" | "sgd_sequential" | "sgd_lambda" => {
             Box::new(Sgd::new(params, 0.1))
         }
-        "adam_onecycle" => Box::new(Adam::new(params, 0.01)),
+        "adam_onecycle" | "adam_onecycle_momentum" => Box::new(Adam::new(params, 0.01)),
+        "sgd_onecycle" => Box::new(Sgd::new(params, 0.1)),
+        "sgd_nesterov_onecycle" => Box::new(Sgd::new(params, 0.1).momentum(0.9).nesterov(true)),
+        "nadam_onecycle" => Box::new(NAdam::new(params, 0.01)),
+        "rmsprop_onecycle" => Box::new(RmsProp::new(params, 0.01)),
         "rmsprop_maximize" => Box::new(RmsProp::new(params, 0.01).momentum(0.5).maximize(true)),
         "adam_groups" => {
             let mut o = Adam::new(params[..1].to_vec(), 0.01);
@@ -212,7 +216,17 @@ fn make_optimizer(
         "sgd_cosine" => Some(Box::new(CosineAnnealingLr::new(o, 10, 0.01))),
         "sgd_linearlr" => Some(Box::new(LinearLr::new(o, 0.25, 1.0, 8))),
         "sgd_multistep" => Some(Box::new(MultiStepLr::new(o, &[3, 8, 15], 0.5))),
-        "adam_onecycle" => Some(Box::new(OneCycleLr::new(o, 0.05, 25))),
+        "adam_onecycle" => Some(Box::new(OneCycleLr::new(o, 0.05, 25).cycle_momentum(false))),
+        // PyTorch's defaults: the momentum (β₁) cycles too.
+        "adam_onecycle_momentum" => Some(Box::new(OneCycleLr::new(o, 0.05, 25))),
+        "sgd_onecycle" => Some(Box::new(OneCycleLr::new(o, 0.1, 20))),
+        "sgd_nesterov_onecycle" => Some(Box::new(OneCycleLr::new(o, 0.1, 20).pct_start(0.25))),
+        "nadam_onecycle" => Some(Box::new(
+            OneCycleLr::new(o, 0.02, 20)
+                .base_momentum(0.8)
+                .max_momentum(0.9),
+        )),
+        "rmsprop_onecycle" => Some(Box::new(OneCycleLr::new(o, 0.01, 20))),
         "sgd_warmrestarts" => Some(Box::new(CosineAnnealingWarmRestarts::new(o, 3, 2, 0.001))),
         "sgd_sequential" => Some(Box::new(SequentialLr::new(
             o,
@@ -240,7 +254,7 @@ fn optimizers_and_schedulers_match_pytorch_after_20_steps() {
     let x = Tensor::from_vec(floats(&o["x"]), &[6, 4]);
     let y = Tensor::from_vec(floats(&o["y"]), &[6, 3]);
     let runs = o["runs"].as_object().unwrap();
-    assert_eq!(runs.len(), 29);
+    assert_eq!(runs.len(), 34);
     for (name, want) in runs {
         let w = Tensor::from_vec(floats(&o["w0"]), &[3, 4]).requires_grad();
         let b = Tensor::from_vec(floats(&o["b0"]), &[3]).requires_grad();

@@ -133,3 +133,58 @@ fn a_state_of_another_optimizer_is_an_error() {
     let err = small.load_state_dict(&adam.state_dict()).unwrap_err();
     assert!(err.to_string().contains("4 parameters"), "{err}");
 }
+
+#[test]
+fn a_one_cycle_schedule_resumes_with_its_cycled_momentum_bit_for_bit() {
+    use tapegrad::optim::{OneCycleLr, Sgd};
+    let (x, y) = data();
+    let train = |m: &nn::Sequential<f32>, opt: &mut Sgd<f32>, s: &mut OneCycleLr, steps| {
+        for _ in 0..steps {
+            opt.zero_grad();
+            loss::mse(&m.forward(&x), &y).backward();
+            opt.step();
+            s.step(opt);
+        }
+    };
+    let fresh = || {
+        let m = model();
+        let mut opt = Sgd::new(m.parameters(), 0.1);
+        let s = OneCycleLr::new(&opt, 0.1, 20);
+        opt.set_lr(s.lr());
+        (m, opt, s)
+    };
+    let (m, mut opt, mut s) = fresh();
+    train(&m, &mut opt, &mut s, 20);
+    let straight: Vec<u32> = m
+        .parameters()
+        .iter()
+        .flat_map(|p| p.to_vec())
+        .map(f32::to_bits)
+        .collect();
+
+    let (m, mut opt, mut s) = fresh();
+    train(&m, &mut opt, &mut s, 10);
+    let files = [temp("onecycle.m"), temp("onecycle.o"), temp("onecycle.s")];
+    m.save_safetensors(&files[0]).unwrap();
+    opt.save_safetensors(&files[1]).unwrap();
+    s.save_safetensors(&files[2]).unwrap();
+    // Fresh objects: the new schedule sets the momentum back to 0.95 when made; loading its
+    // state puts the cycled value back.
+    let (m, mut opt, mut s) = fresh();
+    m.load_safetensors(&files[0]).unwrap();
+    opt.load_safetensors(&files[1]).unwrap();
+    s.load_safetensors(&files[2]).unwrap();
+    assert_eq!(opt.momentum_handle().unwrap().get(), s.momentum());
+    assert!(s.momentum() < 0.95);
+    train(&m, &mut opt, &mut s, 10);
+    let resumed: Vec<u32> = m
+        .parameters()
+        .iter()
+        .flat_map(|p| p.to_vec())
+        .map(f32::to_bits)
+        .collect();
+    assert_eq!(straight, resumed, "the resumed one-cycle run differs");
+    for f in files {
+        std::fs::remove_file(f).ok();
+    }
+}

@@ -2,7 +2,8 @@ use ndarray::{ArrayD, Zip};
 
 use super::state;
 use super::{
-    Optimizer, ParamGroup, Params, check, check_beta, check_nonnegative, check_params, or_panic,
+    MomentumHandle, Optimizer, ParamGroup, Params, check, check_beta, check_nonnegative,
+    check_params, or_panic,
 };
 use crate::io::AnyTensor;
 use crate::{Error, Float, Tensor};
@@ -19,7 +20,8 @@ struct Moments<T: Float> {
 /// (decoupled weight decay applied to the parameter), as PyTorch's single-tensor Adam.
 struct AdamCore<T: Float> {
     params: Params<T>,
-    betas: (f64, f64),
+    /// β₁ (shared with a schedule that cycles it) and β₂.
+    betas: (MomentumHandle, f64),
     eps: f64,
     weight_decay: f64,
     decoupled: bool,
@@ -34,7 +36,7 @@ impl<T: Float> AdamCore<T> {
         let n = params.len();
         AdamCore {
             params: Params::new(params, lr),
-            betas: (0.9, 0.999),
+            betas: (MomentumHandle::new(0.9), 0.999),
             eps: 1e-8,
             weight_decay,
             decoupled,
@@ -47,7 +49,7 @@ impl<T: Float> AdamCore<T> {
 
     fn step(&mut self) {
         self.step += 1;
-        let (b1, b2) = self.betas;
+        let (b1, b2) = (self.betas.0.get(), self.betas.1);
         let bias1 = 1.0 - b1.powi(self.step);
         let bias2_sqrt = (1.0 - b2.powi(self.step)).sqrt();
         let c = T::of_f64;
@@ -169,7 +171,8 @@ macro_rules! adam_like {
             #[track_caller]
             pub fn betas(mut self, b1: f64, b2: f64) -> Self {
                 or_panic(check_beta(0, b1).and_then(|_| check_beta(1, b2)));
-                self.0.betas = (b1, b2);
+                self.0.betas.0.set(b1);
+                self.0.betas.1 = b2;
                 self
             }
 
@@ -228,6 +231,9 @@ macro_rules! adam_like {
             fn set_lr(&mut self, lr: f64) {
                 or_panic(check(lr >= 0.0, || format!("Invalid learning rate: {lr}")));
                 self.0.params.lr = lr;
+            }
+            fn momentum_handle(&self) -> Option<MomentumHandle> {
+                Some(self.0.betas.0.clone())
             }
             fn state_dict(&self) -> Vec<(String, AnyTensor)> {
                 self.0.state_dict(if $decoupled { 3.0 } else { 2.0 })

@@ -4,7 +4,10 @@
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Zip};
 
 use super::state::{self, State};
-use super::{Optimizer, ParamGroup, Params, check_beta, check_nonnegative, check_params, or_panic};
+use super::{
+    MomentumHandle, Optimizer, ParamGroup, Params, check_beta, check_nonnegative, check_params,
+    or_panic,
+};
 use crate::io::AnyTensor;
 use crate::{Error, Float, Tensor};
 
@@ -72,6 +75,10 @@ impl<T: Float> Common<T> {
 
 /// State beyond the step, the rate and the per-parameter buffers (NAdam's momentum product).
 trait Extra {
+    /// The momentum a schedule may cycle (β₁ of the Adam family).
+    fn momentum_handle(&self) -> Option<MomentumHandle> {
+        None
+    }
     fn extra_state(&self, _: &mut State) {}
     fn load_extra(&mut self, _: &[(String, AnyTensor)]) -> Result<(), Error> {
         Ok(())
@@ -122,6 +129,9 @@ macro_rules! common_api {
             fn set_lr(&mut self, lr: f64) {
                 or_panic(super::check(lr >= 0.0, || format!("Invalid learning rate: {lr}")));
                 self.common.params.lr = lr;
+            }
+            fn momentum_handle(&self) -> Option<MomentumHandle> {
+                Extra::momentum_handle(self)
             }
             fn state_dict(&self) -> Vec<(String, AnyTensor)> {
                 let mut s = self.common.state($kind);
@@ -308,7 +318,8 @@ macro_rules! betas_eps {
             #[track_caller]
             pub fn betas(mut self, b1: f64, b2: f64) -> Self {
                 or_panic(check_beta(0, b1).and_then(|_| check_beta(1, b2)));
-                self.betas = (b1, b2);
+                self.betas.0.set(b1);
+                self.betas.1 = b2;
                 self
             }
 
@@ -336,7 +347,8 @@ macro_rules! betas_eps {
 /// ```
 pub struct Adamax<T: Float = f32> {
     common: Common<T>,
-    betas: (f64, f64),
+    /// β₁ (shared with a schedule that cycles it) and β₂.
+    betas: (MomentumHandle, f64),
     eps: f64,
     exp_avg: Vec<Option<ArrayD<T>>>,
     exp_inf: Vec<Option<ArrayD<T>>>,
@@ -354,7 +366,7 @@ impl<T: Float> Adamax<T> {
         let n = params.len();
         Ok(Adamax {
             common: Common::new(params, lr)?,
-            betas: (0.9, 0.999),
+            betas: (MomentumHandle::new(0.9), 0.999),
             eps: 1e-8,
             exp_avg: vec![None; n],
             exp_inf: vec![None; n],
@@ -363,7 +375,7 @@ impl<T: Float> Adamax<T> {
 
     fn update(&mut self) {
         let t = self.common.step + 1;
-        let (b1, b2) = self.betas;
+        let (b1, b2) = (self.betas.0.get(), self.betas.1);
         let bias1 = 1.0 - b1.powi(t);
         let (one_minus_b1, b2, eps) = (T::of_f64(1.0 - b1), T::of_f64(b2), T::of_f64(self.eps));
         let (ma, mi) = (&mut self.exp_avg, &mut self.exp_inf);
@@ -381,7 +393,11 @@ impl<T: Float> Adamax<T> {
 }
 
 betas_eps!(Adamax);
-impl<T: Float> Extra for Adamax<T> {}
+impl<T: Float> Extra for Adamax<T> {
+    fn momentum_handle(&self) -> Option<MomentumHandle> {
+        Some(self.betas.0.clone())
+    }
+}
 common_api!(Adamax, 7.0, [exp_avg, exp_inf]);
 
 /// `NAdam`, as `torch.optim.NAdam` (lr 2e-3, momentum decay 4e-3): Adam with Nesterov
@@ -397,7 +413,8 @@ common_api!(Adamax, 7.0, [exp_avg, exp_inf]);
 /// ```
 pub struct NAdam<T: Float = f32> {
     common: Common<T>,
-    betas: (f64, f64),
+    /// β₁ (shared with a schedule that cycles it) and β₂.
+    betas: (MomentumHandle, f64),
     eps: f64,
     momentum_decay: f64,
     mu_product: f64,
@@ -417,7 +434,7 @@ impl<T: Float> NAdam<T> {
         let n = params.len();
         Ok(NAdam {
             common: Common::new(params, lr)?,
-            betas: (0.9, 0.999),
+            betas: (MomentumHandle::new(0.9), 0.999),
             eps: 1e-8,
             momentum_decay: 4e-3,
             mu_product: 1.0,
@@ -436,7 +453,7 @@ impl<T: Float> NAdam<T> {
 
     fn update(&mut self) {
         let t = (self.common.step + 1) as f64;
-        let (b1, b2) = self.betas;
+        let (b1, b2) = (self.betas.0.get(), self.betas.1);
         let mu = b1 * (1.0 - 0.5 * 0.96f64.powf(t * self.momentum_decay));
         let mu_next = b1 * (1.0 - 0.5 * 0.96f64.powf((t + 1.0) * self.momentum_decay));
         self.mu_product *= mu;
@@ -468,6 +485,9 @@ impl<T: Float> NAdam<T> {
 
 betas_eps!(NAdam);
 impl<T: Float> Extra for NAdam<T> {
+    fn momentum_handle(&self) -> Option<MomentumHandle> {
+        Some(self.betas.0.clone())
+    }
     fn extra_state(&self, s: &mut State) {
         state::put_scalar(s, "mu_product", self.mu_product);
     }
@@ -491,7 +511,8 @@ common_api!(NAdam, 8.0, [exp_avg, exp_avg_sq]);
 /// ```
 pub struct RAdam<T: Float = f32> {
     common: Common<T>,
-    betas: (f64, f64),
+    /// β₁ (shared with a schedule that cycles it) and β₂.
+    betas: (MomentumHandle, f64),
     eps: f64,
     exp_avg: Vec<Option<ArrayD<T>>>,
     exp_avg_sq: Vec<Option<ArrayD<T>>>,
@@ -509,7 +530,7 @@ impl<T: Float> RAdam<T> {
         let n = params.len();
         Ok(RAdam {
             common: Common::new(params, lr)?,
-            betas: (0.9, 0.999),
+            betas: (MomentumHandle::new(0.9), 0.999),
             eps: 1e-8,
             exp_avg: vec![None; n],
             exp_avg_sq: vec![None; n],
@@ -518,7 +539,7 @@ impl<T: Float> RAdam<T> {
 
     fn update(&mut self) {
         let t = (self.common.step + 1) as f64;
-        let (b1, b2) = self.betas;
+        let (b1, b2) = (self.betas.0.get(), self.betas.1);
         let bias1 = 1.0 - b1.powf(t);
         let bias2 = 1.0 - b2.powf(t);
         let rho_inf = 2.0 / (1.0 - b2) - 1.0;
@@ -557,5 +578,9 @@ impl<T: Float> RAdam<T> {
 }
 
 betas_eps!(RAdam);
-impl<T: Float> Extra for RAdam<T> {}
+impl<T: Float> Extra for RAdam<T> {
+    fn momentum_handle(&self) -> Option<MomentumHandle> {
+        Some(self.betas.0.clone())
+    }
+}
 common_api!(RAdam, 9.0, [exp_avg, exp_avg_sq]);

@@ -22,6 +22,8 @@ pub use schedules::{
 pub use sgd::Sgd;
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::io::AnyTensor;
 use crate::{Error, Float, Tensor};
@@ -57,6 +59,43 @@ pub(crate) fn check_params<T: Float>(params: &[Tensor<T>], lr: f64) -> Result<()
 
 pub(crate) use crate::error::or_panic;
 
+/// An optimizer's momentum (SGD's and RMSprop's `momentum`, β₁ of the Adam family) as a
+/// handle it shares: a schedule made from `&opt` keeps one and sets the value the
+/// optimizer's next step uses, as PyTorch's schedulers write into the optimizer's param
+/// groups ([`OneCycleLr`] cycles it this way).
+///
+/// ```
+/// use tapegrad::{optim::{Optimizer, Sgd}, Tensor};
+/// let opt = Sgd::new(vec![Tensor::<f32>::zeros(&[1]).requires_grad()], 0.1).momentum(0.9);
+/// let m = opt.momentum_handle().unwrap();
+/// assert_eq!(m.get(), 0.9);
+/// m.set(0.5);
+/// assert_eq!(opt.momentum_handle().unwrap().get(), 0.5);
+/// ```
+#[derive(Clone, Debug)]
+pub struct MomentumHandle(Arc<AtomicU64>);
+
+impl MomentumHandle {
+    pub(crate) fn new(value: f64) -> Self {
+        MomentumHandle(Arc::new(AtomicU64::new(value.to_bits())))
+    }
+
+    /// The current value.
+    pub fn get(&self) -> f64 {
+        f64::from_bits(self.0.load(Ordering::Relaxed))
+    }
+
+    /// Sets the value the optimizer's next step uses.
+    ///
+    /// # Panics
+    /// If `value` is negative or NaN.
+    #[track_caller]
+    pub fn set(&self, value: f64) {
+        or_panic(check_nonnegative("momentum", value));
+        self.0.store(value.to_bits(), Ordering::Relaxed);
+    }
+}
+
 /// What every optimizer does; object-safe, so `Box<dyn Optimizer>` works.
 ///
 /// ```
@@ -82,6 +121,13 @@ pub trait Optimizer {
     /// If `lr` is negative or NaN.
     #[track_caller]
     fn set_lr(&mut self, lr: f64);
+
+    /// The optimizer's momentum as a shared handle: SGD's and RMSprop's `momentum`, β₁ of
+    /// `Adam`, `AdamW`, `Adamax`, `NAdam` and `RAdam`; `None` for optimizers without one
+    /// (`Adagrad`, `Adadelta`, `Lbfgs`), as PyTorch's `OneCycleLR` tells them apart.
+    fn momentum_handle(&self) -> Option<MomentumHandle> {
+        None
+    }
 
     /// The optimizer's whole state — step count, learning rate, every per-parameter buffer
     /// — as named tensors, from which [`Optimizer::load_state_dict`] resumes exactly (an

@@ -1,7 +1,8 @@
 use ndarray::{ArrayD, Zip};
 
 use super::{
-    Optimizer, ParamGroup, Params, check_nonnegative, check_params, group_methods, or_panic,
+    MomentumHandle, Optimizer, ParamGroup, Params, check_nonnegative, check_params, group_methods,
+    or_panic,
 };
 use crate::{Error, Float, Tensor};
 
@@ -21,7 +22,7 @@ pub struct RmsProp<T: Float = f32> {
     alpha: f64,
     eps: f64,
     weight_decay: f64,
-    momentum: f64,
+    momentum: MomentumHandle,
     maximize: bool,
     square_avg: Vec<Option<ArrayD<T>>>,
     buffers: Vec<Option<ArrayD<T>>>,
@@ -53,7 +54,7 @@ impl<T: Float> RmsProp<T> {
             alpha: 0.99,
             eps: 1e-8,
             weight_decay: 0.0,
-            momentum: 0.0,
+            momentum: MomentumHandle::new(0.0),
             maximize: false,
             square_avg: vec![None; n],
             buffers: vec![None; n],
@@ -86,9 +87,9 @@ impl<T: Float> RmsProp<T> {
 
     /// Momentum factor (default 0).
     #[track_caller]
-    pub fn momentum(mut self, m: f64) -> Self {
+    pub fn momentum(self, m: f64) -> Self {
         or_panic(check_nonnegative("momentum", m));
-        self.momentum = m;
+        self.momentum.set(m);
         self
     }
 }
@@ -117,7 +118,8 @@ impl<T: Float> Optimizer for RmsProp<T> {
     fn step(&mut self) {
         let c = T::of_f64;
         let (alpha, one_minus_alpha, eps) = (c(self.alpha), c(1.0 - self.alpha), c(self.eps));
-        let mom = c(self.momentum);
+        let momentum = self.momentum.get();
+        let mom = c(momentum);
         let params = &self.params;
         for (i, ((p, sq), buf)) in params
             .tensors
@@ -134,7 +136,7 @@ impl<T: Float> Optimizer for RmsProp<T> {
             let mut param = p.data_mut();
             let mut param = param.view_mut();
             let sq = sq.get_or_insert_with(|| ArrayD::zeros(param.raw_dim()));
-            if self.momentum > 0.0 {
+            if momentum > 0.0 {
                 let buf = buf.get_or_insert_with(|| ArrayD::zeros(param.raw_dim()));
                 Zip::from(&mut param)
                     .and(&grad)
@@ -160,4 +162,8 @@ impl<T: Float> Optimizer for RmsProp<T> {
     }
 
     group_methods!();
+
+    fn momentum_handle(&self) -> Option<MomentumHandle> {
+        Some(self.momentum.clone())
+    }
 }

@@ -4,8 +4,8 @@
 
 use std::f64::consts::PI;
 
-use super::Optimizer;
 use super::scheduler::{LrScheduler, epoch_methods, find};
+use super::{MomentumHandle, Optimizer};
 use crate::Error;
 
 /// Scales the rate linearly from `start_factor` to `end_factor` over `total_iters` epochs,
@@ -140,18 +140,30 @@ impl LrScheduler for LambdaLr {
     epoch_methods!();
 }
 
-/// The one-cycle policy, as `OneCycleLR` with its defaults (stepped once per batch): from
-/// `max_lr/25` up to `max_lr` over the first 30% of `total_steps` and down to
-/// `max_lr/25/10⁴`, both by cosine annealing. The optimizer's own rate is not used, and
-/// momentum is not cycled (PyTorch's `cycle_momentum=False`).
+/// The one-cycle policy, as `OneCycleLR` with its defaults (stepped once per batch): the
+/// rate from `max_lr/25` up to `max_lr` over the first 30% of `total_steps` and down to
+/// `max_lr/25/10⁴`, both by cosine annealing; the optimizer's own rate is not used. The
+/// momentum (SGD's and RMSprop's, β₁ of the Adam family) goes the other way, from 0.95 down
+/// to 0.85 and back (PyTorch's `cycle_momentum=True`): the schedule sets it to 0.95 when it
+/// is made, through the optimizer's [`MomentumHandle`](super::MomentumHandle).
+///
+/// As with every schedule here, set the starting rate yourself before the first step
+/// (`opt.set_lr(s.lr())`; PyTorch's constructor does it).
+///
+/// # Panics
+/// At its first step, if momentum is cycled and the optimizer has none (`Adagrad`,
+/// `Adadelta`, `Lbfgs`): PyTorch's `ValueError`. Use `.cycle_momentum(false)` there. And
+/// when stepped more than `total_steps` times, as PyTorch.
 ///
 /// ```
 /// use tapegrad::{optim::{OneCycleLr, LrScheduler, Optimizer, Sgd}, Tensor};
 /// let mut opt = Sgd::new(vec![Tensor::<f32>::zeros(&[1]).requires_grad()], 0.1);
 /// let mut s = OneCycleLr::new(&opt, 1.0, 10);
 /// assert!((s.lr() - 0.04).abs() < 1e-12);
+/// assert_eq!(opt.momentum_handle().unwrap().get(), 0.95);
 /// for _ in 0..2 { s.step(&mut opt); }
 /// assert!((opt.lr() - 1.0).abs() < 1e-12); // the peak at step 0.3·10 − 1
+/// assert!((opt.momentum_handle().unwrap().get() - 0.85).abs() < 1e-12);
 /// ```
 pub struct OneCycleLr {
     max_lr: f64,
@@ -159,26 +171,44 @@ pub struct OneCycleLr {
     pct_start: f64,
     div_factor: f64,
     final_div_factor: f64,
+    /// The optimizer's momentum, while the schedule cycles it.
+    momentum: Option<MomentumHandle>,
+    /// Cycling asked for (the default) on an optimizer without momentum: refused at `step`.
+    missing_momentum: bool,
+    /// The optimizer's momentum before the schedule set it, for `cycle_momentum(false)`.
+    own_momentum: f64,
+    base_momentum: f64,
+    max_momentum: f64,
     epoch: usize,
 }
 
 impl OneCycleLr {
-    /// A cycle of `total_steps` batches peaking at `max_lr`.
+    /// A cycle of `total_steps` batches peaking at `max_lr`; sets the optimizer's momentum
+    /// to its starting value (0.95).
     pub fn new(opt: &dyn Optimizer, max_lr: f64, total_steps: usize) -> Self {
-        let _ = opt;
-        OneCycleLr {
+        let momentum = opt.momentum_handle();
+        let own_momentum = momentum.as_ref().map_or(0.0, |m| m.get());
+        let s = OneCycleLr {
             max_lr,
             total: total_steps.max(2),
             pct_start: 0.3,
             div_factor: 25.0,
             final_div_factor: 1e4,
+            missing_momentum: momentum.is_none(),
+            momentum,
+            own_momentum,
+            base_momentum: 0.85,
+            max_momentum: 0.95,
             epoch: 0,
-        }
+        };
+        s.set_momentum();
+        s
     }
 
     /// The fraction of the cycle spent rising (0.3).
     pub fn pct_start(mut self, p: f64) -> Self {
         self.pct_start = p;
+        self.set_momentum();
         self
     }
 
@@ -193,6 +223,60 @@ impl OneCycleLr {
         self.final_div_factor = d;
         self
     }
+
+    /// Whether the momentum is cycled (default true). `false` gives the optimizer back the
+    /// momentum it had when the schedule was made, and leaves it alone.
+    pub fn cycle_momentum(mut self, on: bool) -> Self {
+        if !on {
+            if let Some(m) = self.momentum.take() {
+                m.set(self.own_momentum);
+            }
+            self.missing_momentum = false;
+        }
+        self
+    }
+
+    /// The lowest momentum, at the rate's peak (0.85).
+    pub fn base_momentum(mut self, m: f64) -> Self {
+        self.base_momentum = m;
+        self.set_momentum();
+        self
+    }
+
+    /// The highest momentum, at the start and the end (0.95).
+    pub fn max_momentum(mut self, m: f64) -> Self {
+        self.max_momentum = m;
+        self.set_momentum();
+        self
+    }
+
+    /// Where the current step is: whether it is in the rising phase, and how far along
+    /// its phase (0 to 1).
+    fn phase(&self) -> (bool, f64) {
+        let end_up = self.pct_start * self.total as f64 - 1.0;
+        let end = (self.total - 1) as f64;
+        let t = self.epoch as f64;
+        if t <= end_up {
+            (true, t / end_up)
+        } else {
+            (false, (t - end_up) / (end - end_up))
+        }
+    }
+
+    /// The momentum of the current step: cosine annealing opposite to the rate.
+    pub fn momentum(&self) -> f64 {
+        let (max, base) = (self.max_momentum, self.base_momentum);
+        match self.phase() {
+            (true, pct) => cos_anneal(max, base, pct),
+            (false, pct) => cos_anneal(base, max, pct),
+        }
+    }
+
+    fn set_momentum(&self) {
+        if let Some(m) = &self.momentum {
+            m.set(self.momentum());
+        }
+    }
 }
 
 fn cos_anneal(start: f64, end: f64, pct: f64) -> f64 {
@@ -200,23 +284,41 @@ fn cos_anneal(start: f64, end: f64, pct: f64) -> f64 {
 }
 
 impl LrScheduler for OneCycleLr {
+    #[track_caller]
     fn step(&mut self, opt: &mut dyn Optimizer) {
-        self.epoch = (self.epoch + 1).min(self.total - 1);
+        assert!(
+            !self.missing_momentum,
+            "tapegrad: OneCycleLr: optimizer must support momentum or beta1 with \
+             `cycle_momentum` option enabled (use .cycle_momentum(false))"
+        );
+        // PyTorch allows `total_steps` steps after the constructor's (the last one a step
+        // past the cycle's end, where the cosine turns up again) and refuses more.
+        assert!(
+            self.epoch < self.total,
+            "tapegrad: OneCycleLr: tried to step {} times; the specified number of total steps \
+             is {}",
+            self.epoch + 2,
+            self.total
+        );
+        self.epoch += 1;
         opt.set_lr(self.lr());
+        self.set_momentum();
     }
     fn lr(&self) -> f64 {
         let initial = self.max_lr / self.div_factor;
         let min = initial / self.final_div_factor;
-        let end_up = self.pct_start * self.total as f64 - 1.0;
-        let end = (self.total - 1) as f64;
-        let t = self.epoch as f64;
-        if t <= end_up {
-            cos_anneal(initial, self.max_lr, t / end_up)
-        } else {
-            cos_anneal(self.max_lr, min, (t - end_up) / (end - end_up))
+        match self.phase() {
+            (true, pct) => cos_anneal(initial, self.max_lr, pct),
+            (false, pct) => cos_anneal(self.max_lr, min, pct),
         }
     }
-    epoch_methods!();
+    fn epoch(&self) -> usize {
+        self.epoch
+    }
+    fn set_epoch(&mut self, epoch: usize) {
+        self.epoch = epoch;
+        self.set_momentum();
+    }
 }
 
 /// Cosine annealing with warm restarts, as `CosineAnnealingWarmRestarts`: periods of `t_0`,

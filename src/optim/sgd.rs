@@ -2,7 +2,8 @@ use ndarray::{ArrayD, Zip};
 
 use super::state;
 use super::{
-    Optimizer, ParamGroup, Params, check, check_nonnegative, check_params, group_methods, or_panic,
+    MomentumHandle, Optimizer, ParamGroup, Params, check, check_nonnegative, check_params,
+    group_methods, or_panic,
 };
 use crate::io::AnyTensor;
 use crate::{Error, Float, Tensor};
@@ -23,7 +24,7 @@ use crate::{Error, Float, Tensor};
 /// ```
 pub struct Sgd<T: Float = f32> {
     params: Params<T>,
-    momentum: f64,
+    momentum: MomentumHandle,
     nesterov: bool,
     weight_decay: f64,
     maximize: bool,
@@ -53,7 +54,7 @@ impl<T: Float> Sgd<T> {
         let n = params.len();
         Ok(Sgd {
             params: Params::new(params, lr),
-            momentum: 0.0,
+            momentum: MomentumHandle::new(0.0),
             nesterov: false,
             weight_decay: 0.0,
             maximize: false,
@@ -63,16 +64,16 @@ impl<T: Float> Sgd<T> {
 
     /// Momentum factor (default 0).
     #[track_caller]
-    pub fn momentum(mut self, m: f64) -> Self {
+    pub fn momentum(self, m: f64) -> Self {
         or_panic(check_nonnegative("momentum", m));
-        self.momentum = m;
+        self.momentum.set(m);
         self
     }
 
     /// Nesterov momentum (default off; needs momentum > 0, set before).
     #[track_caller]
     pub fn nesterov(mut self, on: bool) -> Self {
-        or_panic(check(!on || self.momentum > 0.0, || {
+        or_panic(check(!on || self.momentum.get() > 0.0, || {
             "Nesterov momentum requires a momentum and zero dampening".into()
         }));
         self.nesterov = on;
@@ -108,7 +109,8 @@ impl<T: Float> Sgd<T> {
 
 impl<T: Float> Optimizer for Sgd<T> {
     fn step(&mut self) {
-        let mom = T::of_f64(self.momentum);
+        let momentum = self.momentum.get();
+        let mom = T::of_f64(momentum);
         for (i, (p, buf)) in self
             .params
             .tensors
@@ -121,7 +123,7 @@ impl<T: Float> Optimizer for Sgd<T> {
             let Some(grad) = p.grad() else { continue };
             let grad = grad.data();
             let mut param = p.data_mut();
-            let plain = weight_decay == 0.0 && self.momentum == 0.0 && !self.maximize;
+            let plain = weight_decay == 0.0 && momentum == 0.0 && !self.maximize;
             if plain {
                 // Plain SGD: one pass, no temporary; over slices when both are contiguous.
                 if let (Some(w), Some(g)) = (param.as_slice_mut(), grad.as_slice()) {
@@ -144,7 +146,7 @@ impl<T: Float> Optimizer for Sgd<T> {
             if weight_decay != 0.0 {
                 Zip::from(&mut d).and(&param).for_each(|d, &w| *d += wd * w);
             }
-            if self.momentum != 0.0 {
+            if momentum != 0.0 {
                 let b = match buf {
                     None => buf.insert(d.clone()),
                     Some(b) => {
@@ -167,6 +169,10 @@ impl<T: Float> Optimizer for Sgd<T> {
     }
 
     group_methods!();
+
+    fn momentum_handle(&self) -> Option<MomentumHandle> {
+        Some(self.momentum.clone())
+    }
 
     fn state_dict(&self) -> Vec<(String, AnyTensor)> {
         let mut s = Vec::new();
