@@ -80,7 +80,7 @@ impl<T: Float> Tensor<T> {
         let total: T = {
             let (p, t) = (self.data(), target.data());
             match (p.as_slice(), t.as_slice()) {
-                (Some(p), Some(t)) => p.iter().zip(t).map(|(&a, &b)| (a - b) * (a - b)).sum(),
+                (Some(p), Some(t)) => super::sum::squared_differences(p, t),
                 _ => {
                     let (p, t) = (p.view(), t.view());
                     p.iter()

@@ -25,6 +25,7 @@ pub(crate) mod shape;
 pub(crate) mod simd;
 pub(crate) mod softmax;
 pub(crate) mod sort;
+pub(crate) mod sum;
 pub(crate) mod unary;
 
 use std::borrow::Cow;

@@ -9,10 +9,10 @@ use super::simd;
 use crate::autograd::{Context, Function, Grads};
 use crate::{Element, Float, Tensor};
 
-/// The sum of every element, with a plain loop over contiguous data.
+/// The sum of every element: a cascade sum over contiguous data.
 fn sum_all<T: Float>(a: &ArrayViewD<'_, T>) -> T {
     match a.as_slice() {
-        Some(s) => s.iter().copied().sum(),
+        Some(s) => super::sum::sum(s),
         None => a.sum(),
     }
 }
@@ -749,9 +749,19 @@ impl<T: Float> Tensor<T> {
         let var = {
             let guard = self.data();
             let data = guard.view();
-            let mean = data.sum_axis(Axis(d)) / T::from_usize(n).unwrap();
-            let centered = &data - &mean.insert_axis(Axis(d));
-            centered.mapv(|v| v * v).sum_axis(Axis(d)) / dof
+            let count = T::from_usize(n).unwrap();
+            if data.len_of(Axis(d)) == n && data.stride_of(Axis(d)) == 1 {
+                // Contiguous lanes (the last dim, or everything): two cascade sums each.
+                data.map_axis(Axis(d), |lane| {
+                    let lane = lane.to_slice().expect("a unit-stride lane");
+                    let mean = super::sum::sum(lane) / count;
+                    super::sum::squared_deviations(lane, mean) / dof
+                })
+            } else {
+                let mean = data.sum_axis(Axis(d)) / count;
+                let centered = &data - &mean.insert_axis(Axis(d));
+                centered.mapv(|v| v * v).sum_axis(Axis(d)) / dof
+            }
         };
         let op = VarDim {
             dim: d,
@@ -799,7 +809,10 @@ impl<T: Float> Tensor<T> {
         let values = {
             let d = self.data();
             drop_dims(
-                reduce_kept(d.view(), dims, |lane| lane.sum()),
+                reduce_kept(d.view(), dims, |lane| match lane.as_slice() {
+                    Some(s) => super::sum::sum(s),
+                    None => lane.sum(),
+                }),
                 dims,
                 keepdim,
             )

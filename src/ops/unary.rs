@@ -526,9 +526,9 @@ backward!(Frac, "frac", |_, _ctx, g| g.clone());
 #[derive(Clone, Copy)]
 pub(crate) struct LogSigmoid;
 forward!(LogSigmoid, |_, x| {
-    // −softplus(−x), without overflow for large |x|.
-    let m = (-x).max(T::zero());
-    -(m + ((-m).exp() + (-x - m).exp()).ln())
+    // PyTorch's form: min(x, 0) − log1p(e^−|x|). No overflow for large |x|, and `log1p`
+    // keeps the tiny result for large x (ln(1 + e^−x) in f32 lost it to 1 + e^−x).
+    x.min(T::zero()) - (-x.abs()).exp().ln_1p()
 });
 backward!(LogSigmoid, "log_sigmoid", |_, ctx, g| g * &ctx
     .input(0)
