@@ -672,18 +672,14 @@ fn sum_to_flat<T: Float>(x: &[T], from: &[usize], shape: &[usize]) -> Option<Val
     }
     let block: usize = shape.iter().product();
     if block == 1 {
-        return Some(Values::new(vec![x.iter().copied().sum()], IxDyn(shape)));
+        return Some(Values::new(vec![super::sum::sum(x)], IxDyn(shape)));
     }
     let tail = &from[from.len() - shape.len()..];
     let leading_ones = shape.iter().take_while(|&&d| d == 1).count();
     if shape[leading_ones..] != tail[leading_ones..] {
         return None;
     }
-    let mut out = x[..block].to_vec();
-    for row in x[block..].chunks_exact(block) {
-        out.iter_mut().zip(row).for_each(|(o, &v)| *o += v);
-    }
-    Some(Values::new(out, IxDyn(shape)))
+    Some(Values::new(super::sum::rows(x, block), IxDyn(shape)))
 }
 
 /// Sums `a` down to `shape` along the dims `shape` broadcasts over (the general path of
