@@ -128,12 +128,18 @@ impl<T: Float> Tensor<T> {
         let c = self.shape()[1];
         let guard = self.data();
         let x = super::row_major(guard.view());
-        let mut total = T::zero();
-        for (row, &t) in x.chunks_exact(c.max(1)).zip(targets) {
-            // −log_softmax(row)[t], rounded as log_softmax is.
+        // −log_softmax(row)[t], rounded as log_softmax is.
+        let nll = |(row, &t): (&[T], &usize)| {
             let (shift, log_sum) = simd::shifted_log_sum(row);
-            total += -((row[t] - shift) - log_sum);
-        }
+            -((row[t] - shift) - log_sum)
+        };
+        let rows = x.chunks_exact(c.max(1)).zip(targets);
+        let total = if targets.len() <= 256 {
+            rows.map(nll).fold(T::zero(), |a, b| a + b)
+        } else {
+            // A large batch: a cascade sum keeps the mean's accuracy in f32.
+            super::sum::sum(&rows.map(nll).collect::<Vec<T>>())
+        };
         let loss = total / T::from_usize(targets.len()).unwrap();
         drop(guard);
         let op = CrossEntropy {
