@@ -50,7 +50,12 @@ pub fn scaled_dot_product_attention<T: Float>(
         Some(m) => scores.masked_fill(&m.logical_not(), T::neg_infinity()),
         None => scores,
     };
-    let mut weights = safe_softmax(&scores);
+    // Only a mask can leave a query no key (as −∞ scores).
+    let mut weights = if allowed.is_some() {
+        safe_softmax(&scores)
+    } else {
+        scores.softmax(-1)
+    };
     if dropout_p > 0.0 {
         weights = dropout(&weights, dropout_p, true, &mut rand::rng());
     }
@@ -227,7 +232,12 @@ impl<T: Float> MultiheadAttention<T> {
                 T::neg_infinity(),
             );
         }
-        let mut weights = safe_softmax(&scores);
+        let masked = attn_mask.is_some() || key_padding_mask.is_some();
+        let mut weights = if masked {
+            safe_softmax(&scores)
+        } else {
+            scores.softmax(-1)
+        };
         if self.training && self.dropout > 0.0 {
             weights = dropout(&weights, self.dropout, true, &mut rand::rng());
         }
