@@ -183,9 +183,35 @@ def checkpoint():
     return {"x": flat(x), "y": flat(y)}
 
 
+# ReduceLROnPlateau on a fixed metric sequence (no randomness): improvements, plateaus, a
+# relative threshold, cooldown and the floor, with PyTorch's rule (`mode="min"`,
+# `threshold_mode="rel"`). name: (settings, metrics).
+PLATEAU = {
+    "defaults": ({}, [1.0] + [0.99995] * 12 + [0.5] + [0.6] * 12),
+    "custom": ({"factor": 0.5, "patience": 2, "threshold": 0.01, "cooldown": 1, "min_lr": 0.02},
+               [1.0, 0.95, 0.945, 0.944, 0.95, 0.9, 0.899, 0.9, 0.91, 0.5, 0.5, 0.5, 0.5, 0.5,
+                0.5, 0.5, 0.5, 0.5, 0.5, 0.5]),
+}
+
+
+def plateau():
+    out = {}
+    for name, (kwargs, metrics) in PLATEAU.items():
+        w = torch.zeros(1, requires_grad=True)
+        opt = torch.optim.SGD([w], lr=0.1)
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
+        lrs = []
+        for m in metrics:
+            sched.step(m)
+            lrs.append(opt.param_groups[0]["lr"])
+        out[name] = {"settings": kwargs, "metrics": metrics, "lrs": lrs}
+    return out
+
+
 def main():
     data = {"meta": {"torch": torch.__version__, "generator": "scripts/gen_nn_fixtures.py"},
-            "losses": losses(), "layers": layers(), "optimizers": optimizers(), "checkpoint": checkpoint(), "lbfgs": lbfgs()}
+            "losses": losses(), "layers": layers(), "optimizers": optimizers(), "checkpoint": checkpoint(), "lbfgs": lbfgs(),
+            "plateau": plateau()}
     with open(os.path.join("tests", "fixtures", "nn.json"), "w") as f:
         json.dump(data, f)
     print("wrote tests/fixtures/nn.json and tests/fixtures/mlp.safetensors")

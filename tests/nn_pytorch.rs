@@ -515,3 +515,45 @@ fn lbfgs_matches_pytorch_with_and_without_the_line_search() {
         }
     }
 }
+
+#[test]
+fn reduce_lr_on_plateau_matches_pytorch() {
+    use tapegrad::optim::{ReduceLrOnPlateau, Sgd};
+    let f = fixture();
+    let runs = f["plateau"].as_object().unwrap();
+    assert_eq!(runs.len(), 2);
+    for (name, run) in runs {
+        let w = Tensor::<f64>::zeros(&[1]).requires_grad();
+        let mut opt = Sgd::new(vec![w], 0.1);
+        let set = &run["settings"];
+        let mut s = ReduceLrOnPlateau::new(&opt);
+        if let Some(v) = set["factor"].as_f64() {
+            s = s.factor(v);
+        }
+        if let Some(v) = set["patience"].as_u64() {
+            s = s.patience(v as usize);
+        }
+        if let Some(v) = set["threshold"].as_f64() {
+            s = s.threshold(v);
+        }
+        if let Some(v) = set["cooldown"].as_u64() {
+            s = s.cooldown(v as usize);
+        }
+        if let Some(v) = set["min_lr"].as_f64() {
+            s = s.min_lr(v);
+        }
+        let lrs: Vec<f64> = floats(&run["metrics"])
+            .into_iter()
+            .map(|m| {
+                s.step_metric(&mut opt, m);
+                opt.lr()
+            })
+            .collect();
+        assert_close(
+            &format!("plateau {name}"),
+            &lrs,
+            &floats(&run["lrs"]),
+            1e-12,
+        );
+    }
+}
