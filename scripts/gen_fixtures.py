@@ -469,6 +469,18 @@ SAME_WINDOWS = {
 
 SDPA_MASK = torch.tensor([[False, False, False], [True, True, False], [True, False, True]])
 
+# einsum with diagonals (a letter repeated within an operand) and `...`; appended last, so
+# the inputs drawn for every case above stay the same.
+EINSUM_V2 = {
+    "einsum_diag": (lambda x: torch.einsum("ii->i", x), [[3, 3]]),
+    "einsum_trace": (lambda x: torch.einsum("ii", x), [[3, 3]]),
+    "einsum_diag_sum": (lambda x: torch.einsum("iij->j", x), [[2, 2, 3]]),
+    "einsum_ellipsis_bmm": (lambda a, b: torch.einsum("...ij,...jk->...ik", a, b), [[2, 2, 3], [2, 3, 2]]),
+    "einsum_ellipsis_implicit": (lambda a, b: torch.einsum("...ij,jk", a, b), [[2, 2, 3], [3, 4]]),
+    "einsum_ellipsis_broadcast": (lambda a, b: torch.einsum("...ij,...jk->...ik", a, b), [[1, 2, 3], [4, 3, 2]]),
+    "einsum_ellipsis_middle": (lambda x: torch.einsum("i...j->j...i", x), [[2, 3, 4, 2]]),
+}
+
 # Inputs exactly at a kink, a tie or a zero, where PyTorch picks a one-sided gradient (or
 # masks 0/0): fixed values, value and gradient only (tests/fixtures/kinks.json; second
 # derivatives at these points are not defined). op: (fn, inputs as nested lists).
@@ -626,6 +638,8 @@ def main():
         for shapes in shape_sets:
             cases.append(record(f"{op}{shapes}", op, every_op[op], [sample(sh, "normal") for sh in shapes]))
     for op, (fn, shapes) in SAME_WINDOWS.items():
+        cases.append(record(f"{op}{shapes}", op, fn, [sample(sh, "normal") for sh in shapes]))
+    for op, (fn, shapes) in EINSUM_V2.items():
         cases.append(record(f"{op}{shapes}", op, fn, [sample(sh, "normal") for sh in shapes]))
     meta = {"torch": torch.__version__, "generator": "scripts/gen_fixtures.py"}
     path = os.path.join("tests", "fixtures", "ops.json")

@@ -149,3 +149,17 @@ fn einsum_with_mismatched_sizes() {
 fn reflect_pad_too_wide() {
     t(&[2, 3]).pad(&[3, 0], tapegrad::PadMode::Reflect);
 }
+
+#[test]
+#[should_panic(
+    expected = "tapegrad: einsum: letter 'i' repeats within \"ii\" over dims of sizes 2 and 3"
+)]
+fn einsum_diagonal_of_unequal_dims() {
+    tapegrad::einsum("ii->i", &[&t(&[2, 3])]);
+}
+
+#[test]
+#[should_panic(expected = "does not name the dims of shape [2]")]
+fn einsum_ellipsis_with_too_many_letters() {
+    tapegrad::einsum("...ij->ij", &[&t(&[2])]);
+}

@@ -425,30 +425,32 @@ pub enum PadMode<T> {
     Circular,
 }
 
-/// `torch.einsum` for equations without `...`: each operand's letters name its dims; letters
-/// missing from the output (after `->`, or the letters seen once, in order, when there is no
-/// `->`) are summed. Computed as one broadcast product and a sum, so gradients (and second
-/// derivatives) follow from those ops.
+/// `torch.einsum`: each operand's letters name its dims, and `...` stands for the dims no
+/// letter names (broadcast across operands, aligned from the right); letters missing from
+/// the output (after `->`, or else the letters seen once, in alphabetical order after the
+/// `...` dims) are summed. A letter repeated within one operand takes that operand's
+/// diagonal (`"ii->i"`, `"ii"` is the trace). Computed as diagonal views, one broadcast
+/// product and a sum, so gradients (and second derivatives) follow from those ops.
 ///
 /// # Panics
 /// If the equation does not fit the operands: wrong letter counts, sizes that differ for one
-/// letter, a letter repeated within one operand, or `...`.
+/// letter, a repeated letter over dims of different sizes, more than one `...` in a term.
 ///
 /// ```
 /// use tapegrad::{einsum, Tensor};
 /// let a = Tensor::<f32>::ones(&[2, 3, 4]);
 /// let b = Tensor::<f32>::ones(&[2, 4, 5]);
 /// assert_eq!(einsum("bij,bjk->bik", &[&a, &b]).shape(), &[2, 3, 5]);
+/// assert_eq!(einsum("...ij,...jk->...ik", &[&a, &b]).shape(), &[2, 3, 5]);
 /// let m = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
 /// assert_eq!(einsum("ij->ji", &[&m]).to_vec(), vec![1.0, 3.0, 2.0, 4.0]);
 /// assert_eq!(einsum("ij,ij->", &[&m, &m]).item(), 30.0);
+/// assert_eq!(einsum("ii->i", &[&m]).to_vec(), vec![1.0, 4.0]);
+/// assert_eq!(einsum("ii", &[&m]).item(), 5.0);
 /// ```
 #[track_caller]
 pub fn einsum<T: Float>(equation: &str, operands: &[&Tensor<T>]) -> Tensor<T> {
     let eq: String = equation.chars().filter(|c| !c.is_whitespace()).collect();
-    if eq.contains("...") {
-        panic!("tapegrad: einsum: `...` is not supported (in {equation:?})");
-    }
     let (inputs, output) = match eq.split_once("->") {
         Some((i, o)) => (i, Some(o)),
         None => (eq.as_str(), None),
@@ -461,53 +463,122 @@ pub fn einsum<T: Float>(equation: &str, operands: &[&Tensor<T>]) -> Tensor<T> {
             operands.len()
         );
     }
-    // Every letter in first-seen order, with its size.
-    let mut letters: Vec<(char, usize)> = Vec::new();
-    for (term, t) in terms.iter().zip(operands) {
-        if term.chars().count() != t.ndim() || !term.chars().all(|c| c.is_ascii_alphabetic()) {
+    // The dims `...` covers: as many as the operand with the most (broadcast from the right).
+    let ellipsis_dims = |term: &str, t: &Tensor<T>| -> usize {
+        if !term.contains("...") {
+            return 0;
+        }
+        let named = term.replacen("...", "", 1).chars().count();
+        if term.matches("...").count() > 1 || named > t.ndim() {
             panic!(
                 "tapegrad: einsum: {term:?} in {equation:?} does not name the dims of shape {:?}",
                 t.shape()
             );
         }
-        for (c, &n) in term.chars().zip(t.shape()) {
-            if term.chars().filter(|&x| x == c).count() > 1 {
+        t.ndim() - named
+    };
+    let widest = terms
+        .iter()
+        .zip(operands)
+        .map(|(term, t)| ellipsis_dims(term, t))
+        .max()
+        .unwrap_or(0);
+    // `...` becomes letters of its own (from Unicode's private use area), the last ones
+    // shared by every operand, so its dims broadcast like numpy's.
+    let hidden = |k: usize| char::from_u32(0xE000 + k as u32).expect("a private-use char");
+    let expand = |term: &str, k: usize| -> Vec<char> {
+        match term.split_once("...") {
+            Some((left, right)) => left
+                .chars()
+                .chain((widest - k..widest).map(hidden))
+                .chain(right.chars())
+                .collect(),
+            None => term.chars().collect(),
+        }
+    };
+    // Each operand with its letters; a letter repeated within it becomes its diagonal.
+    let mut named: Vec<(Tensor<T>, Vec<char>)> = Vec::new();
+    for (term, &t) in terms.iter().zip(operands) {
+        let mut chars = expand(term, ellipsis_dims(term, t));
+        let letters_ok = term
+            .replacen("...", "", 1)
+            .chars()
+            .all(|c| c.is_ascii_alphabetic());
+        if chars.len() != t.ndim() || !letters_ok {
+            panic!(
+                "tapegrad: einsum: {term:?} in {equation:?} does not name the dims of shape {:?}",
+                t.shape()
+            );
+        }
+        let mut t = t.clone();
+        while let Some((p, q)) = repeated(&chars) {
+            let (m, n) = (t.shape()[p], t.shape()[q]);
+            if m != n {
                 panic!(
-                    "tapegrad: einsum: letter {c:?} repeats within {term:?} (diagonals are not supported)"
+                    "tapegrad: einsum: letter {:?} repeats within {term:?} over dims of sizes \
+                     {m} and {n} ({equation:?})",
+                    chars[p]
                 );
             }
-            match letters.iter().find(|(l, _)| *l == c) {
-                Some(&(_, m)) if m != n && m != 1 && n != 1 => panic!(
+            // The diagonal drops both dims and appends itself as the last.
+            t = t.diagonal(0, p as isize, q as isize);
+            let c = chars[p];
+            chars.remove(q);
+            chars.remove(p);
+            chars.push(c);
+        }
+        named.push((t, chars));
+    }
+    // Every letter in first-seen order, with its size.
+    let mut letters: Vec<(char, usize)> = Vec::new();
+    for (t, chars) in &named {
+        for (&c, &n) in chars.iter().zip(t.shape()) {
+            match letters.iter_mut().find(|(l, _)| *l == c) {
+                Some((_, m)) if *m != n && *m != 1 && n != 1 => panic!(
                     "tapegrad: einsum: letter {c:?} is {m} in one operand and {n} in another ({equation:?})"
                 ),
-                Some(_) => {}
+                Some((_, m)) => *m = (*m).max(n),
                 None => letters.push((c, n)),
             }
         }
     }
     let out: Vec<char> = match output {
-        Some(o) => o.chars().collect(),
+        Some(o) => {
+            if o.matches("...").count() > 1 {
+                panic!("tapegrad: einsum: more than one `...` in the output of {equation:?}");
+            }
+            expand(o, widest)
+        }
         None => {
+            // Implicit output: the `...` dims, then the letters seen once, alphabetically.
             let mut once: Vec<char> = letters
                 .iter()
                 .map(|&(c, _)| c)
+                .filter(|&c| c.is_ascii_alphabetic())
                 .filter(|&c| inputs.chars().filter(|&x| x == c).count() == 1)
                 .collect();
             once.sort_unstable();
-            once
+            (0..widest).map(hidden).chain(once).collect()
         }
     };
-    for c in &out {
+    for (k, c) in out.iter().enumerate() {
         if !letters.iter().any(|(l, _)| l == c) {
             panic!("tapegrad: einsum: output letter {c:?} is not in the inputs of {equation:?}");
+        }
+        if out[..k].contains(c) {
+            panic!("tapegrad: einsum: output letter {c:?} repeats in {equation:?}");
+        }
+    }
+    if let [(a, ca), (b, cb)] = &named[..] {
+        if let Some(y) = contract_pair(a, ca, b, cb, &out) {
+            return y;
         }
     }
     // Global order: output letters first, then the summed ones.
     let mut order: Vec<char> = out.clone();
     order.extend(letters.iter().map(|&(c, _)| c).filter(|c| !out.contains(c)));
     let mut product: Option<Tensor<T>> = None;
-    for (term, t) in terms.iter().zip(operands) {
-        let chars: Vec<char> = term.chars().collect();
+    for (t, chars) in &named {
         // Permute the operand's dims into global order, then insert size-1 dims for the rest.
         let present: Vec<isize> = order
             .iter()
@@ -525,10 +596,97 @@ pub fn einsum<T: Float>(equation: &str, operands: &[&Tensor<T>]) -> Tensor<T> {
         });
     }
     let product = product.expect("at least one operand");
+    // An output dim whose letter is 1 everywhere but broadcast to n somewhere already has n;
+    // a lone operand's dims are as they were.
     let summed: Vec<isize> = (out.len()..order.len()).map(|d| d as isize).collect();
     if summed.is_empty() {
         product.contiguous()
     } else {
         product.sum_dims(&summed, false)
     }
+}
+
+/// Two operands as one (batched) matrix product, as PyTorch's `einsum` does, instead of a
+/// broadcast product of every letter (which for `"bij,bjk->bik"` holds b·i·j·k numbers).
+/// Letters only one operand has and the output lacks are summed first; then the shared
+/// letters in the output are batch dims, the shared ones not in it are contracted, and the
+/// rest are the rows and columns. `None` (the general path) when nothing is contracted or a
+/// contracted letter would need broadcasting.
+fn contract_pair<T: Float>(
+    a: &Tensor<T>,
+    ca: &[char],
+    b: &Tensor<T>,
+    cb: &[char],
+    out: &[char],
+) -> Option<Tensor<T>> {
+    // Sums out the letters of `t` that neither the other operand nor the output has.
+    let reduce = |t: &Tensor<T>, c: &[char], other: &[char]| -> (Tensor<T>, Vec<char>) {
+        let lone: Vec<isize> = (0..c.len())
+            .filter(|&k| !other.contains(&c[k]) && !out.contains(&c[k]))
+            .map(|k| k as isize)
+            .collect();
+        if lone.is_empty() {
+            return (t.clone(), c.to_vec());
+        }
+        let kept = c
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| !lone.contains(&(*k as isize)));
+        (t.sum_dims(&lone, false), kept.map(|(_, &x)| x).collect())
+    };
+    let (a, ca) = reduce(a, ca, cb);
+    let (b, cb) = reduce(b, cb, &ca);
+    let size =
+        |t: &Tensor<T>, c: &[char], x: char| t.shape()[c.iter().position(|&y| y == x).unwrap()];
+    let batch: Vec<char> = out
+        .iter()
+        .copied()
+        .filter(|x| ca.contains(x) && cb.contains(x))
+        .collect();
+    let summed: Vec<char> = ca
+        .iter()
+        .copied()
+        .filter(|x| cb.contains(x) && !out.contains(x))
+        .collect();
+    let rows: Vec<char> = ca.iter().copied().filter(|x| !cb.contains(x)).collect();
+    let cols: Vec<char> = cb.iter().copied().filter(|x| !ca.contains(x)).collect();
+    // Without a contracted letter the broadcast product is the output itself: no gain.
+    if summed.is_empty() || summed.iter().any(|&x| size(&a, &ca, x) != size(&b, &cb, x)) {
+        return None;
+    }
+    let arrange = |t: &Tensor<T>, c: &[char], first: &[char], second: &[char]| {
+        let order: Vec<isize> = batch
+            .iter()
+            .chain(first)
+            .chain(second)
+            .map(|x| c.iter().position(|y| y == x).unwrap() as isize)
+            .collect();
+        let mut shape: Vec<isize> = batch.iter().map(|&x| size(t, c, x) as isize).collect();
+        shape.push(first.iter().map(|&x| size(t, c, x)).product::<usize>() as isize);
+        shape.push(second.iter().map(|&x| size(t, c, x)).product::<usize>() as isize);
+        t.permute(&order).reshape(&shape)
+    };
+    let product = arrange(&a, &ca, &rows, &summed).matmul(&arrange(&b, &cb, &summed, &cols));
+    // [batch…, rows, cols] → one dim per letter, then the output's order.
+    let mut shape: Vec<isize> = product.shape()[..batch.len()]
+        .iter()
+        .map(|&n| n as isize)
+        .collect();
+    shape.extend(rows.iter().map(|&x| size(&a, &ca, x) as isize));
+    shape.extend(cols.iter().map(|&x| size(&b, &cb, x) as isize));
+    let have: Vec<char> = batch.iter().chain(&rows).chain(&cols).copied().collect();
+    let order: Vec<isize> = out
+        .iter()
+        .map(|x| have.iter().position(|y| y == x).unwrap() as isize)
+        .collect();
+    Some(product.reshape(&shape).permute(&order).contiguous())
+}
+
+/// The first two positions that hold the same letter.
+fn repeated(chars: &[char]) -> Option<(usize, usize)> {
+    (0..chars.len()).find_map(|p| {
+        (p + 1..chars.len())
+            .find(|&q| chars[q] == chars[p])
+            .map(|q| (p, q))
+    })
 }

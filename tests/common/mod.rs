@@ -124,6 +124,14 @@ pub fn apply(op: &str, x: &[T64]) -> T64 {
         "dot" => a.dot(b()),
         "bmm" => a.bmm(b()),
         "addmm" => a.addmm(b(), &x[2], 0.5, 2.0),
+        "einsum_diag" => tapegrad::einsum("ii->i", &[a]),
+        "einsum_trace" => tapegrad::einsum("ii", &[a]),
+        "einsum_diag_sum" => tapegrad::einsum("iij->j", &[a]),
+        "einsum_ellipsis_bmm" | "einsum_ellipsis_broadcast" => {
+            tapegrad::einsum("...ij,...jk->...ik", &[a, b()])
+        }
+        "einsum_ellipsis_implicit" => tapegrad::einsum("...ij,jk", &[a, b()]),
+        "einsum_ellipsis_middle" => tapegrad::einsum("i...j->j...i", &[a]),
         "einsum_bmm" => tapegrad::einsum("bij,bjk->bik", &[a, b()]),
         "einsum_implicit" => tapegrad::einsum("ij,jk", &[a, b()]),
         "einsum_outer_sum" => tapegrad::einsum("i,j->", &[a, b()]),
