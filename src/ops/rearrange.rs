@@ -569,16 +569,54 @@ pub fn einsum<T: Float>(equation: &str, operands: &[&Tensor<T>]) -> Tensor<T> {
             panic!("tapegrad: einsum: output letter {c:?} repeats in {equation:?}");
         }
     }
-    if let [(a, ca), (b, cb)] = &named[..] {
-        if let Some(y) = contract_pair(a, ca, b, cb, &out) {
-            return y;
+    // Left to right, two operands at a time (as PyTorch without opt_einsum): each step keeps
+    // the letters a later operand or the output still needs, so no intermediate holds a
+    // letter longer than it must.
+    let mut named = named.into_iter();
+    let mut acc = named.next().expect("at least one operand");
+    let rest: Vec<(Tensor<T>, Vec<char>)> = named.collect();
+    if rest.is_empty() {
+        return broadcast_contract(&[acc], &out);
+    }
+    for (i, next) in rest.iter().enumerate() {
+        let keep: Vec<char> = if i + 1 == rest.len() {
+            out.clone()
+        } else {
+            let later: Vec<char> = rest[i + 1..]
+                .iter()
+                .flat_map(|(_, c)| c.iter().copied())
+                .chain(out.iter().copied())
+                .collect();
+            let mut keep: Vec<char> = Vec::new();
+            for &c in acc.1.iter().chain(&next.1) {
+                if later.contains(&c) && !keep.contains(&c) {
+                    keep.push(c);
+                }
+            }
+            keep
+        };
+        let y = contract_pair(&acc.0, &acc.1, &next.0, &next.1, &keep)
+            .unwrap_or_else(|| broadcast_contract(&[acc, next.clone()], &keep));
+        acc = (y, keep);
+    }
+    acc.0
+}
+
+/// The operands' broadcast product over every letter, summed down to `out`.
+fn broadcast_contract<T: Float>(named: &[(Tensor<T>, Vec<char>)], out: &[char]) -> Tensor<T> {
+    let mut letters: Vec<char> = Vec::new();
+    for (_, chars) in named {
+        for &c in chars {
+            if !letters.contains(&c) {
+                letters.push(c);
+            }
         }
     }
     // Global order: output letters first, then the summed ones.
-    let mut order: Vec<char> = out.clone();
-    order.extend(letters.iter().map(|&(c, _)| c).filter(|c| !out.contains(c)));
+    let mut order: Vec<char> = out.to_vec();
+    order.extend(letters.iter().copied().filter(|c| !out.contains(c)));
     let mut product: Option<Tensor<T>> = None;
-    for (t, chars) in &named {
+    for (t, chars) in named {
         // Permute the operand's dims into global order, then insert size-1 dims for the rest.
         let present: Vec<isize> = order
             .iter()
@@ -596,8 +634,6 @@ pub fn einsum<T: Float>(equation: &str, operands: &[&Tensor<T>]) -> Tensor<T> {
         });
     }
     let product = product.expect("at least one operand");
-    // An output dim whose letter is 1 everywhere but broadcast to n somewhere already has n;
-    // a lone operand's dims are as they were.
     let summed: Vec<isize> = (out.len()..order.len()).map(|d| d as isize).collect();
     if summed.is_empty() {
         product.contiguous()
