@@ -479,6 +479,7 @@ EINSUM_V2 = {
     "einsum_ellipsis_implicit": (lambda a, b: torch.einsum("...ij,jk", a, b), [[2, 2, 3], [3, 4]]),
     "einsum_ellipsis_broadcast": (lambda a, b: torch.einsum("...ij,...jk->...ik", a, b), [[1, 2, 3], [4, 3, 2]]),
     "einsum_ellipsis_middle": (lambda x: torch.einsum("i...j->j...i", x), [[2, 3, 4, 2]]),
+    "roll_flat": (lambda x: x.roll(-2), [[2, 3]]),
 }
 
 # Inputs exactly at a kink, a tie or a zero, where PyTorch picks a one-sided gradient (or

@@ -202,15 +202,24 @@ impl<T: Float> Tensor<T> {
 }
 
 impl<T: Element> Tensor<T> {
-    /// The elements shifted by `shifts[i]` along `dims[i]`, wrapping around (`torch.roll`).
+    /// The elements shifted by `shifts[i]` along `dims[i]`, wrapping around (`torch.roll`);
+    /// with no `dims` and one shift, the flattened elements are rolled, as PyTorch's.
     ///
     /// ```
     /// use tapegrad::Tensor;
     /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[4]);
     /// assert_eq!(t.roll(&[1], &[0]).to_vec(), vec![4.0, 1.0, 2.0, 3.0]);
+    /// let m = t.reshape(&[2, 2]);
+    /// assert_eq!(m.roll(&[1], &[]).to_vec(), vec![4.0, 1.0, 2.0, 3.0]);
     /// ```
     #[track_caller]
     pub fn roll(&self, shifts: &[isize], dims: &[isize]) -> Tensor<T> {
+        if dims.is_empty() && shifts.len() == 1 {
+            // No dims: the flattened tensor is rolled and given its shape back (PyTorch's
+            // `roll(shifts)` without `dims`).
+            let shape: Vec<isize> = self.shape().iter().map(|&n| n as isize).collect();
+            return self.reshape(&[-1]).roll(shifts, &[0]).reshape(&shape);
+        }
         assert!(
             shifts.len() == dims.len(),
             "tapegrad: roll: {} shifts for {} dims",

@@ -124,6 +124,7 @@ pub fn apply(op: &str, x: &[T64]) -> T64 {
         "dot" => a.dot(b()),
         "bmm" => a.bmm(b()),
         "addmm" => a.addmm(b(), &x[2], 0.5, 2.0),
+        "roll_flat" => a.roll(&[-2], &[]),
         "einsum_diag" => tapegrad::einsum("ii->i", &[a]),
         "einsum_trace" => tapegrad::einsum("ii", &[a]),
         "einsum_diag_sum" => tapegrad::einsum("iij->j", &[a]),
