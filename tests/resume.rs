@@ -153,14 +153,17 @@ fn a_one_cycle_schedule_resumes_with_its_cycled_momentum_bit_for_bit() {
         opt.set_lr(s.lr());
         (m, opt, s)
     };
+    let bits = |m: &nn::Sequential<f32>| -> Vec<u32> {
+        let params = m.parameters();
+        params
+            .iter()
+            .flat_map(|p| p.to_vec())
+            .map(f32::to_bits)
+            .collect()
+    };
     let (m, mut opt, mut s) = fresh();
     train(&m, &mut opt, &mut s, 20);
-    let straight: Vec<u32> = m
-        .parameters()
-        .iter()
-        .flat_map(|p| p.to_vec())
-        .map(f32::to_bits)
-        .collect();
+    let straight = bits(&m);
 
     let (m, mut opt, mut s) = fresh();
     train(&m, &mut opt, &mut s, 10);
@@ -177,13 +180,7 @@ fn a_one_cycle_schedule_resumes_with_its_cycled_momentum_bit_for_bit() {
     assert_eq!(opt.momentum_handle().unwrap().get(), s.momentum());
     assert!(s.momentum() < 0.95);
     train(&m, &mut opt, &mut s, 10);
-    let resumed: Vec<u32> = m
-        .parameters()
-        .iter()
-        .flat_map(|p| p.to_vec())
-        .map(f32::to_bits)
-        .collect();
-    assert_eq!(straight, resumed, "the resumed one-cycle run differs");
+    assert_eq!(straight, bits(&m), "the resumed one-cycle run differs");
     for f in files {
         std::fs::remove_file(f).ok();
     }
