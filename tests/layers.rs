@@ -257,3 +257,64 @@ fn max_pooling_picks_as_pytorch_and_sums_the_gradients_of_overlapping_windows() 
     p.sum().backward();
     assert_eq!(m.grad().unwrap().to_vec(), vec![4., 2., 2., 1.]);
 }
+
+#[test]
+fn unbatched_inputs_are_a_batch_of_one_as_in_pytorch() {
+    // PyTorch's layers take one sample without its batch dim; the result is that of a batch
+    // of one, without the batch dim, and the gradient reaches the input.
+    let mut rng = StdRng::seed_from_u64(5);
+    let check =
+        |name: &str, x: Tensor<f64>, batch_dim: isize, f: &dyn Fn(&Tensor<f64>) -> Tensor<f64>| {
+            let x = x.requires_grad();
+            let alone = f(&x);
+            let batched = f(&x.unsqueeze(batch_dim)).squeeze(batch_dim);
+            assert_eq!(alone.shape(), batched.shape(), "{name}");
+            assert_eq!(alone.to_vec(), batched.to_vec(), "{name}");
+            alone.square().sum().backward();
+            assert!(x.grad().is_some(), "{name}: no gradient");
+        };
+    let conv2 = nn::Conv2d::<f64>::new(2, 3, (3, 3), &mut rng).padding((1, 1));
+    check("conv2d", Tensor::randn(&[2, 5, 6], &mut rng), 0, &|x| {
+        conv2.forward(x)
+    });
+    let conv1 = nn::Conv1d::<f64>::new(2, 3, 3, &mut rng).stride(2);
+    check("conv1d", Tensor::randn(&[2, 9], &mut rng), 0, &|x| {
+        conv1.forward(x)
+    });
+    type Pool = Box<dyn Module<f64>>;
+    let pools: Vec<(&str, Pool, Vec<usize>)> = vec![
+        (
+            "max_pool2d",
+            Box::new(nn::MaxPool2d::new((2, 2))),
+            vec![3, 4, 6],
+        ),
+        (
+            "avg_pool2d",
+            Box::new(nn::AvgPool2d::new((2, 2)).padding((1, 1))),
+            vec![3, 4, 6],
+        ),
+        ("max_pool1d", Box::new(nn::MaxPool1d::new(2)), vec![3, 8]),
+        ("avg_pool1d", Box::new(nn::AvgPool1d::new(3)), vec![3, 8]),
+        (
+            "adaptive_avg_pool2d",
+            Box::new(nn::AdaptiveAvgPool2d::new((2, 3))),
+            vec![3, 5, 7],
+        ),
+    ];
+    for (name, pool, shape) in &pools {
+        check(name, Tensor::randn(shape, &mut rng), 0, &|x| {
+            pool.forward(x)
+        });
+    }
+    let mha = nn::MultiheadAttention::<f64>::new(4, 2, &mut rng);
+    check("mha", Tensor::randn(&[5, 4], &mut rng), 1, &|x| {
+        mha.forward(x)
+    });
+    let mha_bf = nn::MultiheadAttention::<f64>::new(4, 2, &mut rng).batch_first(true);
+    check(
+        "mha batch_first",
+        Tensor::randn(&[5, 4], &mut rng),
+        0,
+        &|x| mha_bf.forward(x),
+    );
+}

@@ -157,7 +157,8 @@ impl<T: Float> MultiheadAttention<T> {
     /// key_padding_mask, attn_mask, need_weights)`. Masks are bool with `true` meaning
     /// "masked out" (PyTorch's convention here): `key_padding_mask` `[N, S]`, `attn_mask`
     /// `[L, S]` or `[N·heads, L, S]`. With `need_weights`, the attention weights averaged
-    /// over heads, `[N, L, S]`. A query with every key masked attends to nothing (zero
+    /// over heads, `[N, L, S]`. Unbatched inputs `[L, E]` (with a `key_padding_mask` `[S]`)
+    /// give `[L, E]` and `[L, S]`, as PyTorch's. A query with every key masked attends to nothing (zero
     /// weights, so its output is the output projection's bias), as PyTorch's
     /// `need_weights=False` path; PyTorch's `need_weights=True` path gives NaN there.
     ///
@@ -173,12 +174,27 @@ impl<T: Float> MultiheadAttention<T> {
         attn_mask: Option<&Tensor<bool>>,
         need_weights: bool,
     ) -> (Tensor<T>, Option<Tensor<T>>) {
+        if query.ndim() == 2 {
+            // Unbatched inputs ([L, E], [S, E]; a key_padding_mask [S]), as PyTorch takes
+            // them: a batch of one.
+            let dim = if self.batch_first { 0 } else { 1 };
+            let padding = key_padding_mask.map(|m| m.unsqueeze(0));
+            let (out, weights) = self.forward_qkv(
+                &query.unsqueeze(dim),
+                &key.unsqueeze(dim),
+                &value.unsqueeze(dim),
+                padding.as_ref(),
+                attn_mask,
+                need_weights,
+            );
+            return (out.squeeze(dim), weights.map(|w| w.squeeze(0)));
+        }
         let e = self.in_proj_weight.shape()[1];
         let to_batch = |t: &Tensor<T>| {
             if t.ndim() != 3 || t.shape()[2] != e {
                 panic!(
                     "tapegrad: MultiheadAttention: expects inputs [L, N, {e}] ([N, L, {e}] with \
-                     batch_first), got shape {:?}",
+                     batch_first) or unbatched [L, {e}], got shape {:?}",
                     t.shape()
                 );
             }

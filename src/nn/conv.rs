@@ -114,7 +114,7 @@ impl<T: Float> Conv2d<T> {
         self
     }
 
-    /// The convolution of `x` (`[N, in, H, W]`).
+    /// The convolution of `x` (`[N, in, H, W]`, or an unbatched `[in, H, W]`).
     ///
     /// # Panics
     /// If `x` does not have `in` channels or the window does not fit.
@@ -223,7 +223,7 @@ impl<T: Float> Conv1d<T> {
         self
     }
 
-    /// The convolution of `x` (`[N, in, L]`).
+    /// The convolution of `x` (`[N, in, L]`, or an unbatched `[in, L]`).
     #[track_caller]
     pub fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
         conv1d(

@@ -53,8 +53,8 @@ fn output_size<T: Float>(op: &str, x: &Tensor<T>, w: Windows) -> (usize, usize) 
     size
 }
 
-/// 2-D convolution, as `F.conv2d`: `x` `[N, C, H, W]`, `weight` `[O, C/groups, kh, kw]`,
-/// `bias` `[O]`; the result is `[N, O, oh, ow]`.
+/// 2-D convolution, as `F.conv2d`: `x` `[N, C, H, W]` (or unbatched `[C, H, W]`), `weight`
+/// `[O, C/groups, kh, kw]`, `bias` `[O]`; the result is `[N, O, oh, ow]` (`[O, oh, ow]`).
 ///
 /// # Panics
 /// If the shapes do not fit (channels, groups, a window larger than the padded input).
@@ -78,6 +78,19 @@ pub fn conv2d<T: Float>(
     dilation: impl Size2,
     groups: usize,
 ) -> Tensor<T> {
+    if x.ndim() == 3 {
+        // An unbatched image [C, H, W], as PyTorch takes it: a batch of one.
+        let y = conv2d(
+            &x.unsqueeze(0),
+            weight,
+            bias,
+            stride,
+            padding,
+            dilation,
+            groups,
+        );
+        return y.squeeze(0);
+    }
     let ws = weight.shape();
     if ws.len() != 4 || x.ndim() != 4 {
         panic!(
@@ -111,7 +124,8 @@ pub fn conv2d<T: Float>(
     }
 }
 
-/// 1-D convolution, as `F.conv1d`: `x` `[N, C, L]`, `weight` `[O, C/groups, k]`.
+/// 1-D convolution, as `F.conv1d`: `x` `[N, C, L]` (or unbatched `[C, L]`), `weight`
+/// `[O, C/groups, k]`.
 ///
 /// ```
 /// use tapegrad::{nn::functional::conv1d, Tensor};
@@ -130,6 +144,19 @@ pub fn conv1d<T: Float>(
     dilation: usize,
     groups: usize,
 ) -> Tensor<T> {
+    if x.ndim() == 2 {
+        // An unbatched signal [C, L]: a batch of one.
+        let y = conv1d(
+            &x.unsqueeze(0),
+            weight,
+            bias,
+            stride,
+            padding,
+            dilation,
+            groups,
+        );
+        return y.squeeze(0);
+    }
     if x.ndim() != 3 || weight.ndim() != 3 {
         panic!(
             "tapegrad: conv1d: expects input [N, C, L] and weight [O, C/groups, k], got shapes \
@@ -165,6 +192,10 @@ pub fn max_pool2d<T: Float>(
     stride: impl Size2,
     padding: impl Size2,
 ) -> Tensor<T> {
+    if x.ndim() == 3 {
+        // Unbatched [C, H, W]: a batch of one.
+        return max_pool2d(&x.unsqueeze(0), kernel, stride, padding).squeeze(0);
+    }
     pool2d(
         "max_pool2d",
         x,
@@ -190,6 +221,10 @@ pub fn avg_pool2d<T: Float>(
     stride: impl Size2,
     padding: impl Size2,
 ) -> Tensor<T> {
+    if x.ndim() == 3 {
+        // Unbatched [C, H, W]: a batch of one.
+        return avg_pool2d(&x.unsqueeze(0), kernel, stride, padding).squeeze(0);
+    }
     pool2d(
         "avg_pool2d",
         x,
@@ -323,6 +358,10 @@ fn max_pool2d_picks<T: Float>(x: &Tensor<T>, w: Windows) -> Tensor<T> {
 /// ```
 #[track_caller]
 pub fn adaptive_avg_pool2d<T: Float>(x: &Tensor<T>, output: impl Size2) -> Tensor<T> {
+    if x.ndim() == 3 {
+        // Unbatched [C, H, W]: a batch of one.
+        return adaptive_avg_pool2d(&x.unsqueeze(0), output).squeeze(0);
+    }
     let (oh, ow) = output.pair();
     let s = x.shape();
     if s.len() != 4 || oh == 0 || ow == 0 {

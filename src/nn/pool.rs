@@ -8,7 +8,7 @@ use crate::{Float, Module, Tensor};
 /// Defines a 2-D pooling layer and its 1-D form.
 macro_rules! pooling {
     ($two:ident, $one:ident, $f:ident, $what:literal) => {
-        #[doc = concat!("2-D ", $what, " pooling, as `torch.nn.", stringify!($two), "`: input `[N, C, H, W]`; the stride defaults to the kernel.")]
+        #[doc = concat!("2-D ", $what, " pooling, as `torch.nn.", stringify!($two), "`: input `[N, C, H, W]` or `[C, H, W]`; the stride defaults to the kernel.")]
         ///
         /// ```
         /// use tapegrad::prelude::*;
@@ -57,7 +57,7 @@ macro_rules! pooling {
             }
         }
 
-        #[doc = concat!("1-D ", $what, " pooling, as `torch.nn.", stringify!($one), "`: input `[N, C, L]`.")]
+        #[doc = concat!("1-D ", $what, " pooling, as `torch.nn.", stringify!($one), "`: input `[N, C, L]` or `[C, L]`.")]
         ///
         /// ```
         /// use tapegrad::prelude::*;
@@ -101,9 +101,13 @@ macro_rules! pooling {
         impl<T: Float> Module<T> for $one {
             #[track_caller]
             fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
+                if x.ndim() == 2 {
+                    // Unbatched [C, L]: a batch of one.
+                    return self.forward(&x.unsqueeze(0)).squeeze(0);
+                }
                 if x.ndim() != 3 {
                     panic!(
-                        "tapegrad: {}: expects input [N, C, L], got shape {:?}",
+                        "tapegrad: {}: expects input [N, C, L] or [C, L], got shape {:?}",
                         stringify!($one),
                         x.shape()
                     );
