@@ -118,3 +118,36 @@ fn a_given_initial_state_is_used_and_shapes_are_checked() {
 fn a_wrong_input_size_panics() {
     Lstm::<f32>::new(3, 4, &mut rng()).forward(&Tensor::ones(&[5, 2, 7]));
 }
+
+#[test]
+fn cells_take_one_unbatched_sample_and_name_a_wrong_input_at_the_callers_line() {
+    let mut rng = StdRng::seed_from_u64(9);
+    let x = Tensor::<f64>::randn(&[3], &mut rng);
+    let h = Tensor::<f64>::randn(&[4], &mut rng);
+    let rnn = nn::RnnCell::<f64>::new(3, 4, &mut rng);
+    let one = rnn.forward_with_state(&x, Some(h.clone()));
+    let batch = rnn.forward_with_state(&x.unsqueeze(0), Some(h.unsqueeze(0)));
+    assert_eq!(
+        (one.shape(), one.to_vec()),
+        (&[4][..], batch.squeeze(0).to_vec())
+    );
+    let gru = nn::GruCell::<f64>::new(3, 4, &mut rng);
+    let one = gru.forward_with_state(&x, Some(h.clone()));
+    let batch = gru.forward_with_state(&x.unsqueeze(0), Some(h.unsqueeze(0)));
+    assert_eq!(one.to_vec(), batch.squeeze(0).to_vec());
+    assert_eq!(gru.forward(&x).shape(), &[4]);
+    let lstm = nn::LstmCell::<f64>::new(3, 4, &mut rng);
+    let (h1, c1) = lstm.forward_with_state(&x, Some((h.clone(), h.clone())));
+    let (hb, cb) = lstm.forward_with_state(&x.unsqueeze(0), Some((h.unsqueeze(0), h.unsqueeze(0))));
+    assert_eq!(
+        (h1.to_vec(), c1.to_vec()),
+        (hb.squeeze(0).to_vec(), cb.squeeze(0).to_vec())
+    );
+
+    let line = line!() + 1;
+    let at = crate::common::panic_location(|| drop(gru.forward(&Tensor::zeros(&[2, 5]))));
+    assert!(
+        at.starts_with(&format!("tests/recurrent.rs:{line}")),
+        "{at}"
+    );
+}

@@ -434,12 +434,30 @@ macro_rules! cell {
                 shape.push(self.hidden);
                 Tensor::zeros(&shape)
             }
+
+            /// Panics, at the caller's line, unless `x` is `[N, in]` or `[in]`.
+            #[track_caller]
+            fn check_input(&self, x: &Tensor<T>) {
+                let input = self.weights.w_ih.shape()[1];
+                if !matches!(x.ndim(), 1 | 2) || x.shape()[x.ndim() - 1] != input {
+                    panic!(
+                        "tapegrad: {}: expects input [N, {input}] or [{input}], got shape {:?}",
+                        $torch,
+                        x.shape()
+                    );
+                }
+            }
         }
 
         impl<T: Float> Module<T> for $name<T> {
             /// The new hidden state from a zero state.
             #[track_caller]
             fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
+                self.check_input(x);
+                if x.ndim() == 1 {
+                    // One unbatched sample: a batch of one.
+                    return self.forward(&x.unsqueeze(0)).squeeze(0);
+                }
                 let h = self.zeros(x);
                 let c = ($kind == Kind::Lstm).then(|| self.zeros(x));
                 let xi = self.weights.input_part(x);
@@ -469,6 +487,12 @@ impl<T: Float> RnnCell<T> {
     /// ```
     #[track_caller]
     pub fn forward_with_state(&self, x: &Tensor<T>, h: Option<Tensor<T>>) -> Tensor<T> {
+        self.check_input(x);
+        if x.ndim() == 1 {
+            // One unbatched sample (and state `[hidden]`): a batch of one.
+            let h = h.map(|h| h.unsqueeze(0));
+            return self.forward_with_state(&x.unsqueeze(0), h).squeeze(0);
+        }
         let h = h.unwrap_or_else(|| self.zeros(x));
         let xi = self.weights.input_part(x);
         self.weights.step(Kind::Rnn, &xi, &h, None).0
@@ -479,6 +503,12 @@ impl<T: Float> GruCell<T> {
     /// The new hidden state from `h` (zeros when `None`).
     #[track_caller]
     pub fn forward_with_state(&self, x: &Tensor<T>, h: Option<Tensor<T>>) -> Tensor<T> {
+        self.check_input(x);
+        if x.ndim() == 1 {
+            // One unbatched sample (and state `[hidden]`): a batch of one.
+            let h = h.map(|h| h.unsqueeze(0));
+            return self.forward_with_state(&x.unsqueeze(0), h).squeeze(0);
+        }
         let h = h.unwrap_or_else(|| self.zeros(x));
         let xi = self.weights.input_part(x);
         self.weights.step(Kind::Gru, &xi, &h, None).0
@@ -493,6 +523,13 @@ impl<T: Float> LstmCell<T> {
         x: &Tensor<T>,
         state: Option<(Tensor<T>, Tensor<T>)>,
     ) -> (Tensor<T>, Tensor<T>) {
+        self.check_input(x);
+        if x.ndim() == 1 {
+            // One unbatched sample (and states `[hidden]`): a batch of one.
+            let state = state.map(|(h, c)| (h.unsqueeze(0), c.unsqueeze(0)));
+            let (h, c) = self.forward_with_state(&x.unsqueeze(0), state);
+            return (h.squeeze(0), c.squeeze(0));
+        }
         let (h, c) = state.unwrap_or_else(|| (self.zeros(x), self.zeros(x)));
         let xi = self.weights.input_part(x);
         let (h, c) = self.weights.step(Kind::Lstm, &xi, &h, Some(&c));
