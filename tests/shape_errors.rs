@@ -163,3 +163,42 @@ fn einsum_diagonal_of_unequal_dims() {
 fn einsum_ellipsis_with_too_many_letters() {
     tapegrad::einsum("...ij->ij", &[&t(&[2])]);
 }
+
+#[test]
+fn layer_shape_errors_name_the_layer_at_the_callers_line() {
+    use crate::common::panic_location;
+    use tapegrad::nn;
+    use tapegrad::rand::{SeedableRng, rngs::StdRng};
+    let mut rng = StdRng::seed_from_u64(0);
+    let mha = nn::MultiheadAttention::<f32>::new(4, 2, &mut rng);
+    let line = line!() + 1;
+    let at = panic_location(|| drop(mha.forward(&Tensor::zeros(&[5, 2, 6]))));
+    assert!(
+        at.starts_with(&format!("tests/shape_errors.rs:{line}")),
+        "{at}"
+    );
+    let enc = nn::TransformerEncoderLayer::<f32>::new(4, 2, 8, &mut rng);
+    let line = line!() + 1;
+    let at = panic_location(|| drop(enc.forward(&Tensor::zeros(&[5, 2, 6]))));
+    assert!(
+        at.starts_with(&format!("tests/shape_errors.rs:{line}")),
+        "{at}"
+    );
+}
+
+#[test]
+#[should_panic(
+    expected = "tapegrad: group_norm: input of shape [2, 6, 3] has 6 channels, but the weight has shape [4]"
+)]
+fn group_norm_with_the_wrong_channel_count() {
+    use tapegrad::prelude::*;
+    nn::GroupNorm::<f32>::new(2, 4).forward(&Tensor::zeros(&[2, 6, 3]));
+}
+
+#[test]
+#[should_panic(
+    expected = "tapegrad: linear: input of shape [2, 4] does not end in in_features = 5"
+)]
+fn linear_with_the_wrong_input_size() {
+    tapegrad::nn::functional::linear(&t(&[2, 4]), &t(&[3, 5]), None);
+}

@@ -158,8 +158,8 @@ impl<T: Float> MultiheadAttention<T> {
     /// "masked out" (PyTorch's convention here): `key_padding_mask` `[N, S]`, `attn_mask`
     /// `[L, S]` or `[N·heads, L, S]`. With `need_weights`, the attention weights averaged
     /// over heads, `[N, L, S]`. Unbatched inputs `[L, E]` (with a `key_padding_mask` `[S]`)
-    /// give `[L, E]` and `[L, S]`, as PyTorch's. A query with every key masked attends to nothing (zero
-    /// weights, so its output is the output projection's bias), as PyTorch's
+    /// give `[L, E]` and `[L, S]`, as PyTorch's. A query with every key masked attends to
+    /// nothing (zero weights, so its output is the output projection's bias), as PyTorch's
     /// `need_weights=False` path; PyTorch's `need_weights=True` path gives NaN there.
     ///
     /// # Panics
@@ -190,7 +190,8 @@ impl<T: Float> MultiheadAttention<T> {
             return (out.squeeze(dim), weights.map(|w| w.squeeze(0)));
         }
         let e = self.in_proj_weight.shape()[1];
-        let to_batch = |t: &Tensor<T>| {
+        // Checked here, not in the closure below, so a panic names the caller's line.
+        for t in [query, key, value] {
             if t.ndim() != 3 || t.shape()[2] != e {
                 panic!(
                     "tapegrad: MultiheadAttention: expects inputs [L, N, {e}] ([N, L, {e}] with \
@@ -198,6 +199,8 @@ impl<T: Float> MultiheadAttention<T> {
                     t.shape()
                 );
             }
+        }
+        let to_batch = |t: &Tensor<T>| {
             if self.batch_first {
                 t.clone()
             } else {
@@ -363,6 +366,16 @@ impl<T: Float> TransformerEncoderLayer<T> {
         src_mask: Option<&Tensor<bool>>,
         src_key_padding_mask: Option<&Tensor<bool>>,
     ) -> Tensor<T> {
+        // Checked here so a wrong input panics at the caller's line (the closures below
+        // cannot pass it on).
+        let d = self.self_attn.in_proj_weight.shape()[1];
+        if !matches!(src.ndim(), 2 | 3) || src.shape()[src.ndim() - 1] != d {
+            panic!(
+                "tapegrad: TransformerEncoderLayer: expects input [S, N, {d}] ([N, S, {d}] with \
+                 batch_first) or unbatched [S, {d}], got shape {:?}",
+                src.shape()
+            );
+        }
         let attend = |x: &Tensor<T>| {
             let (y, _) = self
                 .self_attn

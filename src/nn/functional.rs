@@ -489,6 +489,18 @@ pub fn group_norm<T: Float>(
              channels"
         );
     }
+    for (name, t) in [("weight", weight), ("bias", bias)] {
+        if let Some(t) = t
+            && t.shape() != [s[1]]
+        {
+            panic!(
+                "tapegrad: group_norm: input of shape {s:?} has {} channels, but the {name} has \
+                 shape {:?}",
+                s[1],
+                t.shape()
+            );
+        }
+    }
     let grouped = x.reshape(&[s[0] as isize, groups as isize, -1]);
     let mean = grouped.mean_dim(-1, true);
     let centered = &grouped - &mean;
@@ -548,6 +560,15 @@ pub fn layer_norm<T: Float>(
 /// ```
 #[track_caller]
 pub fn linear<T: Float>(x: &Tensor<T>, weight: &Tensor<T>, bias: Option<&Tensor<T>>) -> Tensor<T> {
+    if weight.ndim() == 2 && (x.ndim() == 0 || x.shape()[x.ndim() - 1] != weight.shape()[1]) {
+        panic!(
+            "tapegrad: linear: input of shape {:?} does not end in in_features = {} (weight \
+             {:?})",
+            x.shape(),
+            weight.shape()[1],
+            weight.shape()
+        );
+    }
     let y = if x.ndim() == 1 {
         x.unsqueeze(0).matmul_t(weight).squeeze(0)
     } else {
