@@ -202,3 +202,34 @@ fn group_norm_with_the_wrong_channel_count() {
 fn linear_with_the_wrong_input_size() {
     tapegrad::nn::functional::linear(&t(&[2, 4]), &t(&[3, 5]), None);
 }
+
+#[test]
+fn index_norm_and_lerp_errors_point_at_the_callers_line() {
+    use crate::common::panic_location;
+    let a = t(&[2, 3]);
+    let bad = Tensor::<i64>::from_vec(vec![0, 5], &[2]);
+    let line = line!() + 1;
+    let at = panic_location(|| drop(a.index_select(1, &bad)));
+    assert!(
+        at.starts_with(&format!("tests/shape_errors.rs:{line}")),
+        "{at}"
+    );
+    let line = line!() + 1;
+    let at = panic_location(|| drop(a.index_add(0, &bad, &a)));
+    assert!(
+        at.starts_with(&format!("tests/shape_errors.rs:{line}")),
+        "{at}"
+    );
+    let line = line!() + 1;
+    let at = panic_location(|| drop(a.norm(2.0, Some(&[5]), false)));
+    assert!(
+        at.starts_with(&format!("tests/shape_errors.rs:{line}")),
+        "{at}"
+    );
+}
+
+#[test]
+#[should_panic(expected = "tapegrad: lerp: shapes [2, 3] and [4] cannot be broadcast together")]
+fn lerp_with_unbroadcastable_shapes() {
+    t(&[2, 3]).lerp(&t(&[4]), 0.5);
+}

@@ -548,6 +548,8 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn lerp(&self, end: &Tensor<T>, weight: T) -> Tensor<T> {
+        // Checked here so a mismatch names `lerp`, not the `sub` inside.
+        broadcast_shape("lerp", self.shape(), end.shape());
         self + &((end - self) * weight)
     }
 }

@@ -356,9 +356,12 @@ impl Indices for Tensor<i64> {
         }
         let data = self.data();
         let v = data.view();
-        v.iter()
-            .map(|&i| checked_index(op, i, dim, shape))
-            .collect()
+        // A plain loop, not a closure, so a bad index panics at the caller's line.
+        let mut out = Vec::with_capacity(v.len());
+        for &i in v.iter() {
+            out.push(checked_index(op, i, dim, shape));
+        }
+        out.into()
     }
 }
 

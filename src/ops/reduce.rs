@@ -988,6 +988,8 @@ impl<T: Float> Tensor<T> {
         if p == 1.0 {
             return a.sum_dims(dims, keepdim);
         }
+        // Checked first, so a bad dim panics at the caller's line (not in the closure).
+        let kept = normalize_dims("norm", dims, self.shape());
         let value = crate::no_grad(|| {
             if p == 2.0 {
                 self.square().sum_dims(dims, keepdim).sqrt()
@@ -997,8 +999,12 @@ impl<T: Float> Tensor<T> {
                     .powf(T::of_f64(1.0 / p))
             }
         });
-        let dims = normalize_dims("norm", dims, self.shape());
-        Tensor::from_op(value.to_array(), Norm { p, dims, keepdim }, self)
+        let op = Norm {
+            p,
+            dims: kept,
+            keepdim,
+        };
+        Tensor::from_op(value.to_array(), op, self)
     }
 
     /// Running sums along `dim`, as `torch.cumsum`.
