@@ -318,11 +318,14 @@ pub fn bce_with<T: Float>(
     reduction: Reduction,
 ) -> Tensor<T> {
     same_shape("bce", probs, target);
-    if let Some(v) = probs
-        .to_vec()
-        .into_iter()
-        .find(|v| !(*v >= T::zero() && *v <= T::one()))
-    {
+    let outside = {
+        let data = probs.data();
+        let view = data.view();
+        view.iter()
+            .copied()
+            .find(|v| !(*v >= T::zero() && *v <= T::one()))
+    };
+    if let Some(v) = outside {
         panic!("tapegrad: bce: every probability must be in [0, 1], got {v}");
     }
     reduction.apply(probs.bce_elementwise(target))

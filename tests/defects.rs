@@ -285,6 +285,10 @@ fn a_one_cycle_schedule_refuses_an_optimizer_without_momentum_and_extra_steps() 
     assert_eq!(sgd.momentum_handle().unwrap().get(), 0.95);
     s = s.cycle_momentum(false);
     assert_eq!(sgd.momentum_handle().unwrap().get(), 0.3);
+    s = s.cycle_momentum(true);
+    assert_eq!(sgd.momentum_handle().unwrap().get(), 0.95);
+    s = s.cycle_momentum(false);
+    assert_eq!(sgd.momentum_handle().unwrap().get(), 0.3);
     // `total_steps` steps are allowed (as PyTorch), one more is refused.
     for _ in 0..5 {
         s.step(&mut sgd);

@@ -435,9 +435,16 @@ macro_rules! cell {
                 Tensor::zeros(&shape)
             }
 
-            /// Panics, at the caller's line, unless `x` is `[N, in]` or `[in]`.
+            /// One step from `h` (and `c` for an LSTM; zeros when `None`). An unbatched `[in]`
+            /// sample (states `[hidden]`) is a batch of one; any other shape panics at the
+            /// caller's line.
             #[track_caller]
-            fn check_input(&self, x: &Tensor<T>) {
+            fn step_from(
+                &self,
+                x: &Tensor<T>,
+                h: Option<Tensor<T>>,
+                c: Option<Tensor<T>>,
+            ) -> (Tensor<T>, Option<Tensor<T>>) {
                 let input = self.weights.w_ih.shape()[1];
                 if !matches!(x.ndim(), 1 | 2) || x.shape()[x.ndim() - 1] != input {
                     panic!(
@@ -446,6 +453,15 @@ macro_rules! cell {
                         x.shape()
                     );
                 }
+                if x.ndim() == 1 {
+                    let one = |t: Tensor<T>| t.unsqueeze(0);
+                    let (h, c) = self.step_from(&x.unsqueeze(0), h.map(one), c.map(one));
+                    return (h.squeeze(0), c.map(|c| c.squeeze(0)));
+                }
+                let h = h.unwrap_or_else(|| self.zeros(x));
+                let c = ($kind == Kind::Lstm).then(|| c.unwrap_or_else(|| self.zeros(x)));
+                let xi = self.weights.input_part(x);
+                self.weights.step($kind, &xi, &h, c.as_ref())
             }
         }
 
@@ -453,15 +469,7 @@ macro_rules! cell {
             /// The new hidden state from a zero state.
             #[track_caller]
             fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
-                self.check_input(x);
-                if x.ndim() == 1 {
-                    // One unbatched sample: a batch of one.
-                    return self.forward(&x.unsqueeze(0)).squeeze(0);
-                }
-                let h = self.zeros(x);
-                let c = ($kind == Kind::Lstm).then(|| self.zeros(x));
-                let xi = self.weights.input_part(x);
-                self.weights.step($kind, &xi, &h, c.as_ref()).0
+                self.step_from(x, None, None).0
             }
 
             fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
@@ -487,15 +495,7 @@ impl<T: Float> RnnCell<T> {
     /// ```
     #[track_caller]
     pub fn forward_with_state(&self, x: &Tensor<T>, h: Option<Tensor<T>>) -> Tensor<T> {
-        self.check_input(x);
-        if x.ndim() == 1 {
-            // One unbatched sample (and state `[hidden]`): a batch of one.
-            let h = h.map(|h| h.unsqueeze(0));
-            return self.forward_with_state(&x.unsqueeze(0), h).squeeze(0);
-        }
-        let h = h.unwrap_or_else(|| self.zeros(x));
-        let xi = self.weights.input_part(x);
-        self.weights.step(Kind::Rnn, &xi, &h, None).0
+        self.step_from(x, h, None).0
     }
 }
 
@@ -503,15 +503,7 @@ impl<T: Float> GruCell<T> {
     /// The new hidden state from `h` (zeros when `None`).
     #[track_caller]
     pub fn forward_with_state(&self, x: &Tensor<T>, h: Option<Tensor<T>>) -> Tensor<T> {
-        self.check_input(x);
-        if x.ndim() == 1 {
-            // One unbatched sample (and state `[hidden]`): a batch of one.
-            let h = h.map(|h| h.unsqueeze(0));
-            return self.forward_with_state(&x.unsqueeze(0), h).squeeze(0);
-        }
-        let h = h.unwrap_or_else(|| self.zeros(x));
-        let xi = self.weights.input_part(x);
-        self.weights.step(Kind::Gru, &xi, &h, None).0
+        self.step_from(x, h, None).0
     }
 }
 
@@ -523,16 +515,8 @@ impl<T: Float> LstmCell<T> {
         x: &Tensor<T>,
         state: Option<(Tensor<T>, Tensor<T>)>,
     ) -> (Tensor<T>, Tensor<T>) {
-        self.check_input(x);
-        if x.ndim() == 1 {
-            // One unbatched sample (and states `[hidden]`): a batch of one.
-            let state = state.map(|(h, c)| (h.unsqueeze(0), c.unsqueeze(0)));
-            let (h, c) = self.forward_with_state(&x.unsqueeze(0), state);
-            return (h.squeeze(0), c.squeeze(0));
-        }
-        let (h, c) = state.unwrap_or_else(|| (self.zeros(x), self.zeros(x)));
-        let xi = self.weights.input_part(x);
-        let (h, c) = self.weights.step(Kind::Lstm, &xi, &h, Some(&c));
+        let (h, c) = state.unzip();
+        let (h, c) = self.step_from(x, h, c);
         (h, c.expect("an LSTM returns c"))
     }
 }

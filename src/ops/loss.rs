@@ -129,17 +129,15 @@ impl<T: Float> Tensor<T> {
         let guard = self.data();
         let x = super::row_major(guard.view());
         // −log_softmax(row)[t], rounded as log_softmax is.
-        let nll = |(row, &t): (&[T], &usize)| {
+        let nll = |i: usize| {
+            let row = &x[i * c..(i + 1) * c];
             let (shift, log_sum) = simd::shifted_log_sum(row);
-            -((row[t] - shift) - log_sum)
+            -((row[targets[i]] - shift) - log_sum)
         };
-        let rows = x.chunks_exact(c.max(1)).zip(targets);
-        let total = if targets.len() <= 256 {
+        // The rows' losses in a cascade sum, so a large batch keeps the mean's f32 accuracy.
+        let total = super::sum::cascade(0..targets.len(), &|rows: std::ops::Range<usize>| {
             rows.map(nll).fold(T::zero(), |a, b| a + b)
-        } else {
-            // A large batch: a cascade sum keeps the mean's accuracy in f32.
-            super::sum::sum(&rows.map(nll).collect::<Vec<T>>())
-        };
+        });
         let loss = total / T::from_usize(targets.len()).unwrap();
         drop(guard);
         let op = CrossEntropy {

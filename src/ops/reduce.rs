@@ -750,7 +750,7 @@ impl<T: Float> Tensor<T> {
             let guard = self.data();
             let data = guard.view();
             let count = T::from_usize(n).unwrap();
-            if data.len_of(Axis(d)) == n && data.stride_of(Axis(d)) == 1 {
+            if data.stride_of(Axis(d)) == 1 {
                 // Contiguous lanes (the last dim, or everything): two cascade sums each.
                 data.map_axis(Axis(d), |lane| {
                     let lane = lane.to_slice().expect("a unit-stride lane");
@@ -981,12 +981,11 @@ impl<T: Float> Tensor<T> {
     pub fn norm(&self, p: f64, dims: Option<&[isize]>, keepdim: bool) -> Tensor<T> {
         assert!(p > 0.0, "tapegrad: norm: p must be positive, got {p}");
         let dims = dims.unwrap_or(&[]);
-        let a = self.abs();
         if p == f64::INFINITY {
-            return a.amax(dims, keepdim);
+            return self.abs().amax(dims, keepdim);
         }
         if p == 1.0 {
-            return a.sum_dims(dims, keepdim);
+            return self.abs().sum_dims(dims, keepdim);
         }
         // Checked first, so a bad dim panics at the caller's line (not in the closure).
         let kept = normalize_dims("norm", dims, self.shape());
@@ -994,7 +993,8 @@ impl<T: Float> Tensor<T> {
             if p == 2.0 {
                 self.square().sum_dims(dims, keepdim).sqrt()
             } else {
-                a.powf(T::of_f64(p))
+                self.abs()
+                    .powf(T::of_f64(p))
                     .sum_dims(dims, keepdim)
                     .powf(T::of_f64(1.0 / p))
             }

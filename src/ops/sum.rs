@@ -11,8 +11,8 @@ use crate::Float;
 /// Blocks at most this long are summed directly.
 const BLOCK: usize = 256;
 
-/// Sums the blocks of `range` pairwise; `block` sums one block.
-fn cascade<T: Float>(range: Range<usize>, block: &impl Fn(Range<usize>) -> T) -> T {
+/// Sums the blocks of `range` pairwise; `block` sums one block (of at most 256 indices).
+pub(crate) fn cascade<T: Float>(range: Range<usize>, block: &impl Fn(Range<usize>) -> T) -> T {
     if range.len() <= BLOCK {
         return block(range);
     }

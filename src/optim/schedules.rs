@@ -171,10 +171,10 @@ pub struct OneCycleLr {
     pct_start: f64,
     div_factor: f64,
     final_div_factor: f64,
-    /// The optimizer's momentum, while the schedule cycles it.
+    /// The optimizer's momentum (`None` for an optimizer without one).
     momentum: Option<MomentumHandle>,
-    /// Cycling asked for (the default) on an optimizer without momentum: refused at `step`.
-    missing_momentum: bool,
+    /// Whether the schedule cycles it (the default).
+    cycle: bool,
     /// The optimizer's momentum before the schedule set it, for `cycle_momentum(false)`.
     own_momentum: f64,
     base_momentum: f64,
@@ -194,8 +194,8 @@ impl OneCycleLr {
             pct_start: 0.3,
             div_factor: 25.0,
             final_div_factor: 1e4,
-            missing_momentum: momentum.is_none(),
             momentum,
+            cycle: true,
             own_momentum,
             base_momentum: 0.85,
             max_momentum: 0.95,
@@ -227,11 +227,10 @@ impl OneCycleLr {
     /// Whether the momentum is cycled (default true). `false` gives the optimizer back the
     /// momentum it had when the schedule was made, and leaves it alone.
     pub fn cycle_momentum(mut self, on: bool) -> Self {
-        if !on {
-            if let Some(m) = self.momentum.take() {
-                m.set(self.own_momentum);
-            }
-            self.missing_momentum = false;
+        self.cycle = on;
+        match &self.momentum {
+            Some(m) if !on => m.set(self.own_momentum),
+            _ => self.set_momentum(),
         }
         self
     }
@@ -273,7 +272,7 @@ impl OneCycleLr {
     }
 
     fn set_momentum(&self) {
-        if let Some(m) = &self.momentum {
+        if let Some(m) = self.momentum.as_ref().filter(|_| self.cycle) {
             m.set(self.momentum());
         }
     }
@@ -287,7 +286,7 @@ impl LrScheduler for OneCycleLr {
     #[track_caller]
     fn step(&mut self, opt: &mut dyn Optimizer) {
         assert!(
-            !self.missing_momentum,
+            !self.cycle || self.momentum.is_some(),
             "tapegrad: OneCycleLr: optimizer must support momentum or beta1 with \
              `cycle_momentum` option enabled (use .cycle_momentum(false))"
         );
