@@ -37,6 +37,10 @@ pub mod io;
 pub mod loss;
 pub mod nn;
 pub mod optim;
+// Unoptimised builds: the public API compiled once for the element types users write.
+#[cfg(all(debug_assertions, feature = "instances"))]
+#[doc(hidden)]
+pub mod instances;
 
 pub use autograd::backward::{grad, grad_with, is_anomaly_enabled, set_detect_anomaly};
 pub use autograd::gradcheck::gradcheck;
