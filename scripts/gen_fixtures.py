@@ -520,6 +520,29 @@ KINKS = {
     # Probabilities of exactly 0 and 1 (a saturated f32 sigmoid): a large finite gradient.
     "bce_saturated": (lambda p: F.binary_cross_entropy(p, torch.tensor([0.0, 1.0, 1.0, 1.0, 0.3])),
                       [[0.0, 1.0, 0.5, 0.0, 1.0]]),
+    # Ties, zeros and exact boundaries of the reductions, sorts, pools and losses (stop 18).
+    "max_dim1": (OTHER["max_dim1"][0], [[[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, 1.0, 2.0]]]),
+    "min_dim0_keep": (OTHER["min_dim0_keep"][0], [[[1.0, 2.0], [1.0, 0.0], [3.0, 0.0]]]),
+    "max_dim_indices": (OTHER_V3["max_dim_indices"][0], [[[1.0, 3.0, 3.0], [2.0, 2.0, 1.0]]]),
+    "min_dim_indices_keep": (OTHER_V3["min_dim_indices_keep"][0], [[[1.0, 2.0], [1.0, 0.0], [3.0, 0.0]]]),
+    "argmax": (OTHER_V3["argmax"][0], [[[1.0, 3.0, 3.0], [2.0, 2.0, 1.0]]]),
+    "argmin_keep": (OTHER_V3["argmin_keep"][0], [[[1.0, 2.0], [1.0, 0.0], [3.0, 0.0]]]),
+    "kthvalue": (OTHER_V3["kthvalue"][0], [[[1.0, 2.0, 2.0, 3.0], [5.0, 5.0, 5.0, 1.0]]]),
+    "sort": (OTHER_V3["sort"][0], [[[2.0, 1.0, 2.0, 1.0, 2.0]]]),
+    "sort_desc0": (OTHER_V3["sort_desc0"][0], [[[1.0, 2.0], [1.0, 2.0], [1.0, 0.0]]]),
+    "norm_inf": (OTHER_V2["norm_inf"][0], [[[[1.0, -3.0], [3.0, 0.0], [2.0, 2.0]], [[-1.0, 3.0], [0.0, 0.0], [-2.0, 1.0]]]]),
+    "fmod": (BINARY_V2["fmod"][0], [[4.0, -4.0, 3.0, -3.0, 0.0], [2.0, 2.0, -1.5, 1.5, 2.0]]),
+    "remainder": (BINARY_V2["remainder"][0], [[4.0, -4.0, 3.0, -3.0, 0.0], [2.0, 2.0, -1.5, 1.5, 2.0]]),
+    "floor": (UNARY_V2["floor"][0], [[1.0, -2.0, 0.0, 2.5]]),
+    "frac": (UNARY_V2["frac"][0], [[1.0, -2.0, 0.0, 2.5]]),
+    "prod": (OTHER_V3["prod"][0], [[[1.0, 0.0, 3.0]]]),
+    "prod_dim": (OTHER_V3["prod_dim"][0], [[[0.0, 2.0, 0.0], [1.0, 0.0, 3.0], [2.0, 1.5, 1.0]]]),
+    "cumprod": (OTHER_V3["cumprod"][0], [[[2.0, 0.0, 3.0, 0.0, 4.0], [0.0, 1.0, 2.0, 3.0, 1.0]]]),
+    "l1_none": (OTHER_V4["l1_none"][0], [[[1.0, 2.0, 3.0]], [[1.0, 0.0, 3.0]]]),
+    "smooth_l1": (OTHER_V4["smooth_l1"][0], [[[0.5, -0.5, 0.0, 1.0]], [[0.0, 0.0, 0.0, 0.5]]]),
+    "huber_sum": (OTHER_V4["huber_sum"][0], [[[0.7, -0.7, 0.0]], [[0.0, 0.0, 0.0]]]),
+    "softplus_big": (OTHER["softplus_big"][0], [[20.0, -20.0, 0.0, 19.99, 20.01]]),
+    "max_pool2d": (OTHER_V4["max_pool2d"][0], [[[[[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 0.5], [2.0, 3.0, 0.0, 0.0], [3.0, 2.0, 0.0, 0.0]]]]]),
 }
 
 
