@@ -234,7 +234,6 @@ pub(crate) fn gemm<T: Float>(
 ) {
     let (m, k, n) = (x.nrows(), x.ncols(), y.ncols());
     let threads = parallel::threads_for(m * k * n);
-    let beta = if acc { T::one() } else { T::zero() };
     let small = m * k * n <= SMALL_GEMM_MACS;
     // Without packing, a strided operand is copied row-major element by element: worth it
     // only when the copy is reused across many rows (or columns) of the product.
@@ -266,7 +265,7 @@ pub(crate) fn gemm<T: Float>(
         return;
     }
     if threads <= 1 {
-        general_mat_mul(T::one(), &x, &y, beta, &mut c);
+        blocked(x, y, c, acc);
         return;
     }
     // Split the longer side of C, so the operand each thread packs whole is the smaller one;
@@ -280,15 +279,15 @@ pub(crate) fn gemm<T: Float>(
     let axis = Axis(if by_rows { 0 } else { 1 });
     std::thread::scope(|s| {
         let mut parts = c.axis_chunks_iter_mut(axis, chunk).enumerate();
-        let (_, mut first) = parts.next().expect("at least one chunk");
-        for (i, mut part) in parts {
+        let (_, first) = parts.next().expect("at least one chunk");
+        for (i, part) in parts {
             let range = i * chunk..i * chunk + part.len_of(axis);
             let (xs, ys) = if by_rows {
                 (x.slice(s![range, ..]), y.view())
             } else {
                 (x.view(), y.slice(s![.., range]))
             };
-            s.spawn(move || general_mat_mul(T::one(), &xs, &ys, beta, &mut part));
+            s.spawn(move || blocked(xs, ys, part, acc));
         }
         let len = first.len_of(axis);
         let (xs, ys) = if by_rows {
@@ -296,8 +295,52 @@ pub(crate) fn gemm<T: Float>(
         } else {
             (x.view(), y.slice(s![.., ..len]))
         };
-        general_mat_mul(T::one(), &xs, &ys, beta, &mut first);
+        blocked(xs, ys, first, acc);
     });
+}
+
+/// Outputs of at least this many elements, at least [`SGEMM_MIN_SIDE`] on each side, go to
+/// tapegrad's f32 kernel. Below it (the weight gradients of small layers: 32×512×32,
+/// 64×512×64; the W6 convolution's 32×64×512) packing and edge tiles weigh more, and
+/// matrixmultiply's 8×8 tiles ran at 1.05–1.3× the speed; from 64×256×256 up, tapegrad's
+/// ran at 1.02–1.13× (Zen 3, interleaved).
+const SGEMM_MIN_OUTPUT: usize = 128 * 128;
+/// See [`SGEMM_MIN_OUTPUT`].
+const SGEMM_MIN_SIDE: usize = 64;
+
+/// `c (+)= x·y` by a blocked kernel: tapegrad's own for f32 on CPUs with AVX2 and FMA
+/// (`sgemm.rs`) when the output is large enough, matrixmultiply's otherwise.
+fn blocked<T: Float>(
+    x: ArrayView2<'_, T>,
+    y: ArrayView2<'_, T>,
+    c: ArrayViewMut2<'_, T>,
+    acc: bool,
+) {
+    let (m, n) = (x.nrows(), y.ncols());
+    if m >= SGEMM_MIN_SIDE
+        && n >= SGEMM_MIN_SIDE
+        && m * n >= SGEMM_MIN_OUTPUT
+        && super::sgemm::available()
+    {
+        if let (Some(xf), Some(yf)) = (T::as_f32_view(x.view()), T::as_f32_view(y.view())) {
+            match T::as_f32_view_mut(c) {
+                Ok(cf) => return super::sgemm::sgemm(xf, yf, cf, acc),
+                Err(c) => return general(x, y, c, acc),
+            }
+        }
+    }
+    general(x, y, c, acc);
+}
+
+/// matrixmultiply's blocked product (through ndarray).
+fn general<T: Float>(
+    x: ArrayView2<'_, T>,
+    y: ArrayView2<'_, T>,
+    mut c: ArrayViewMut2<'_, T>,
+    acc: bool,
+) {
+    let beta = if acc { T::one() } else { T::zero() };
+    general_mat_mul(T::one(), &x, &y, beta, &mut c);
 }
 
 /// All batches of `op(x)` as one row-major slice: the copy made for the unpacked kernels, or

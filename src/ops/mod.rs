@@ -21,6 +21,7 @@ pub(crate) mod matmul;
 pub(crate) mod rearrange;
 pub(crate) mod reduce;
 pub(crate) mod select;
+pub(crate) mod sgemm;
 pub(crate) mod shape;
 pub(crate) mod simd;
 pub(crate) mod softmax;

@@ -283,6 +283,23 @@ pub trait Float:
         Self::of_f64(erf_f64(self.as_f64()))
     }
 
+    /// This type's 2-D view as an `f32` view, when the type is `f32` (for the f32-only
+    /// GEMM kernel: a per-type hook, so no cast is needed).
+    #[doc(hidden)]
+    fn as_f32_view(v: ndarray::ArrayView2<'_, Self>) -> Option<ndarray::ArrayView2<'_, f32>> {
+        let _ = v;
+        None
+    }
+
+    /// This type's mutable 2-D view as an `f32` view, when the type is `f32`; the view back
+    /// otherwise.
+    #[doc(hidden)]
+    fn as_f32_view_mut(
+        v: ndarray::ArrayViewMut2<'_, Self>,
+    ) -> Result<ndarray::ArrayViewMut2<'_, f32>, ndarray::ArrayViewMut2<'_, Self>> {
+        Err(v)
+    }
+
     /// `eˣ` for elementwise kernels: branch-free (so loops over it vectorise) in f32, within
     /// 2 ulp; the C library's in f64.
     #[doc(hidden)]
@@ -408,6 +425,14 @@ float_element!(f32, u32, DType::F32, F32_FREE);
 float_element!(f64, u64, DType::F64, F64_FREE);
 
 impl Float for f32 {
+    fn as_f32_view(v: ndarray::ArrayView2<'_, Self>) -> Option<ndarray::ArrayView2<'_, f32>> {
+        Some(v)
+    }
+    fn as_f32_view_mut(
+        v: ndarray::ArrayViewMut2<'_, Self>,
+    ) -> Result<ndarray::ArrayViewMut2<'_, f32>, ndarray::ArrayViewMut2<'_, Self>> {
+        Ok(v)
+    }
     #[inline(always)]
     fn exp_elementwise(self) -> Self {
         exp_f32(self)
