@@ -340,28 +340,24 @@ unsafe fn kernel(k: usize, x: *const f32, y: *const f32, c: *mut f32, rsc: isize
             _mm_prefetch::<_MM_HINT_T0>(c.offset(r * rsc + 15) as *const i8);
         }
         let (mut x, mut y) = (x, y);
+        // Row `r` of the tile: broadcast x[r] of step `p`, times the step's two vectors of y.
+        macro_rules! row {
+            ($p:expr, $r:expr, $y0:ident, $y1:ident, $c0:ident, $c1:ident) => {{
+                let a = _mm256_broadcast_ss(&*x.add(MR * $p + $r));
+                $c0 = _mm256_fmadd_ps(a, $y0, $c0);
+                $c1 = _mm256_fmadd_ps(a, $y1, $c1);
+            }};
+        }
         macro_rules! step {
             ($p:expr) => {{
                 let y0 = _mm256_loadu_ps(y.add(NR * $p));
                 let y1 = _mm256_loadu_ps(y.add(NR * $p + 8));
-                let a = _mm256_broadcast_ss(&*x.add(MR * $p));
-                c00 = _mm256_fmadd_ps(a, y0, c00);
-                c01 = _mm256_fmadd_ps(a, y1, c01);
-                let a = _mm256_broadcast_ss(&*x.add(MR * $p + 1));
-                c10 = _mm256_fmadd_ps(a, y0, c10);
-                c11 = _mm256_fmadd_ps(a, y1, c11);
-                let a = _mm256_broadcast_ss(&*x.add(MR * $p + 2));
-                c20 = _mm256_fmadd_ps(a, y0, c20);
-                c21 = _mm256_fmadd_ps(a, y1, c21);
-                let a = _mm256_broadcast_ss(&*x.add(MR * $p + 3));
-                c30 = _mm256_fmadd_ps(a, y0, c30);
-                c31 = _mm256_fmadd_ps(a, y1, c31);
-                let a = _mm256_broadcast_ss(&*x.add(MR * $p + 4));
-                c40 = _mm256_fmadd_ps(a, y0, c40);
-                c41 = _mm256_fmadd_ps(a, y1, c41);
-                let a = _mm256_broadcast_ss(&*x.add(MR * $p + 5));
-                c50 = _mm256_fmadd_ps(a, y0, c50);
-                c51 = _mm256_fmadd_ps(a, y1, c51);
+                row!($p, 0, y0, y1, c00, c01);
+                row!($p, 1, y0, y1, c10, c11);
+                row!($p, 2, y0, y1, c20, c21);
+                row!($p, 3, y0, y1, c30, c31);
+                row!($p, 4, y0, y1, c40, c41);
+                row!($p, 5, y0, y1, c50, c51);
             }};
         }
         let mut p = 0;
