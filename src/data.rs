@@ -1,6 +1,7 @@
 //! Feeding data: a [`DataLoader`] over `(x, y)` tensors and [`load_csv`] for small numeric
 //! data sets.
 
+#[cfg(feature = "csv")]
 use std::path::Path;
 
 use rand::SeedableRng;

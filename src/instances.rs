@@ -115,6 +115,7 @@ fn float<T: Float>(v: &mut Vec<*const ()>) {
         nn::functional::linear::<T>, nn::functional::embedding::<T>,
         nn::functional::scaled_dot_product_attention::<T>,
     );
+    #[cfg(feature = "csv")]
     fns!(v; load_csv::<T>);
 }
 
@@ -197,6 +198,7 @@ fn select<T: Element>(cond: &Tensor<bool>, a: &Tensor<T>, b: &Tensor<T>) -> Tens
     cond.where_cond(a, b)
 }
 
+#[cfg(feature = "csv")]
 fn load_csv<T: Float>(path: &str, header: bool) -> crate::Result<crate::data::Csv<T>> {
     crate::data::load_csv(path, header)
 }
