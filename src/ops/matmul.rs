@@ -300,10 +300,11 @@ pub(crate) fn gemm<T: Float>(
 }
 
 /// Outputs of at least this many elements, at least [`SGEMM_MIN_SIDE`] on each side, go to
-/// tapegrad's f32 kernel. Below it (the weight gradients of small layers: 32×512×32,
-/// 64×512×64; the W6 convolution's 32×64×512) packing and edge tiles weigh more, and
-/// matrixmultiply's 8×8 tiles ran at 1.05–1.3× the speed; from 64×256×256 up, tapegrad's
-/// ran at 1.02–1.13× (Zen 3, interleaved).
+/// tapegrad's f32 kernel. Below it packing and edge tiles weigh more: on the weight
+/// gradients of small layers (32×512×32, 64×512×64) matrixmultiply's 8×8 tiles ran at
+/// 1.09–1.33× the speed, and the W6 step, whose 32×64×512 product went to the new kernel,
+/// ran 5–7% slower in three of four interleaved pairs. From 64×256×256 up, tapegrad's ran
+/// at 1.02–1.13× matrixmultiply's (Zen 3, one thread).
 const SGEMM_MIN_OUTPUT: usize = 128 * 128;
 /// See [`SGEMM_MIN_OUTPUT`].
 const SGEMM_MIN_SIDE: usize = 64;

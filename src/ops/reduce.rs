@@ -809,10 +809,7 @@ impl<T: Float> Tensor<T> {
         let values = {
             let d = self.data();
             drop_dims(
-                reduce_kept(d.view(), dims, |lane| match lane.as_slice() {
-                    Some(s) => super::sum::sum(s),
-                    None => lane.sum(),
-                }),
+                reduce_kept(d.view(), dims, |lane| sum_all(&lane)),
                 dims,
                 keepdim,
             )

@@ -9,9 +9,9 @@
 //!
 //! On this crate's Zen 3 machine (peak 102 GFLOP/s per core) 1024³ runs at 89–92 GFLOP/s on
 //! one thread, against matrixmultiply's 83–86 (which tapegrad used before, and still uses
-//! for f64, small products and CPUs without AVX2) and PyTorch's 89–93. Each element of `c`
-//! is the same chain of FMAs over `k`, in blocks of 256, as matrixmultiply's, so switching
-//! kernels changes no result (tested bit for bit).
+//! for f64, small products and CPUs without AVX2) and PyTorch's 89–93 over the day. Each
+//! element of `c` is the same chain of FMAs over `k`, in blocks of 256, as matrixmultiply's,
+//! so switching kernels changes no result (tested bit for bit).
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
