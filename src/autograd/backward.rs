@@ -7,9 +7,9 @@
 //! 3. For each node, ask its op for the input gradients (only those some target needs) and
 //!    add them into the inputs' slots, in place where nobody else holds the buffer.
 
+use crate::tensor::shared::Shared;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use std::cell::Cell;
@@ -71,7 +71,10 @@ type PtrMap<V> = HashMap<usize, V, BuildHasherDefault<PtrHasher>>;
 /// A node of the graph being walked: an op record (with a handle to its output, for
 /// `Context::output`) or a leaf that accumulates into its `.grad`.
 enum Item<T: Float> {
-    Op { f: Arc<GradFn<T>>, out: Tensor<T> },
+    Op {
+        f: Shared<GradFn<T>>,
+        out: Tensor<T>,
+    },
     Leaf(Tensor<T>),
 }
 
@@ -84,12 +87,12 @@ impl<T: Float> Item<T> {
     }
 }
 
-fn fn_key<T: Float>(f: &Arc<GradFn<T>>) -> usize {
-    Arc::as_ptr(f) as *const () as usize
+fn fn_key<T: Float>(f: &Shared<GradFn<T>>) -> usize {
+    Shared::addr(f)
 }
 
 fn leaf_key<T: Float>(t: &Tensor<T>) -> usize {
-    Arc::as_ptr(&t.0) as usize
+    Shared::addr(&t.0)
 }
 
 /// The key and item a gradient for `t`, reaching it along `edge`, goes to.
@@ -310,7 +313,7 @@ pub(crate) fn run<T: Float>(
 
 /// Whether nothing else can see `t`'s elements, so they may be updated in place.
 fn owned_alone<T: Float>(t: &Tensor<T>) -> bool {
-    Arc::strong_count(&t.0) == 1 && Arc::strong_count(t.storage()) == 1 && t.is_contiguous()
+    Shared::strong_count(&t.0) == 1 && Shared::strong_count(t.storage()) == 1 && t.is_contiguous()
 }
 
 /// Adds `g` into a pending gradient, in place when the buffer is ours alone.

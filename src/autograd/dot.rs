@@ -1,8 +1,8 @@
 //! Graphviz output of a recorded graph.
 
+use crate::tensor::shared::Shared;
 use std::collections::HashMap;
 use std::fmt::Write;
-use std::sync::Arc;
 
 use crate::tensor::node::GradFn;
 use crate::{Float, Tensor};
@@ -60,9 +60,9 @@ impl<T: Float> Tensor<T> {
 }
 
 /// What identifies a graph node: its record, or the tensor itself for leaves and constants.
-fn key<T: Float>(t: &Tensor<T>, record: &Option<Arc<GradFn<T>>>) -> usize {
+fn key<T: Float>(t: &Tensor<T>, record: &Option<Shared<GradFn<T>>>) -> usize {
     match record {
-        Some(f) => Arc::as_ptr(f) as *const () as usize,
-        None => Arc::as_ptr(&t.0) as usize,
+        Some(f) => Shared::addr(f),
+        None => Shared::addr(&t.0),
     }
 }

@@ -151,7 +151,7 @@ impl<T: Float> Tensor<T> {
         self
     }
 
-    fn set_history(&self, rec: std::sync::Arc<crate::tensor::node::GradFn<T>>) {
+    fn set_history(&self, rec: crate::tensor::shared::Shared<crate::tensor::node::GradFn<T>>) {
         *self.grad_fn_slot() = Some(rec);
         self.0
             .requires_grad
@@ -161,7 +161,11 @@ impl<T: Float> Tensor<T> {
     /// After an in-place write through this view: the base's history becomes the old base
     /// with this view's region replaced by `rec`'s result, and this view a view of it.
     #[track_caller]
-    fn rebase_view(&self, base: &Tensor<T>, rec: std::sync::Arc<crate::tensor::node::GradFn<T>>) {
+    fn rebase_view(
+        &self,
+        base: &Tensor<T>,
+        rec: crate::tensor::shared::Shared<crate::tensor::node::GradFn<T>>,
+    ) {
         assert!(
             base.is_contiguous(),
             "tapegrad: in-place op on a view of a non-contiguous tensor that requires grad; \

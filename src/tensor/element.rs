@@ -1,11 +1,11 @@
 //! The element types a [`Tensor`](crate::Tensor) can hold, sealed: each carries its dtype
 //! and its per-type behaviour (its buffer pool), so nothing else compares type names or ids.
 
+use crate::tensor::shared::Shared;
 use std::cell::RefCell;
 use std::fmt::{Debug, Display};
 use std::iter::Sum;
 use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
-use std::sync::Arc;
 use std::thread::LocalKey;
 
 use super::function::Function;
@@ -106,7 +106,7 @@ impl<F: Function<f32> + Function<f64>> FloatFunction for F {}
 // its signature are unreachable from outside: `private_interfaces` is allowed for it.
 pub(crate) mod sealed {
     #![allow(private_interfaces, private_bounds)]
-    use std::sync::Arc;
+    use crate::tensor::shared::Shared;
 
     use super::FloatFunction;
     use crate::tensor::node::{GradFn, Inputs};
@@ -119,7 +119,7 @@ pub(crate) mod sealed {
             inputs: Inputs<Self>,
             out_version: u64,
             location: &'static std::panic::Location<'static>,
-        ) -> Option<Arc<GradFn<Self>>>
+        ) -> Option<Shared<GradFn<Self>>>
         where
             Self: super::Element;
     }
@@ -361,7 +361,7 @@ macro_rules! float_element {
                 inputs: Inputs<Self>,
                 out_version: u64,
                 location: &'static std::panic::Location<'static>,
-            ) -> Option<Arc<GradFn<Self>>> {
+            ) -> Option<Shared<GradFn<Self>>> {
                 Some(record_at(op, inputs, out_version, location))
             }
         }
@@ -469,7 +469,7 @@ macro_rules! unrecorded {
                 _: Inputs<Self>,
                 _: u64,
                 _: &'static std::panic::Location<'static>,
-            ) -> Option<Arc<GradFn<Self>>> {
+            ) -> Option<Shared<GradFn<Self>>> {
                 None
             }
         }

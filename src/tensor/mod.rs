@@ -10,13 +10,16 @@ pub(crate) mod function;
 pub(crate) mod grad_mode;
 pub(crate) mod node;
 pub(crate) mod pool;
+pub(crate) mod shared;
 pub(crate) mod storage;
 
 pub(crate) use node::Values;
 
 use std::fmt;
+use std::sync::MutexGuard;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, MutexGuard};
+
+use shared::Shared;
 
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Dimension, IxDyn};
 use rand::Rng;
@@ -37,11 +40,11 @@ use storage::{Layout, ReadGuard, WriteGuard};
 /// y.backward();
 /// assert_eq!(x.grad().unwrap().to_vec(), vec![2.0, 4.0, 6.0]);
 /// ```
-pub struct Tensor<T: Element = f32>(pub(crate) Arc<Node<T>>);
+pub struct Tensor<T: Element = f32>(pub(crate) Shared<Node<T>>);
 
 impl<T: Element> Clone for Tensor<T> {
     fn clone(&self) -> Self {
-        Tensor(Arc::clone(&self.0))
+        Tensor(Shared::clone(&self.0))
     }
 }
 
@@ -101,7 +104,7 @@ impl<T: Element> Tensor<T> {
                 ),
             });
         }
-        let storage = Arc::new(storage::Storage::new(data));
+        let storage = Shared::new(storage::Storage::new(data));
         Ok(Tensor::from_parts(
             storage,
             Layout::contiguous(shape),
@@ -445,7 +448,7 @@ impl<T: Element> Tensor<T> {
     /// assert!(!a.same(&Tensor::ones(&[1])));
     /// ```
     pub fn same(&self, other: &Tensor<T>) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        Shared::ptr_eq(&self.0, &other.0)
     }
 
     /// Whether both tensors view the same storage (PyTorch:
@@ -458,7 +461,7 @@ impl<T: Element> Tensor<T> {
     /// assert!(!a.exp().shares_storage(&a));
     /// ```
     pub fn shares_storage(&self, other: &Tensor<T>) -> bool {
-        Arc::ptr_eq(&self.0.storage, &other.0.storage)
+        Shared::ptr_eq(&self.0.storage, &other.0.storage)
     }
 
     /// Whether the elements are laid out row-major without gaps.
@@ -505,7 +508,7 @@ impl<T: Element> Tensor<T> {
         &self.0.layout
     }
 
-    pub(crate) fn storage(&self) -> &Arc<storage::Storage<T>> {
+    pub(crate) fn storage(&self) -> &Shared<storage::Storage<T>> {
         &self.0.storage
     }
 }

@@ -1,6 +1,6 @@
 //! What autograd records: the node behind every tensor handle and the op records between them.
 //!
-//! A [`Tensor`] is an `Arc<Node>`: a view (layout) of a shared storage, plus its autograd
+//! A [`Tensor`] is an `Shared<Node>`: a view (layout) of a shared storage, plus its autograd
 //! state — whether it requires grad, its accumulated `.grad`, and its `grad_fn`, the record of
 //! the op that made it. A record ([`GradFn`]) holds the op (any [`Function`]), its inputs as
 //! [`Saved`] tensors with the storage version each had when recorded, and an edge to each
@@ -11,6 +11,7 @@
 
 use std::cell::Cell;
 use std::panic::Location;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -21,6 +22,7 @@ use super::buffer::Buffer;
 use super::element::FloatFunction;
 use super::function::Function;
 use super::grad_mode::grad_enabled;
+use super::shared::{Inner, Shared};
 use super::storage::{Layout, Storage};
 use crate::{Element, Float, Tensor};
 
@@ -101,16 +103,16 @@ pub fn live_tensors() -> usize {
 
 /// The storage view and autograd state behind a [`Tensor`] handle.
 pub(crate) struct Node<T: Element> {
-    pub(crate) storage: Arc<Storage<T>>,
+    pub(crate) storage: Shared<Storage<T>>,
     pub(crate) layout: Layout,
     pub(crate) requires_grad: AtomicBool,
     /// The record of the op that made this tensor (None for leaves); replaced when the tensor
     /// is modified in place by a recorded op.
-    pub(crate) grad_fn: Mutex<Option<Arc<GradFn<T>>>>,
+    pub(crate) grad_fn: Mutex<Option<Shared<GradFn<T>>>>,
     /// The accumulated gradient; only leaves that require grad ever fill it.
     pub(crate) grad: Mutex<Option<Tensor<T>>>,
-    /// For a view: what it views (boxed, so that a node is at most 104 bytes and a graph of
-    /// them is freed from the allocator's fast bins).
+    /// For a view: what it views (boxed, so that a node is at most 104 bytes; see
+    /// [`Layout`]).
     pub(crate) view: Option<Box<ViewOf<T>>>,
 }
 
@@ -125,7 +127,7 @@ pub(crate) struct ViewOf<T: Element> {
 }
 
 /// How a non-leaf tensor was made. `F` is the op; records are shared as
-/// `Arc<GradFn<T, dyn Function<T>>>`, one allocation for the record and the op together.
+/// `Shared<GradFn<T, dyn Function<T>>>`, one allocation for the record and the op together.
 pub(crate) struct GradFn<T: Element, F: ?Sized = dyn Function<T>> {
     /// Position on the tape (creation order).
     pub(crate) id: u64,
@@ -141,12 +143,11 @@ pub(crate) struct GradFn<T: Element, F: ?Sized = dyn Function<T>> {
 pub(crate) struct Saved<T: Element> {
     pub(crate) tensor: Tensor<T>,
     /// The record the gradient goes to, when the input was made by a recorded op.
-    record: Option<Arc<GradFn<T>>>,
+    record: Option<Shared<GradFn<T>>>,
     /// The storage version at capture, times two, plus one when the gradient goes into the
     /// input's `.grad` (a leaf that requires grad). Packed so that a saved input is 32 bytes
-    /// and a record of one or two inputs fits the allocator's fast bins: records are freed a
-    /// graph at a time, and larger blocks cost several times more to free and reuse. (A
-    /// version would need 2⁶³ writes to lose its top bit.)
+    /// and a record of one or two inputs stays a small block: records are made and freed by
+    /// the hundred. (A version would need 2⁶³ writes to lose its top bit.)
     version_and_leaf: u64,
 }
 
@@ -157,7 +158,7 @@ pub(crate) enum Edge<T: Element> {
     /// Into the input's `.grad` (it is a leaf that requires grad).
     Leaf,
     /// Into the record of the op that made the input.
-    Fn(Arc<GradFn<T>>),
+    Fn(Shared<GradFn<T>>),
 }
 
 /// The inputs of a recorded op; one or two inline, so most records allocate nothing more.
@@ -180,7 +181,7 @@ impl<T: Element> Inputs<T> {
         std::mem::replace(self, Inputs::Many(Vec::new()))
     }
 
-    fn move_into(self, tensors: &mut Vec<Tensor<T>>, fns: &mut Vec<Arc<GradFn<T>>>) {
+    fn move_into(self, tensors: &mut Vec<Tensor<T>>, fns: &mut Vec<Shared<GradFn<T>>>) {
         let mut each = |s: Saved<T>| {
             tensors.push(s.tensor);
             fns.extend(s.record);
@@ -223,7 +224,7 @@ impl<T: Element> Saved<T> {
     }
 
     /// The record the input's gradient goes to, if it was made by a recorded op.
-    pub(crate) fn record(&self) -> Option<&Arc<GradFn<T>>> {
+    pub(crate) fn record(&self) -> Option<&Shared<GradFn<T>>> {
         self.record.as_ref()
     }
 }
@@ -264,10 +265,10 @@ impl<T: Element> OpInputs<T> for &[&Tensor<T>] {
 
 impl<T: Element> Node<T> {
     pub(crate) fn new(
-        storage: Arc<Storage<T>>,
+        storage: Shared<Storage<T>>,
         layout: Layout,
         requires_grad: bool,
-        grad_fn: Option<Arc<GradFn<T>>>,
+        grad_fn: Option<Shared<GradFn<T>>>,
         base: Option<Tensor<T>>,
     ) -> Self {
         count_live(1);
@@ -292,7 +293,7 @@ pub(crate) fn record<T: Element, F: Function<T>>(
     op: F,
     inputs: Inputs<T>,
     out_version: u64,
-) -> Arc<GradFn<T>> {
+) -> Shared<GradFn<T>> {
     record_at(op, inputs, out_version, Location::caller())
 }
 
@@ -302,34 +303,38 @@ pub(crate) fn record_at<T: Element, F: Function<T>>(
     inputs: Inputs<T>,
     out_version: u64,
     location: &'static Location<'static>,
-) -> Arc<GradFn<T>> {
+) -> Shared<GradFn<T>> {
     let after = inputs
         .as_slice()
         .iter()
         .map(|s| s.record().map_or(0, |f| f.id))
         .max()
         .unwrap_or(0);
-    let f: Arc<GradFn<T, F>> = Arc::new(GradFn {
+    let f = Shared::new(GradFn {
         id: next_id(after),
         location,
         inputs,
         out_version,
         op,
     });
-    f
+    // Records are kept as `GradFn<T, dyn Function<T>>`: the op inline, one block in all.
+    let sized: NonNull<Inner<GradFn<T, F>>> = Shared::into_inner(f);
+    let ptr: NonNull<Inner<GradFn<T>>> = sized;
+    // SAFETY: `ptr` comes from `into_inner` just above, only unsized.
+    unsafe { Shared::from_inner(ptr) }
 }
 
 /// Takes a graph apart without recursion: dropping the last handle to a chain of a million
 /// records must not use a million stack frames. Every record or node whose last reference we
 /// hold has its inputs moved onto explicit stacks before it is dropped.
-fn dismantle<T: Element>(mut tensors: Vec<Tensor<T>>, mut fns: Vec<Arc<GradFn<T>>>) {
+fn dismantle<T: Element>(mut tensors: Vec<Tensor<T>>, mut fns: Vec<Shared<GradFn<T>>>) {
     loop {
         if let Some(mut f) = fns.pop() {
-            if let Some(owned) = Arc::get_mut(&mut f) {
+            if let Some(owned) = Shared::get_mut(&mut f) {
                 owned.inputs.take().move_into(&mut tensors, &mut fns);
             }
         } else if let Some(mut t) = tensors.pop() {
-            if let Some(node) = Arc::get_mut(&mut t.0) {
+            if let Some(node) = Shared::get_mut(&mut t.0) {
                 let lock = node.grad_fn.get_mut().unwrap_or_else(|e| e.into_inner());
                 fns.extend(lock.take());
                 tensors.extend(node.view.take().map(|v| v.base));
@@ -403,14 +408,14 @@ impl<T: Element, F: ?Sized> Drop for GradFn<T, F> {
 impl<T: Element> Tensor<T> {
     /// A new tensor over `storage` seen through `layout`.
     pub(crate) fn from_parts(
-        storage: Arc<Storage<T>>,
+        storage: Shared<Storage<T>>,
         layout: Layout,
         requires_grad: bool,
-        grad_fn: Option<Arc<GradFn<T>>>,
+        grad_fn: Option<Shared<GradFn<T>>>,
         base: Option<Tensor<T>>,
     ) -> Self {
         debug_assert!(layout.fits(storage.len()));
-        Tensor(Arc::new(Node::new(
+        Tensor(Shared::new(Node::new(
             storage,
             layout,
             requires_grad,
@@ -422,7 +427,7 @@ impl<T: Element> Tensor<T> {
     /// A leaf tensor (no gradient recorded, `requires_grad` false) holding `data`.
     pub(crate) fn leaf(data: impl Into<Values<T>>) -> Self {
         let (storage, layout) = data.into().into_storage();
-        Tensor::from_parts(Arc::new(storage), layout, false, None, None)
+        Tensor::from_parts(Shared::new(storage), layout, false, None, None)
     }
 
     /// Wraps an op's result that exists for every element type (a copy, a gather), recording
@@ -439,7 +444,7 @@ impl<T: Element> Tensor<T> {
         let (storage, layout) = data.into().into_storage();
         let grad_fn = T::record_op(op, inputs.capture(), 0, Location::caller());
         let requires_grad = grad_fn.is_some();
-        Tensor::from_parts(Arc::new(storage), layout, requires_grad, grad_fn, None)
+        Tensor::from_parts(Shared::new(storage), layout, requires_grad, grad_fn, None)
     }
 
     /// A view of this tensor's storage through `layout`, recorded as `op` (whose backward
@@ -472,7 +477,7 @@ impl<T: Element> Tensor<T> {
     }
 
     /// This tensor's record (None for leaves).
-    pub(crate) fn grad_fn(&self) -> Option<Arc<GradFn<T>>> {
+    pub(crate) fn grad_fn(&self) -> Option<Shared<GradFn<T>>> {
         self.refresh_view();
         self.grad_fn_slot().clone()
     }
@@ -513,7 +518,7 @@ impl<T: Element> Tensor<T> {
         self.0.view.as_ref().map(|v| &v.base)
     }
 
-    pub(crate) fn grad_fn_slot(&self) -> MutexGuard<'_, Option<Arc<GradFn<T>>>> {
+    pub(crate) fn grad_fn_slot(&self) -> MutexGuard<'_, Option<Shared<GradFn<T>>>> {
         self.0.grad_fn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -542,7 +547,7 @@ impl<T: Float> Tensor<T> {
         }
         let (storage, layout) = data.into().into_storage();
         let grad_fn = record(op, inputs.capture(), 0);
-        Tensor::from_parts(Arc::new(storage), layout, true, Some(grad_fn), None)
+        Tensor::from_parts(Shared::new(storage), layout, true, Some(grad_fn), None)
     }
 
     /// Records a user-defined op: `values` is the forward result the caller computed from
@@ -555,9 +560,8 @@ impl<T: Float> Tensor<T> {
 }
 
 /// The address of a record, 0 for none (to tell records apart without holding them).
-fn fn_addr<T: Element>(f: &Option<Arc<GradFn<T>>>) -> usize {
-    f.as_ref()
-        .map_or(0, |f| Arc::as_ptr(f) as *const () as usize)
+fn fn_addr<T: Element>(f: &Option<Shared<GradFn<T>>>) -> usize {
+    f.as_ref().map_or(0, Shared::addr)
 }
 
 /// An op's result: row-major elements and their shape, before they become a storage.
@@ -633,19 +637,19 @@ mod tests {
         assert_eq!(s.version(), 3);
         let s = Saved::of(&made);
         let f = made.grad_fn().unwrap();
-        assert!(matches!(s.edge(), Edge::Fn(g) if Arc::ptr_eq(&g, &f)));
+        assert!(matches!(s.edge(), Edge::Fn(g) if Shared::ptr_eq(&g, &f)));
         assert_eq!(s.version(), made.version());
     }
 
-    /// glibc serves blocks of up to 120 bytes from its fast bins; a graph's nodes and records
-    /// are freed all at once, and larger blocks cost several times more to free and to reuse.
+    /// A graph's nodes and records are made and freed by the hundred: their blocks (with the
+    /// count of handles) stay small, well within the per-thread block cache's 256 bytes.
     #[test]
     #[cfg(target_pointer_width = "64")]
-    fn nodes_and_records_of_two_inputs_fit_the_fast_bins() {
-        let counts = 2 * std::mem::size_of::<usize>();
-        assert_eq!(std::mem::size_of::<Saved<f64>>(), 32);
-        assert!(counts + std::mem::size_of::<GradFn<f64, f64>>() <= 120);
-        assert_eq!(std::mem::size_of::<Layout>(), 40);
-        assert!(counts + std::mem::size_of::<Node<f64>>() <= 120);
+    fn nodes_and_records_of_two_inputs_are_small_blocks() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<Saved<f64>>(), 32);
+        assert!(size_of::<Inner<GradFn<f64, f64>>>() <= 112);
+        assert_eq!(size_of::<Layout>(), 40);
+        assert!(size_of::<Inner<Node<f64>>>() <= 112);
     }
 }

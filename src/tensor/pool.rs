@@ -98,19 +98,23 @@ pub(crate) fn give<T: Element>(v: Vec<T>) {
     }
 }
 
-/// The bytes of free buffers this thread keeps for reuse, over all element types.
+/// The bytes of free buffers this thread keeps for reuse, over all element types, with the
+/// free blocks of graph nodes, op records and small storages (at most 1 MiB).
 ///
 /// ```
 /// tapegrad::empty_cache();
 /// assert_eq!(tapegrad::cached_bytes(), 0);
 /// ```
 pub fn cached_bytes() -> usize {
-    with_list::<f32, _>(|l| l.bytes).unwrap_or(0) + with_list::<f64, _>(|l| l.bytes).unwrap_or(0)
+    with_list::<f32, _>(|l| l.bytes).unwrap_or(0)
+        + with_list::<f64, _>(|l| l.bytes).unwrap_or(0)
+        + super::shared::cached_bytes()
 }
 
-/// Frees the buffers this thread keeps for reuse (as `torch.cuda.empty_cache`): after a
-/// large model is dropped, its memory goes back to the allocator. Each thread has its own
-/// pool; call this on every thread that ran large ops.
+/// Frees the buffers this thread keeps for reuse, and its free blocks of graph nodes and op
+/// records (as `torch.cuda.empty_cache`): after a large model is dropped, its memory goes back
+/// to the allocator. Each thread has its own pool; call this on every thread that ran large
+/// ops.
 ///
 /// ```
 /// use tapegrad::Tensor;
@@ -122,6 +126,7 @@ pub fn cached_bytes() -> usize {
 pub fn empty_cache() {
     with_list::<f32, _>(|l| *l = FreeList::default());
     with_list::<f64, _>(|l| *l = FreeList::default());
+    super::shared::empty_cache();
 }
 
 #[cfg(test)]

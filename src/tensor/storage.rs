@@ -342,9 +342,9 @@ impl<T: Element> Drop for WriteGuard<'_, T> {
 /// `offset + Σ i[d]·strides[d]`. Strides are in elements and never negative.
 ///
 /// Row-major strides at offset 0 (every op's result) are not stored: only views that need
-/// other strides or an offset box them. A tensor's node then stays within the allocator's
-/// fast bins; a graph's nodes are freed all at once, and larger blocks cost several times
-/// more to free and to reuse.
+/// other strides or an offset box them. A tensor's node then stays small (104 bytes): a
+/// graph's nodes are made and freed by the hundred, from the per-thread block cache of
+/// [`shared`](super::shared), and every byte of them is memory traffic.
 #[derive(Clone, Debug)]
 pub(crate) enum Layout {
     /// Row-major from offset 0. As large as a bare shape: the other variant's box sits in
