@@ -1,6 +1,6 @@
 //! What autograd records: the node behind every tensor handle and the op records between them.
 //!
-//! A [`Tensor`] is an `Shared<Node>`: a view (layout) of a shared storage, plus its autograd
+//! A [`Tensor`] is a `Shared<Node>`: a view (layout) of a shared storage, plus its autograd
 //! state — whether it requires grad, its accumulated `.grad`, and its `grad_fn`, the record of
 //! the op that made it. A record ([`GradFn`]) holds the op (any [`Function`]), its inputs as
 //! [`Saved`] tensors with the storage version each had when recorded, and an edge to each
