@@ -7,6 +7,7 @@ thread_local! {
 }
 
 /// Whether ops on this thread are being recorded.
+#[inline]
 pub(crate) fn grad_enabled() -> bool {
     GRAD_ENABLED.with(Cell::get)
 }

@@ -56,6 +56,7 @@ impl Drop for LiveCount {
 
 /// Adds `delta` to this thread's live count. Only this thread writes it, so a plain load and
 /// store do (no atomic read-modify-write per op).
+#[inline]
 fn count_live(delta: isize) {
     let counted = LIVE.try_with(|c| {
         c.0.store(c.0.load(Ordering::Relaxed) + delta, Ordering::Relaxed)
@@ -75,6 +76,7 @@ thread_local! {
 /// anything made on this thread before. Only "an op comes after its inputs" matters for the
 /// reverse walk, so a per-thread counter does, with no atomic operation per op, even for
 /// inputs that were made on another thread.
+#[inline]
 fn next_id(after: u64) -> u64 {
     NEXT_ID.with(|c| {
         let id = c.get().max(after) + 1;
@@ -356,6 +358,7 @@ thread_local! {
 const MAX_DROP_DEPTH: u32 = 64;
 
 /// Enters one more level of nested graph drops, if the stack allows it (see `Node::drop`).
+#[inline]
 fn enter_nested() -> bool {
     DROP_DEPTH
         .try_with(|d| {
@@ -366,6 +369,7 @@ fn enter_nested() -> bool {
         .unwrap_or(false)
 }
 
+#[inline]
 fn leave_nested() {
     let _ = DROP_DEPTH.try_with(|d| d.set(d.get() - 1));
 }

@@ -185,12 +185,14 @@ thread_local! {
 }
 
 /// The size class of a block for `layout`, if blocks of it are cached.
+#[inline]
 fn class_of(layout: Layout) -> Option<usize> {
     (layout.align() <= GRAIN && layout.size() <= MAX_CACHED)
         .then(|| layout.size().max(1).div_ceil(GRAIN) - 1)
 }
 
 /// The layout of every block of a class.
+#[inline]
 fn class_layout(class: usize) -> Layout {
     Layout::from_size_align((class + 1) * GRAIN, GRAIN).expect("a small power-of-two alignment")
 }
@@ -207,6 +209,7 @@ const CLASS_CAPS: [usize; CLASSES] = {
 };
 
 impl Cache {
+    #[inline]
     fn pop(&self, class: usize) -> Option<NonNull<u8>> {
         let head = NonNull::new(self.heads[class].get())?;
         // SAFETY: blocks on the list are free, owned by the list, and hold the next pointer
@@ -217,6 +220,7 @@ impl Cache {
     }
 
     /// Keeps `block` (of `class`'s layout, free) unless the list is full.
+    #[inline]
     fn push(&self, class: usize, block: NonNull<u8>) -> bool {
         let len = self.lens[class].get();
         if len >= CLASS_CAPS[class] {
@@ -259,6 +263,7 @@ impl Drop for Cache {
 }
 
 /// A block for `layout`: a cached one of its class, or a new one.
+#[inline]
 fn alloc_block(layout: Layout) -> NonNull<u8> {
     let layout = match class_of(layout) {
         Some(class) => {
@@ -278,6 +283,7 @@ fn alloc_block(layout: Layout) -> NonNull<u8> {
 ///
 /// # Safety
 /// `block` came from `alloc_block(layout)` and is not used again.
+#[inline]
 unsafe fn free_block(block: NonNull<u8>, layout: Layout) {
     let layout = match class_of(layout) {
         Some(class) => {

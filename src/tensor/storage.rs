@@ -63,6 +63,7 @@ fn held(addr: usize) -> Option<bool> {
     })
 }
 
+#[inline]
 fn register(addr: usize, write: bool) {
     let entry = addr | write as usize;
     let inline = HELD.with(|h| {
@@ -78,6 +79,7 @@ fn register(addr: usize, write: bool) {
     }
 }
 
+#[inline]
 fn unregister(addr: usize, write: bool) {
     let entry = addr | write as usize;
     let found = HELD.with(|h| {
@@ -454,6 +456,7 @@ impl Layout {
     }
 
     /// Row-major layout of `shape` at offset 0.
+    #[inline]
     pub(crate) fn row_major(shape: IxDyn) -> Self {
         Layout::RowMajor(shape)
     }
@@ -469,6 +472,7 @@ impl Layout {
         }))
     }
 
+    #[inline]
     pub(crate) fn shape(&self) -> &[usize] {
         match self {
             Layout::RowMajor(shape) => shape.slice(),
@@ -477,6 +481,7 @@ impl Layout {
     }
 
     /// The shape as an ndarray dimension.
+    #[inline]
     pub(crate) fn dim(&self) -> IxDyn {
         match self {
             Layout::RowMajor(shape) => shape.clone(),
@@ -493,6 +498,7 @@ impl Layout {
     }
 
     /// Where the first element is in the storage.
+    #[inline]
     pub(crate) fn offset(&self) -> usize {
         match self {
             Layout::RowMajor(_) => 0,
@@ -501,6 +507,7 @@ impl Layout {
     }
 
     /// Whether the elements are row-major and adjacent (sizes of 1 may have any stride).
+    #[inline]
     pub(crate) fn is_contiguous(&self) -> bool {
         let Layout::Strided(st) = self else {
             return true;
