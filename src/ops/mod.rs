@@ -146,6 +146,7 @@ pub(crate) fn map_to<T: Element, U: Element>(
 }
 
 /// `f` of each of the row-major elements `x` of a tensor of `shape`.
+#[inline]
 pub(crate) fn map_slice<T: Element, U: Element>(
     x: &[T],
     shape: IxDyn,

@@ -198,6 +198,7 @@ impl<T: Element> Inputs<T> {
 
 impl<T: Element> Saved<T> {
     /// Captures `t` as an input: its version now and its current record.
+    #[inline]
     pub(crate) fn of(t: &Tensor<T>) -> Self {
         let (record, leaf) = match t.edge() {
             Edge::None => (None, false),
@@ -527,6 +528,7 @@ impl<T: Element> Tensor<T> {
     }
 
     /// Where a gradient for this tensor goes, as an op input recorded now.
+    #[inline]
     pub(crate) fn edge(&self) -> Edge<T> {
         if !self.is_requires_grad() {
             return Edge::None;

@@ -159,6 +159,7 @@ impl<T: Element> Storage<T> {
     /// # Panics
     /// If this thread holds a write guard on the same storage (it would wait for itself).
     #[track_caller]
+    #[inline]
     pub(crate) fn read(&self) -> ReadGuard<'_, T> {
         let mut s = self.state.load(Ordering::Relaxed);
         let mut spins = 0;
@@ -262,6 +263,7 @@ impl<'a, T: Element> ReadGuard<'a, T> {
 
     /// The elements of a contiguous `layout` as a slice, without building a view (the
     /// common case of every kernel); `None` for a strided layout.
+    #[inline]
     pub(crate) fn slice(&self, layout: &Layout) -> Option<&[T]> {
         if !layout.is_contiguous() {
             return None;
@@ -278,6 +280,7 @@ impl<'a, T: Element> ReadGuard<'a, T> {
 }
 
 impl<T: Element> Drop for ReadGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         unregister(self.storage.addr(), false);
         let prev = self.storage.state.fetch_sub(1, Ordering::Release);
