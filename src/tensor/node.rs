@@ -168,6 +168,8 @@ pub(crate) enum Inputs<T: Element> {
     One([Saved<T>; 1]),
     Two([Saved<T>; 2]),
     Many(Vec<Saved<T>>),
+    /// None left: the record is being taken apart (see [`dismantle`]).
+    Taken,
 }
 
 impl<T: Element> Inputs<T> {
@@ -176,11 +178,12 @@ impl<T: Element> Inputs<T> {
             Inputs::One(a) => a,
             Inputs::Two(a) => a,
             Inputs::Many(v) => v,
+            Inputs::Taken => &[],
         }
     }
 
     fn take(&mut self) -> Inputs<T> {
-        std::mem::replace(self, Inputs::Many(Vec::new()))
+        std::mem::replace(self, Inputs::Taken)
     }
 
     fn move_into(self, tensors: &mut Vec<Tensor<T>>, fns: &mut Vec<Shared<GradFn<T>>>) {
@@ -192,6 +195,7 @@ impl<T: Element> Inputs<T> {
             Inputs::One(a) => a.into_iter().for_each(&mut each),
             Inputs::Two(a) => a.into_iter().for_each(&mut each),
             Inputs::Many(v) => v.into_iter().for_each(&mut each),
+            Inputs::Taken => {}
         }
     }
 }
@@ -399,6 +403,9 @@ impl<T: Element> Drop for Node<T> {
 impl<T: Element, F: ?Sized> Drop for GradFn<T, F> {
     fn drop(&mut self) {
         let inputs = self.inputs.take();
+        if matches!(inputs, Inputs::Taken) {
+            return;
+        }
         if enter_nested() {
             drop(inputs);
         } else {
