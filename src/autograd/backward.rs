@@ -282,11 +282,11 @@ pub(crate) fn run<T: Float>(
             Ok(p) => Grads::one(p.grad.as_strided_scatter(&p.rel, &p.shape)),
             Err(grads) => grads,
         };
-        let mut failure = None;
-        input_grads.for_each(|k, gi| {
+        for (k, gi) in input_grads.into_list().enumerate() {
+            let Some(gi) = gi else { continue };
             let j = edges[k];
-            if j == NONE || !needed[j] || failure.is_some() {
-                return;
+            if j == NONE || !needed[j] {
+                continue;
             }
             assert_eq!(
                 gi.shape(),
@@ -295,17 +295,13 @@ pub(crate) fn run<T: Float>(
                 f.op.name()
             );
             if anomaly && gi.data().view().iter().any(|v| !v.is_finite()) {
-                failure = Some(Error::Anomaly {
+                return Err(Error::Anomaly {
                     op: f.op.name(),
                     location: f.location.to_string(),
                     input: k,
                 });
-                return;
             }
             accumulate(&mut grads[j], gi, create_graph);
-        });
-        if let Some(e) = failure {
-            return Err(e);
         }
     }
     Ok(results)

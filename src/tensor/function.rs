@@ -170,20 +170,34 @@ impl<T: Element> Grads<T> {
         }
     }
 
-    /// Calls `f(input index, gradient)` for every input that got a gradient.
-    pub(crate) fn for_each(self, mut f: impl FnMut(usize, Tensor<T>)) {
-        let mut each = |(k, g): (usize, Option<Tensor<T>>)| {
-            if let Some(g) = g {
-                f(k, g)
-            }
-        };
+    /// The gradients in input order, `None` where an input got none.
+    pub(crate) fn into_list(self) -> GradList<T> {
         match self.0 {
-            GradsRepr::Fixed(a) => a.into_iter().enumerate().for_each(&mut each),
-            GradsRepr::Many(v) => v.into_iter().enumerate().for_each(&mut each),
+            GradsRepr::Fixed(a) => GradList::Fixed(a.into_iter()),
+            GradsRepr::Many(v) => GradList::Many(v.into_iter()),
             GradsRepr::Placed(p) => panic!(
-                "tapegrad: internal error: a placed gradient of shape {:?} reached for_each",
+                "tapegrad: internal error: a placed gradient of shape {:?} reached into_list",
                 p.shape
             ),
+        }
+    }
+}
+
+/// The gradients of [`Grads::into_list`], one per input (a plain iterator, so the engine's
+/// loop over them is a loop, not a closure per gradient).
+pub(crate) enum GradList<T: Element> {
+    Fixed(std::array::IntoIter<Option<Tensor<T>>, 2>),
+    Many(std::vec::IntoIter<Option<Tensor<T>>>),
+}
+
+impl<T: Element> Iterator for GradList<T> {
+    type Item = Option<Tensor<T>>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            GradList::Fixed(a) => a.next(),
+            GradList::Many(v) => v.next(),
         }
     }
 }
