@@ -271,6 +271,7 @@ impl<T: Element> OpInputs<T> for &[&Tensor<T>] {
 }
 
 impl<T: Element> Node<T> {
+    #[inline]
     pub(crate) fn new(
         storage: Shared<Storage<T>>,
         layout: Layout,
@@ -305,6 +306,7 @@ pub(crate) fn record<T: Element, F: Function<T>>(
 }
 
 /// [`record`] with the user's source line given.
+#[inline]
 pub(crate) fn record_at<T: Element, F: Function<T>>(
     op: F,
     inputs: Inputs<T>,
@@ -419,6 +421,7 @@ impl<T: Element, F: ?Sized> Drop for GradFn<T, F> {
 
 impl<T: Element> Tensor<T> {
     /// A new tensor over `storage` seen through `layout`.
+    #[inline]
     pub(crate) fn from_parts(
         storage: Shared<Storage<T>>,
         layout: Layout,

@@ -53,6 +53,7 @@ impl<T: ?Sized + RefUnwindSafe> UnwindSafe for Shared<T> {}
 
 impl<T> Shared<T> {
     /// A new value with one handle.
+    #[inline]
     pub(crate) fn new(value: T) -> Self {
         let ptr = alloc_block(Layout::new::<Inner<T>>()).cast::<Inner<T>>();
         let inner = Inner {
