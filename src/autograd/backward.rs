@@ -17,7 +17,7 @@ use std::cell::Cell;
 use crate::error::or_panic;
 use crate::tensor::function::{Context, Grads, Placed};
 use crate::tensor::grad_mode::GradModeGuard;
-use crate::tensor::node::{Edge, GradFn};
+use crate::tensor::node::{Edge, GradFn, Saved};
 use crate::{Error, Float, Tensor};
 
 static DETECT_ANOMALY: AtomicBool = AtomicBool::new(false);
@@ -68,17 +68,21 @@ impl Hasher for PtrHasher {
 
 type PtrMap<V> = HashMap<usize, V, BuildHasherDefault<PtrHasher>>;
 
-/// A node of the graph being walked: an op record (with a handle to its output, for
-/// `Context::output`) or a leaf that accumulates into its `.grad`.
-enum Item<T: Float> {
+/// A node of the graph being walked: an op record (with its output, for `Context::output`)
+/// or a leaf that accumulates into its `.grad`.
+///
+/// Items borrow from the graph itself: every record in it is reached from the root's record
+/// through its inputs, which a record never changes while it is shared, and `run` holds the
+/// root's record for the whole walk. So the walk takes no reference counts per node.
+enum Item<'g, T: Float> {
     Op {
-        f: Shared<GradFn<T>>,
-        out: Tensor<T>,
+        f: &'g Shared<GradFn<T>>,
+        out: &'g Tensor<T>,
     },
-    Leaf(Tensor<T>),
+    Leaf(&'g Tensor<T>),
 }
 
-impl<T: Float> Item<T> {
+impl<T: Float> Item<'_, T> {
     fn id(&self) -> u64 {
         match self {
             Item::Op { f, .. } => f.id,
@@ -96,17 +100,32 @@ fn leaf_key<T: Float>(t: &Tensor<T>) -> usize {
 }
 
 /// The key and item a gradient for `t`, reaching it along `edge`, goes to.
-fn item_of<T: Float>(t: &Tensor<T>, edge: Edge<T>) -> Option<(usize, Item<T>)> {
+fn item_of<'g, T: Float>(t: &'g Tensor<T>, edge: &'g Edge<T>) -> Option<(usize, Item<'g, T>)> {
     match edge {
         Edge::None => None,
-        Edge::Leaf => Some((leaf_key(t), Item::Leaf(t.clone()))),
-        Edge::Fn(f) => Some((fn_key(&f), Item::Op { f, out: t.clone() })),
+        Edge::Leaf => Some((leaf_key(t), Item::Leaf(t))),
+        Edge::Fn(f) => Some((fn_key(f), Item::Op { f, out: t })),
+    }
+}
+
+/// The key and item the gradient of a recorded op's input goes to.
+fn input_item<T: Float>(saved: &Saved<T>) -> Option<(usize, Item<'_, T>)> {
+    match saved.record() {
+        Some(f) => Some((
+            fn_key(f),
+            Item::Op {
+                f,
+                out: &saved.tensor,
+            },
+        )),
+        None if saved.is_leaf() => Some((leaf_key(&saved.tensor), Item::Leaf(&saved.tensor))),
+        None => None,
     }
 }
 
 /// The graph behind an output, in depth-first discovery order.
-struct Graph<T: Float> {
-    items: Vec<Item<T>>,
+struct Graph<'g, T: Float> {
+    items: Vec<Item<'g, T>>,
     index: PtrMap<usize>,
     /// `edges[spans[i].0..spans[i].1]` are item i's inputs (`NONE` where no grad flows).
     edges: Vec<usize>,
@@ -115,8 +134,8 @@ struct Graph<T: Float> {
 
 const NONE: usize = usize::MAX;
 
-impl<T: Float> Graph<T> {
-    fn collect(root_key: usize, root: Item<T>) -> Self {
+impl<'g, T: Float> Graph<'g, T> {
+    fn collect(root_key: usize, root: Item<'g, T>) -> Self {
         // Room for a small graph from the start: growing four vectors step by step cost
         // a twentieth of a tiny op's backward.
         const ROOM: usize = 64;
@@ -133,12 +152,12 @@ impl<T: Float> Graph<T> {
         stack.push(0);
         while let Some(i) = stack.pop() {
             let start = g.edges.len();
-            let f = match &g.items[i] {
-                Item::Op { f, .. } => f.clone(),
+            let f: &'g GradFn<T> = match g.items[i] {
+                Item::Op { f, .. } => f,
                 Item::Leaf(_) => continue,
             };
             for saved in f.inputs.as_slice() {
-                let Some((key, item)) = item_of(&saved.tensor, saved.edge()) else {
+                let Some((key, item)) = input_item(saved) else {
                     g.edges.push(NONE);
                     continue;
                 };
@@ -187,7 +206,9 @@ pub(crate) fn run<T: Float>(
     create_graph: bool,
 ) -> Result<Vec<Option<Tensor<T>>>, Error> {
     let _mode = GradModeGuard::set(create_graph);
-    let Some((root_key, root_item)) = item_of(root, root.edge()) else {
+    // Held for the whole walk: it keeps every record the items borrow alive.
+    let root_edge = root.edge();
+    let Some((root_key, root_item)) = item_of(root, &root_edge) else {
         return Err(not_requiring_grad());
     };
     let graph = Graph::collect(root_key, root_item);

@@ -141,7 +141,7 @@ pub(crate) struct GradFn<T: Element, F: ?Sized = dyn Function<T>> {
 }
 
 /// An input of a recorded op: the tensor, its storage version then, and where its gradient
-/// goes ([`Saved::edge`]).
+/// goes ([`Saved::record`], [`Saved::is_leaf`]).
 pub(crate) struct Saved<T: Element> {
     pub(crate) tensor: Tensor<T>,
     /// The record the gradient goes to, when the input was made by a recorded op.
@@ -221,18 +221,14 @@ impl<T: Element> Saved<T> {
         self.version_and_leaf >> 1
     }
 
-    /// Where the input's gradient goes.
-    pub(crate) fn edge(&self) -> Edge<T> {
-        match &self.record {
-            Some(f) => Edge::Fn(f.clone()),
-            None if self.version_and_leaf & 1 == 1 => Edge::Leaf,
-            None => Edge::None,
-        }
-    }
-
     /// The record the input's gradient goes to, if it was made by a recorded op.
     pub(crate) fn record(&self) -> Option<&Shared<GradFn<T>>> {
         self.record.as_ref()
+    }
+
+    /// Whether the input's gradient goes into its `.grad` (a leaf that requires grad).
+    pub(crate) fn is_leaf(&self) -> bool {
+        self.version_and_leaf & 1 == 1
     }
 }
 
@@ -646,14 +642,14 @@ mod tests {
         let made = &leaf * 2.0;
 
         let s = Saved::of(&leaf);
-        assert!(matches!(s.edge(), Edge::Leaf) && s.record().is_none());
+        assert!(s.is_leaf() && s.record().is_none());
         assert_eq!(s.version(), 0);
         let s = Saved::of(&plain);
-        assert!(matches!(s.edge(), Edge::None));
+        assert!(!s.is_leaf() && s.record().is_none());
         assert_eq!(s.version(), 3);
         let s = Saved::of(&made);
         let f = made.grad_fn().unwrap();
-        assert!(matches!(s.edge(), Edge::Fn(g) if Shared::ptr_eq(&g, &f)));
+        assert!(!s.is_leaf() && s.record().is_some_and(|g| Shared::ptr_eq(g, &f)));
         assert_eq!(s.version(), made.version());
     }
 
