@@ -133,3 +133,26 @@ fn a_custom_ops_saved_inputs_are_version_checked() {
         })
     ));
 }
+
+/// An op whose backward gives a gradient of the wrong shape.
+struct Misshapen;
+
+impl Function<f64> for Misshapen {
+    fn name(&self) -> &'static str {
+        "misshapen_op"
+    }
+    fn backward(&self, _ctx: &Context<'_, f64>, g: &Tensor<f64>) -> Grads<f64> {
+        Grads::one(g.sum())
+    }
+}
+
+#[test]
+#[should_panic(
+    expected = "backward of misshapen_op gave a gradient of shape [] for input 0 of \
+                           shape [3]"
+)]
+fn a_custom_op_giving_a_gradient_of_the_wrong_shape_is_named() {
+    let x = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]).requires_grad();
+    let y = Tensor::from_function(x.to_array(), Misshapen, &[&x]);
+    y.sum().backward();
+}

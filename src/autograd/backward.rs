@@ -289,10 +289,11 @@ pub(crate) fn run<T: Float>(
             Ok(p) if !create_graph && !anomaly => {
                 let j = edges[0];
                 if j != NONE && needed[j] {
-                    assert_eq!(
-                        p.shape,
-                        inputs[0].tensor.shape(),
-                        "tapegrad: backward of {} gave a gradient of the wrong shape",
+                    let (got, want) = (&p.shape[..], inputs[0].tensor.shape());
+                    assert!(
+                        same_shape(got, want),
+                        "tapegrad: backward of {} gave a gradient of shape {got:?} for an \
+                         input of shape {want:?}",
                         f.op.name()
                     );
                     accumulate_placed(&mut grads[j], p);
@@ -309,10 +310,11 @@ pub(crate) fn run<T: Float>(
             if j == NONE || !needed[j] {
                 continue;
             }
-            assert_eq!(
-                gi.shape(),
-                inputs[k].tensor.shape(),
-                "tapegrad: backward of {} gave a gradient of the wrong shape for input {k}",
+            let (got, want) = (gi.shape(), inputs[k].tensor.shape());
+            assert!(
+                same_shape(got, want),
+                "tapegrad: backward of {} gave a gradient of shape {got:?} for input {k} of \
+                 shape {want:?}",
                 f.op.name()
             );
             if anomaly && gi.data().view().iter().any(|v| !v.is_finite()) {
@@ -326,6 +328,13 @@ pub(crate) fn run<T: Float>(
         }
     }
     Ok(results)
+}
+
+/// Whether two shapes are equal, in a loop the compiler keeps inline (a slice comparison is a
+/// call to `memcmp`, checked once per gradient).
+#[inline]
+fn same_shape(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// Whether nothing else can see `t`'s elements, so they may be updated in place.
