@@ -7,7 +7,6 @@
 //! 3. For each node, ask its op for the input gradients (only those some target needs) and
 //!    add them into the inputs' slots, in place where nobody else holds the buffer.
 
-use crate::tensor::shared::Shared;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,6 +17,7 @@ use crate::error::or_panic;
 use crate::tensor::function::{Context, Grads, Placed};
 use crate::tensor::grad_mode::GradModeGuard;
 use crate::tensor::node::{Edge, GradFn, Saved};
+use crate::tensor::shared::Shared;
 use crate::{Error, Float, Tensor};
 
 static DETECT_ANOMALY: AtomicBool = AtomicBool::new(false);

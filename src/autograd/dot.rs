@@ -1,10 +1,10 @@
 //! Graphviz output of a recorded graph.
 
-use crate::tensor::shared::Shared;
 use std::collections::HashMap;
 use std::fmt::Write;
 
 use crate::tensor::node::GradFn;
+use crate::tensor::shared::Shared;
 use crate::{Float, Tensor};
 
 impl<T: Float> Tensor<T> {

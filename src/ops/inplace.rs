@@ -14,7 +14,8 @@ use super::unary::{AddScalar, Clamp, Elementwise, MulScalar};
 use crate::autograd::{Context, Function, Grads};
 use crate::tensor::Values;
 use crate::tensor::grad_mode::grad_enabled;
-use crate::tensor::node::{Inputs, Saved, record};
+use crate::tensor::node::{GradFn, Inputs, Saved, record};
+use crate::tensor::shared::Shared;
 use crate::tensor::storage::Layout;
 use crate::{Float, Tensor};
 
@@ -151,7 +152,7 @@ impl<T: Float> Tensor<T> {
         self
     }
 
-    fn set_history(&self, rec: crate::tensor::shared::Shared<crate::tensor::node::GradFn<T>>) {
+    fn set_history(&self, rec: Shared<GradFn<T>>) {
         *self.grad_fn_slot() = Some(rec);
         self.0
             .requires_grad
@@ -161,11 +162,7 @@ impl<T: Float> Tensor<T> {
     /// After an in-place write through this view: the base's history becomes the old base
     /// with this view's region replaced by `rec`'s result, and this view a view of it.
     #[track_caller]
-    fn rebase_view(
-        &self,
-        base: &Tensor<T>,
-        rec: crate::tensor::shared::Shared<crate::tensor::node::GradFn<T>>,
-    ) {
+    fn rebase_view(&self, base: &Tensor<T>, rec: Shared<GradFn<T>>) {
         assert!(
             base.is_contiguous(),
             "tapegrad: in-place op on a view of a non-contiguous tensor that requires grad; \

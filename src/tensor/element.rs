@@ -1,7 +1,6 @@
 //! The element types a [`Tensor`](crate::Tensor) can hold, sealed: each carries its dtype
 //! and its per-type behaviour (its buffer pool), so nothing else compares type names or ids.
 
-use crate::tensor::shared::Shared;
 use std::cell::RefCell;
 use std::fmt::{Debug, Display};
 use std::iter::Sum;
@@ -10,6 +9,7 @@ use std::thread::LocalKey;
 
 use super::function::Function;
 use super::node::{GradFn, Inputs, record_at};
+use super::shared::Shared;
 
 /// The dtype of a tensor's elements, as PyTorch and safetensors name them.
 ///
@@ -106,10 +106,9 @@ impl<F: Function<f32> + Function<f64>> FloatFunction for F {}
 // its signature are unreachable from outside: `private_interfaces` is allowed for it.
 pub(crate) mod sealed {
     #![allow(private_interfaces, private_bounds)]
-    use crate::tensor::shared::Shared;
-
     use super::FloatFunction;
     use crate::tensor::node::{GradFn, Inputs};
+    use crate::tensor::shared::Shared;
 
     /// Seals [`Element`](super::Element) and carries its crate-private behaviour.
     pub trait Sealed: Sized {

@@ -19,13 +19,12 @@ use std::fmt;
 use std::sync::MutexGuard;
 use std::sync::atomic::Ordering;
 
-use shared::Shared;
-
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Dimension, IxDyn};
 use rand::Rng;
 
 use crate::{Element, Error, Float};
 use node::Node;
+use shared::Shared;
 use storage::{Layout, ReadGuard, WriteGuard};
 
 /// An n-dimensional array of `T` (`f32` by default) that can record the ops applied to it.
