@@ -156,3 +156,23 @@ fn a_custom_op_giving_a_gradient_of_the_wrong_shape_is_named() {
     let y = Tensor::from_function(x.to_array(), Misshapen, &[&x]);
     y.sum().backward();
 }
+
+/// An op of one input whose backward gives two gradients.
+struct TooMany;
+
+impl Function<f64> for TooMany {
+    fn name(&self) -> &'static str {
+        "too_many_op"
+    }
+    fn backward(&self, _ctx: &Context<'_, f64>, g: &Tensor<f64>) -> Grads<f64> {
+        Grads::two(Some(g.clone()), Some(g.clone()))
+    }
+}
+
+#[test]
+#[should_panic(expected = "backward of too_many_op gave 2 gradients, but the op has 1 input(s)")]
+fn a_custom_op_giving_more_gradients_than_inputs_is_named() {
+    let x = Tensor::from_vec(vec![1.0, 2.0], &[2]).requires_grad();
+    let y = Tensor::from_function(x.to_array(), TooMany, &[&x]);
+    y.sum().backward();
+}

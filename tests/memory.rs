@@ -16,6 +16,19 @@ fn long_chain() {
     drop(y); // drops the whole chain: must not recurse
 }
 
+/// A long chain that branches at every step (each value used twice, once through a view),
+/// so the teardown keeps records and tensors on its stacks as well as in hand.
+fn long_branching_chain() {
+    let x = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad();
+    let mut y = x.clone();
+    for _ in 0..200_000 {
+        y = (&y.reshape(&[2, 1]).squeeze(1) + &y) * 0.5;
+    }
+    y.sum().backward();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![1.0, 1.0]);
+    drop(y);
+}
+
 fn training_steps(steps: usize) {
     let w = Tensor::<f32>::ones(&[4, 4]).requires_grad();
     let x = Tensor::<f32>::ones(&[8, 4]);
@@ -39,6 +52,17 @@ fn graphs_are_freed_and_long_chains_do_not_overflow_the_stack() {
         tapegrad::live_tensors(),
         before,
         "the chain's nodes were all freed"
+    );
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(long_branching_chain)
+        .unwrap()
+        .join()
+        .expect("a branching 200,000-step chain backward and drop on a 2 MiB stack");
+    assert_eq!(
+        tapegrad::live_tensors(),
+        before,
+        "the branching chain's nodes were all freed"
     );
 
     training_steps(10);

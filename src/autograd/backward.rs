@@ -1,17 +1,17 @@
 //! The reverse walk: from an output back through every recorded op, accumulating gradients.
 //!
-//! 1. Collect the graph behind the output by an explicit-stack depth-first search (no
-//!    recursion, so a chain of a million ops is fine).
+//! 1. Collect the graph behind the output breadth-first, the items found so far being the
+//!    queue (no recursion, so a chain of a million ops is fine).
 //! 2. Order the nodes by decreasing tape position: each node then comes after everything that
 //!    consumed it, so its gradient is complete when it is reached.
 //! 3. For each node, ask its op for the input gradients (only those some target needs) and
 //!    add them into the inputs' slots, in place where nobody else holds the buffer.
 
+use std::cell::Cell;
+use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
-
-use std::cell::Cell;
 
 use crate::error::or_panic;
 use crate::tensor::function::{Context, Grads, Placed};
@@ -74,6 +74,7 @@ type PtrMap<V> = HashMap<usize, V, BuildHasherDefault<PtrHasher>>;
 /// Items borrow from the graph itself: every record in it is reached from the root's record
 /// through its inputs, which a record never changes while it is shared, and `run` holds the
 /// root's record for the whole walk. So the walk takes no reference counts per node.
+#[derive(Clone, Copy)]
 enum Item<'g, T: Float> {
     Op {
         f: &'g Shared<GradFn<T>>,
@@ -123,61 +124,80 @@ fn input_item<T: Float>(saved: &Saved<T>) -> Option<(usize, Item<'_, T>)> {
     }
 }
 
-/// The graph behind an output, in depth-first discovery order.
+/// One node of the graph being walked, with everything the walk keeps about it.
+struct Slot<'g, T: Float> {
+    item: Item<'g, T>,
+    /// `Graph::edges[start..end]` are the item's inputs (`NONE` where no grad flows).
+    start: usize,
+    end: usize,
+    /// The gradient gathered so far for the item's output.
+    grad: Option<Tensor<T>>,
+    /// Whether any gradient asked for depends on this item (always, for `backward`).
+    needed: bool,
+    /// Which of `grad`'s targets this item is, if any.
+    target: usize,
+}
+
+/// The graph behind an output, in breadth-first discovery order (the root first).
 struct Graph<'g, T: Float> {
-    items: Vec<Item<'g, T>>,
+    slots: Vec<Slot<'g, T>>,
     index: PtrMap<usize>,
-    /// `edges[spans[i].0..spans[i].1]` are item i's inputs (`NONE` where no grad flows).
     edges: Vec<usize>,
-    spans: Vec<(usize, usize)>,
 }
 
 const NONE: usize = usize::MAX;
 
 impl<'g, T: Float> Graph<'g, T> {
     fn collect(root_key: usize, root: Item<'g, T>) -> Self {
-        // Room for a small graph from the start: growing four vectors step by step cost
+        // Room for a small graph from the start: growing the vectors step by step cost
         // a twentieth of a tiny op's backward.
-        const ROOM: usize = 64;
+        const ROOM: usize = 128;
         let mut g = Graph {
-            items: Vec::with_capacity(ROOM),
+            slots: Vec::with_capacity(ROOM),
             index: PtrMap::with_capacity_and_hasher(ROOM, Default::default()),
             edges: Vec::with_capacity(ROOM),
-            spans: Vec::with_capacity(ROOM),
         };
-        g.items.push(root);
-        g.spans.push((0, 0));
+        g.slots.push(Slot::new(root));
         g.index.insert(root_key, 0);
-        let mut stack = Vec::with_capacity(ROOM);
-        stack.push(0);
-        while let Some(i) = stack.pop() {
+        // The slots found so far are the queue: slot `i` is expanded when the loop reaches it.
+        let mut i = 0;
+        while i < g.slots.len() {
             let start = g.edges.len();
-            let f: &'g GradFn<T> = match g.items[i] {
-                Item::Op { f, .. } => f,
-                Item::Leaf(_) => continue,
-            };
-            for saved in f.inputs.as_slice() {
-                let Some((key, item)) = input_item(saved) else {
-                    g.edges.push(NONE);
-                    continue;
-                };
-                let next = g.items.len();
-                let j = *g.index.entry(key).or_insert(next);
-                if j == next {
-                    g.items.push(item);
-                    g.spans.push((0, 0));
-                    stack.push(j);
+            if let Item::Op { f, .. } = g.slots[i].item {
+                for saved in f.inputs.as_slice() {
+                    let j = match input_item(saved) {
+                        None => NONE,
+                        Some((key, item)) => {
+                            let next = g.slots.len();
+                            let j = *g.index.entry(key).or_insert(next);
+                            if j == next {
+                                g.slots.push(Slot::new(item));
+                            }
+                            j
+                        }
+                    };
+                    g.edges.push(j);
                 }
-                g.edges.push(j);
             }
-            g.spans[i] = (start, g.edges.len());
+            let end = g.edges.len();
+            let slot = &mut g.slots[i];
+            (slot.start, slot.end) = (start, end);
+            i += 1;
         }
         g
     }
+}
 
-    fn inputs(&self, i: usize) -> &[usize] {
-        let (start, end) = self.spans[i];
-        &self.edges[start..end]
+impl<'g, T: Float> Slot<'g, T> {
+    fn new(item: Item<'g, T>) -> Self {
+        Slot {
+            item,
+            start: 0,
+            end: 0,
+            grad: None,
+            needed: true,
+            target: NONE,
+        }
     }
 }
 
@@ -211,43 +231,54 @@ pub(crate) fn run<T: Float>(
     let Some((root_key, root_item)) = item_of(root, &root_edge) else {
         return Err(not_requiring_grad());
     };
-    let graph = Graph::collect(root_key, root_item);
-    let n = graph.items.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    // A chain is discovered in tape order already.
-    if !order.is_sorted_by_key(|&i| std::cmp::Reverse(graph.items[i].id())) {
-        order.sort_by_key(|&i| std::cmp::Reverse(graph.items[i].id()));
-    }
+    let Graph {
+        mut slots,
+        index,
+        edges,
+    } = Graph::collect(root_key, root_item);
+    // A chain is discovered in tape order already; other graphs are put in that order (each
+    // record after everything that consumed its output).
+    let order: Option<Vec<usize>> = if slots.is_sorted_by_key(|s| Reverse(s.item.id())) {
+        None
+    } else {
+        let mut order: Vec<usize> = (0..slots.len()).collect();
+        order.sort_by_key(|&i| Reverse(slots[i].item.id()));
+        Some(order)
+    };
+    let at = |step: usize| order.as_ref().map_or(step, |o| o[step]);
 
     // Which target (if any) each item is, and which items lead to a target at all.
-    let mut target_of = vec![NONE; n];
-    let mut needed = vec![true; n];
     let mut results = Vec::new();
     if let Sink::Targets(targets) = &sink {
         results = vec![None; targets.len()];
         for (k, t) in targets.iter().enumerate() {
-            if let Some(&i) = own_key(t).and_then(|key| graph.index.get(&key)) {
-                target_of[i] = k;
+            if let Some(&i) = own_key(t).and_then(|key| index.get(&key)) {
+                slots[i].target = k;
             }
         }
-        for &i in order.iter().rev() {
-            needed[i] =
-                target_of[i] != NONE || graph.inputs(i).iter().any(|&j| j != NONE && needed[j]);
+        for step in (0..slots.len()).rev() {
+            let i = at(step);
+            let (start, end) = (slots[i].start, slots[i].end);
+            slots[i].needed = slots[i].target != NONE
+                || edges[start..end]
+                    .iter()
+                    .any(|&j| j != NONE && slots[j].needed);
         }
     }
 
     let anomaly = is_anomaly_enabled();
-    let mut grads: Vec<Option<Tensor<T>>> = vec![None; n];
-    grads[0] = Some(seed);
-    for &i in &order {
-        let Some(g) = grads[i].take() else { continue };
-        if !needed[i] {
+    slots[0].grad = Some(seed);
+    for step in 0..slots.len() {
+        let i = at(step);
+        let slot = &mut slots[i];
+        let Some(g) = slot.grad.take() else { continue };
+        if !slot.needed {
             continue;
         }
-        if target_of[i] != NONE {
-            results[target_of[i]] = Some(g.clone());
+        if slot.target != NONE {
+            results[slot.target] = Some(g.clone());
         }
-        let (f, out) = match &graph.items[i] {
+        let (f, out) = match slot.item {
             Item::Leaf(t) => {
                 if matches!(sink, Sink::Leaves) {
                     accumulate_leaf(t, g, create_graph);
@@ -256,14 +287,14 @@ pub(crate) fn run<T: Float>(
             }
             Item::Op { f, out } => (f, out),
         };
-        let edges = graph.inputs(i);
+        let edges = &edges[slot.start..slot.end];
         let mut bits = 0u64;
         for (k, &j) in edges.iter().enumerate() {
-            if j != NONE && needed[j] && k < 64 {
+            if j != NONE && slots[j].needed && k < 64 {
                 bits |= 1 << k;
             }
         }
-        let wide = edges.len() > 64 && edges.iter().any(|&j| j != NONE && needed[j]);
+        let wide = edges.len() > 64 && edges.iter().any(|&j| j != NONE && slots[j].needed);
         if bits == 0 && !wide {
             continue;
         }
@@ -288,7 +319,7 @@ pub(crate) fn run<T: Float>(
             // The fast path: added into its region of the pending gradient, in place.
             Ok(p) if !create_graph && !anomaly => {
                 let j = edges[0];
-                if j != NONE && needed[j] {
+                if j != NONE && slots[j].needed {
                     let (got, want) = (&p.shape[..], inputs[0].tensor.shape());
                     assert!(
                         same_shape(got, want),
@@ -296,7 +327,7 @@ pub(crate) fn run<T: Float>(
                          input of shape {want:?}",
                         f.op.name()
                     );
-                    accumulate_placed(&mut grads[j], p);
+                    accumulate_placed(&mut slots[j].grad, p);
                 }
                 continue;
             }
@@ -304,10 +335,19 @@ pub(crate) fn run<T: Float>(
             Ok(p) => Grads::one(p.grad.as_strided_scatter(&p.rel, &p.shape)),
             Err(grads) => grads,
         };
-        for (k, gi) in input_grads.into_list().enumerate() {
-            let Some(gi) = gi else { continue };
-            let j = edges[k];
-            if j == NONE || !needed[j] {
+        let mut input_grads = input_grads;
+        assert!(
+            input_grads.len() <= edges.len(),
+            "tapegrad: backward of {} gave {} gradients, but the op has {} input(s)",
+            f.op.name(),
+            input_grads.len(),
+            edges.len()
+        );
+        for (k, &j) in edges.iter().enumerate() {
+            let Some(gi) = input_grads.take(k) else {
+                continue;
+            };
+            if j == NONE || !slots[j].needed {
                 continue;
             }
             let (got, want) = (gi.shape(), inputs[k].tensor.shape());
@@ -324,7 +364,7 @@ pub(crate) fn run<T: Float>(
                     input: k,
                 });
             }
-            accumulate(&mut grads[j], gi, create_graph);
+            accumulate(&mut slots[j].grad, gi, create_graph);
         }
     }
     Ok(results)

@@ -170,34 +170,27 @@ impl<T: Element> Grads<T> {
         }
     }
 
-    /// The gradients in input order, `None` where an input got none.
-    pub(crate) fn into_list(self) -> GradList<T> {
-        match self.0 {
-            GradsRepr::Fixed(a) => GradList::Fixed(a.into_iter()),
-            GradsRepr::Many(v) => GradList::Many(v.into_iter()),
-            GradsRepr::Placed(p) => panic!(
-                "tapegrad: internal error: a placed gradient of shape {:?} reached into_list",
-                p.shape
-            ),
+    /// How many input gradients this holds (trailing `None`s of the inline pair not
+    /// counted), to check it against the op's number of inputs.
+    pub(crate) fn len(&self) -> usize {
+        match &self.0 {
+            GradsRepr::Fixed([_, Some(_)]) => 2,
+            GradsRepr::Fixed(_) => 1,
+            GradsRepr::Many(v) => v.len(),
+            GradsRepr::Placed(_) => 1,
         }
     }
-}
 
-/// The gradients of [`Grads::into_list`], one per input (a plain iterator, so the engine's
-/// loop over them is a loop, not a closure per gradient).
-pub(crate) enum GradList<T: Element> {
-    Fixed(std::array::IntoIter<Option<Tensor<T>>, 2>),
-    Many(std::vec::IntoIter<Option<Tensor<T>>>),
-}
-
-impl<T: Element> Iterator for GradList<T> {
-    type Item = Option<Tensor<T>>;
-
+    /// Takes the gradient of input `k` out (`None` if there is none).
     #[inline]
-    fn next(&mut self) -> Option<Self::Item> {
-        match self {
-            GradList::Fixed(a) => a.next(),
-            GradList::Many(v) => v.next(),
+    pub(crate) fn take(&mut self, k: usize) -> Option<Tensor<T>> {
+        match &mut self.0 {
+            GradsRepr::Fixed(a) => a.get_mut(k)?.take(),
+            GradsRepr::Many(v) => v.get_mut(k)?.take(),
+            GradsRepr::Placed(p) => panic!(
+                "tapegrad: internal error: a placed gradient of shape {:?} taken as a list",
+                p.shape
+            ),
         }
     }
 }

@@ -168,7 +168,7 @@ pub(crate) enum Inputs<T: Element> {
     One([Saved<T>; 1]),
     Two([Saved<T>; 2]),
     Many(Vec<Saved<T>>),
-    /// None left: the record is being taken apart (see [`dismantle`]).
+    /// None left: the record is being taken apart (see [`Teardown`]).
     Taken,
 }
 
@@ -186,15 +186,14 @@ impl<T: Element> Inputs<T> {
         std::mem::replace(self, Inputs::Taken)
     }
 
-    fn move_into(self, tensors: &mut Vec<Tensor<T>>, fns: &mut Vec<Shared<GradFn<T>>>) {
-        let mut each = |s: Saved<T>| {
-            tensors.push(s.tensor);
-            fns.extend(s.record);
-        };
+    fn move_into(self, rest: &mut Teardown<T>) {
         match self {
-            Inputs::One(a) => a.into_iter().for_each(&mut each),
-            Inputs::Two(a) => a.into_iter().for_each(&mut each),
-            Inputs::Many(v) => v.into_iter().for_each(&mut each),
+            Inputs::One([a]) => rest.push_saved(a),
+            Inputs::Two([a, b]) => {
+                rest.push_saved(a);
+                rest.push_saved(b);
+            }
+            Inputs::Many(v) => v.into_iter().for_each(|s| rest.push_saved(s)),
             Inputs::Taken => {}
         }
     }
@@ -329,72 +328,99 @@ pub(crate) fn record_at<T: Element, F: Function<T>>(
     unsafe { Shared::from_inner(ptr) }
 }
 
-/// Takes a graph apart without recursion: dropping the last handle to a chain of a million
-/// records must not use a million stack frames. Every record or node whose last reference we
-/// hold has its inputs moved onto explicit stacks before it is dropped.
-fn dismantle<T: Element>(mut tensors: Vec<Tensor<T>>, mut fns: Vec<Shared<GradFn<T>>>) {
-    loop {
-        if let Some(mut f) = fns.pop() {
-            if let Some(owned) = Shared::get_mut(&mut f) {
-                owned.inputs.take().move_into(&mut tensors, &mut fns);
+/// What is left to take apart of a graph being dropped, held without recursion: dropping
+/// the last handle to a chain of a million records must not use a million stack frames.
+/// Every record or node whose last reference we hold has its inputs moved here before it is
+/// dropped, so its own `Drop` finds nothing left and returns at once.
+///
+/// Most graphs are chains: the record and the tensor at hand stay in `record` and `tensor`,
+/// and the stacks only fill (and allocate) where the graph branches.
+pub(crate) struct Teardown<T: Element> {
+    record: Option<Shared<GradFn<T>>>,
+    tensor: Option<Tensor<T>>,
+    records: Vec<Shared<GradFn<T>>>,
+    tensors: Vec<Tensor<T>>,
+}
+
+impl<T: Element> Teardown<T> {
+    fn new() -> Self {
+        Teardown {
+            record: None,
+            tensor: None,
+            records: Vec::new(),
+            tensors: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn push_record(&mut self, f: Shared<GradFn<T>>) {
+        match &self.record {
+            None => self.record = Some(f),
+            Some(_) => self.records.push(f),
+        }
+    }
+
+    #[inline]
+    fn push_saved(&mut self, s: Saved<T>) {
+        self.push_tensor(s.tensor);
+        if let Some(f) = s.record {
+            self.push_record(f);
+        }
+    }
+
+    #[inline]
+    fn push_tensor(&mut self, t: Tensor<T>) {
+        match &self.tensor {
+            None => self.tensor = Some(t),
+            Some(_) => self.tensors.push(t),
+        }
+    }
+
+    /// Drops everything held, taking apart each record and node whose last handle it holds.
+    /// Records go first: a record shared with the node that made it is then released by the
+    /// node, and taken apart by the next round.
+    fn run(mut self) {
+        loop {
+            if let Some(mut f) = self.record.take().or_else(|| self.records.pop()) {
+                if let Some(owned) = Shared::get_mut(&mut f) {
+                    owned.inputs.take().move_into(&mut self);
+                }
+            } else if let Some(mut t) = self.tensor.take().or_else(|| self.tensors.pop()) {
+                if let Some(node) = Shared::get_mut(&mut t.0) {
+                    let lock = node.grad_fn.get_mut().unwrap_or_else(|e| e.into_inner());
+                    if let Some(f) = lock.take() {
+                        self.push_record(f);
+                    }
+                    if let Some(view) = node.view.take() {
+                        self.push_tensor(view.base);
+                    }
+                    let grad = node.grad.get_mut().unwrap_or_else(|e| e.into_inner());
+                    if let Some(g) = grad.take() {
+                        self.push_tensor(g);
+                    }
+                }
+            } else {
+                return;
             }
-        } else if let Some(mut t) = tensors.pop() {
-            if let Some(node) = Shared::get_mut(&mut t.0) {
-                let lock = node.grad_fn.get_mut().unwrap_or_else(|e| e.into_inner());
-                fns.extend(lock.take());
-                tensors.extend(node.view.take().map(|v| v.base));
-                let grad = node.grad.get_mut().unwrap_or_else(|e| e.into_inner());
-                tensors.extend(grad.take());
-            }
-        } else {
-            return;
         }
     }
 }
 
-thread_local! {
-    /// How deep in nested graph drops this thread is; see [`drop_nested`].
-    static DROP_DEPTH: Cell<u32> = const { Cell::new(0) };
-}
-
-/// Nested drops up to this depth recurse (no allocation); deeper ones go to `dismantle`.
-const MAX_DROP_DEPTH: u32 = 64;
-
-/// Enters one more level of nested graph drops, if the stack allows it (see `Node::drop`).
-#[inline]
-fn enter_nested() -> bool {
-    DROP_DEPTH
-        .try_with(|d| {
-            let depth = d.get();
-            d.set(depth + 1);
-            depth < MAX_DROP_DEPTH
-        })
-        .unwrap_or(false)
-}
-
-#[inline]
-fn leave_nested() {
-    let _ = DROP_DEPTH.try_with(|d| d.set(d.get() - 1));
-}
-
-/// A node drops its record and base by plain recursion while the nesting is shallow (no
-/// allocation, the common case), and through the explicit stacks of [`dismantle`] beyond
-/// [`MAX_DROP_DEPTH`], so dropping a million-op chain never overflows the stack.
+/// A node hands its record, base and gradient to a [`Teardown`] (see there).
 impl<T: Element> Drop for Node<T> {
+    #[inline]
     fn drop(&mut self) {
         count_live(-1);
         let lock = self.grad_fn.get_mut().unwrap_or_else(|e| e.into_inner());
         let f = lock.take();
-        let base = self.view.take().map(|v| v.base);
-        if f.is_none() && base.is_none() {
+        let view = self.view.take();
+        if f.is_none() && view.is_none() {
             return;
         }
-        if enter_nested() {
-            drop((f, base));
-        } else {
-            dismantle(base.into_iter().collect(), f.into_iter().collect());
-        }
-        leave_nested();
+        let mut rest = Teardown::new();
+        rest.record = f;
+        rest.tensor = view.map(|v| v.base);
+        rest.run();
     }
 }
 
@@ -404,14 +430,9 @@ impl<T: Element, F: ?Sized> Drop for GradFn<T, F> {
         if matches!(inputs, Inputs::Taken) {
             return;
         }
-        if enter_nested() {
-            drop(inputs);
-        } else {
-            let (mut tensors, mut fns) = (Vec::new(), Vec::new());
-            inputs.move_into(&mut tensors, &mut fns);
-            dismantle(tensors, fns);
-        }
-        leave_nested();
+        let mut rest = Teardown::new();
+        inputs.move_into(&mut rest);
+        rest.run();
     }
 }
 
