@@ -332,3 +332,35 @@ fn graphs_built_across_threads_keep_the_tape_order() {
     z.backward();
     assert_eq!(x.grad().unwrap().to_vec(), vec![2.0 * (2.0 * 1.5 + 1.0)]);
 }
+
+#[test]
+fn gradients_built_in_place_never_overwrite_one_handed_out() {
+    // Backward scales each gradient in place when the walk holds it alone: a gradient
+    // returned by grad() (intermediate targets included), an upstream the caller keeps, and
+    // a leaf's .grad must all keep their values.
+    let x = leaf(&[1.0, 2.0], &[2]);
+    let y = (&x * 2.0).tanh();
+    let z = (&y * 3.0).exp();
+    let [gy, gx] = <[Tensor<f64>; 2]>::try_from(grad(&z.sum(), &[&y, &x], false)).unwrap();
+    let dz = z.to_vec();
+    let yv = y.to_vec();
+    let want_gy: Vec<f64> = dz.iter().map(|d| 3.0 * d).collect();
+    let want_gx: Vec<f64> = (0..2)
+        .map(|i| want_gy[i] * (1.0 - yv[i] * yv[i]) * 2.0)
+        .collect();
+    assert_close("dz/dy", &gy.to_vec(), &want_gy, 1e-12);
+    assert_close("dz/dx", &gx.to_vec(), &want_gx, 1e-12);
+
+    let upstream = Tensor::from_vec(vec![1.0, 10.0], &[2]);
+    (&x * 4.0).backward_with(&upstream);
+    assert_eq!(upstream.to_vec(), vec![1.0, 10.0]);
+    let first = x.grad().unwrap();
+    assert_eq!(first.to_vec(), vec![4.0, 40.0]);
+    (&x * 4.0).backward_with(&upstream);
+    assert_eq!(
+        first.to_vec(),
+        vec![4.0, 40.0],
+        "a .grad handed out keeps its values"
+    );
+    assert_eq!(x.grad().unwrap().to_vec(), vec![8.0, 80.0]);
+}

@@ -306,7 +306,7 @@ pub(crate) fn run<T: Float>(
             needs: if wide { u64::MAX } else { bits },
             modified: Cell::new(None),
         };
-        let input_grads = f.op.backward(&ctx, &g);
+        let input_grads = f.op.backward_owned(&ctx, g);
         if let Some((expected, found)) = ctx.modified.get() {
             return Err(Error::Modified {
                 op: f.op.name(),
@@ -335,18 +335,16 @@ pub(crate) fn run<T: Float>(
             Ok(p) => Grads::one(p.grad.as_strided_scatter(&p.rel, &p.shape)),
             Err(grads) => grads,
         };
-        let mut input_grads = input_grads;
+        let count = input_grads.len();
         assert!(
-            input_grads.len() <= edges.len(),
-            "tapegrad: backward of {} gave {} gradients, but the op has {} input(s)",
+            count <= edges.len(),
+            "tapegrad: backward of {} gave {count} gradients, but the op has {} input(s)",
             f.op.name(),
-            input_grads.len(),
             edges.len()
         );
-        for (k, &j) in edges.iter().enumerate() {
-            let Some(gi) = input_grads.take(k) else {
-                continue;
-            };
+        for (k, gi) in input_grads.into_list().take(count).enumerate() {
+            let Some(gi) = gi else { continue };
+            let j = edges[k];
             if j == NONE || !slots[j].needed {
                 continue;
             }

@@ -11,6 +11,7 @@ use super::select::where_cond;
 use super::{Buffer, broadcast_shape};
 use crate::autograd::{Context, Function, Grads};
 use crate::tensor::Values;
+use crate::tensor::grad_mode::grad_enabled;
 use crate::{Float, Tensor};
 
 /// The forward of a binary elementwise op, one pair of elements at a time.
@@ -379,6 +380,31 @@ impl<T: Float> Tensor<T> {
             }
         };
         Tensor::from_op(data, op, (self, other))
+    }
+
+    /// [`Tensor::binary`] with a left operand the caller gives up: computed in place when
+    /// nothing else can see its elements (see `sole_elements`), the shapes are equal and the
+    /// result is not recorded.
+    #[track_caller]
+    pub(crate) fn binary_owned<F: Binary<T> + Function<T>>(
+        mut self,
+        other: &Tensor<T>,
+        op: F,
+    ) -> Tensor<T> {
+        let recorded = grad_enabled() && other.is_requires_grad();
+        if !recorded && self.shape() == other.shape() {
+            let b = other.data();
+            if let (Some(y), Some(x)) = (b.as_slice(), self.sole_elements()) {
+                if x.len() <= crate::tensor::buffer::INLINE {
+                    x.iter_mut().zip(y).for_each(|(a, &b)| *a = op.f(*a, b));
+                } else {
+                    super::simd::zip_in_place(x, y, |a, b| op.f(a, b));
+                }
+                drop(b);
+                return self;
+            }
+        }
+        self.binary(other, op)
     }
 
     /// Elementwise `self + other` with broadcasting (also the `+` operator).

@@ -72,6 +72,33 @@ dispatch! {
     }
 }
 
+dispatch! {
+    /// `x[i] = f(x[i])` in place.
+    fn map_in_place / map_in_place_fast / map_in_place_plain
+        <T: Element, F: Fn(T) -> T>(x: &mut [T], f: F) -> () {
+        let mut blocks = x.chunks_exact_mut(16);
+        for block in &mut blocks {
+            for v in block.iter_mut() {
+                *v = f(*v);
+            }
+        }
+        for v in blocks.into_remainder() {
+            *v = f(*v);
+        }
+    }
+}
+
+dispatch! {
+    /// `x[i] = f(x[i], y[i])` in place (`y` exactly as long as `x`).
+    fn zip_in_place / zip_in_place_fast / zip_in_place_plain
+        <T: Element, F: Fn(T, T) -> T>(x: &mut [T], y: &[T], f: F) -> () {
+        debug_assert_eq!(x.len(), y.len());
+        for (a, &b) in x.iter_mut().zip(y) {
+            *a = f(*a, b);
+        }
+    }
+}
+
 /// `out.extend(x.iter().map(f))`, with the loop compiled for AVX2 + FMA when available.
 #[inline(always)]
 pub(crate) fn extend_mapped<T: Element, U: Element>(x: &[T], out: &mut Vec<U>, f: impl Fn(T) -> U) {

@@ -62,7 +62,12 @@ macro_rules! backward {
             fn name(&self) -> &'static str {
                 $name
             }
-            fn backward(&self, $ctx: &Context<'_, T>, $g: &Tensor<T>) -> Grads<T> {
+            fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+                self.backward_owned(ctx, g.clone())
+            }
+            // The gradient by value: an owned operator on it computes in place when it is
+            // the walk's alone.
+            fn backward_owned(&self, $ctx: &Context<'_, T>, $g: Tensor<T>) -> Grads<T> {
                 let $s = self;
                 Grads::one($body)
             }
@@ -144,7 +149,7 @@ forward!(Relu, |_, x| if x > T::zero() || x.is_nan() {
     T::zero()
 });
 backward!(Relu, "relu", |_, ctx, g| g
-    .binary(ctx.input(0), ReluBackward));
+    .binary_owned(ctx.input(0), ReluBackward));
 
 #[derive(Clone, Copy)]
 pub(crate) struct LeakyRelu<T>(pub(crate) T);
@@ -180,13 +185,13 @@ impl<T: Float> Elementwise<T> for Sigmoid {
     }
 }
 backward!(Sigmoid, "sigmoid", |_, ctx, g| g
-    .binary(ctx.output(), SigmoidBackward));
+    .binary_owned(ctx.output(), SigmoidBackward));
 
 #[derive(Clone, Copy)]
 pub(crate) struct Tanh;
 forward!(Tanh, |_, x| x.tanh_elementwise());
 backward!(Tanh, "tanh", |_, ctx, g| g
-    .binary(ctx.output(), TanhBackward));
+    .binary_owned(ctx.output(), TanhBackward));
 
 #[derive(Clone, Copy)]
 pub(crate) struct Gelu;
@@ -486,17 +491,17 @@ fn mask<T: Float>(x: &Tensor<T>, keep: impl Fn(T) -> bool) -> Tensor<T> {
 pub(crate) struct Sign;
 // NaN → 0, as PyTorch's `sign` (whose kernel is `(0 < x) − (x < 0)`).
 forward!(Sign, |_, x| sign(x));
-backward!(Sign, "sign", |_, _ctx, g| zero_grad_like(g));
+backward!(Sign, "sign", |_, _ctx, g| zero_grad_like(&g));
 
 #[derive(Clone, Copy)]
 pub(crate) struct Floor;
 forward!(Floor, |_, x| x.floor());
-backward!(Floor, "floor", |_, _ctx, g| zero_grad_like(g));
+backward!(Floor, "floor", |_, _ctx, g| zero_grad_like(&g));
 
 #[derive(Clone, Copy)]
 pub(crate) struct Ceil;
 forward!(Ceil, |_, x| x.ceil());
-backward!(Ceil, "ceil", |_, _ctx, g| zero_grad_like(g));
+backward!(Ceil, "ceil", |_, _ctx, g| zero_grad_like(&g));
 
 /// Round half to even, as `torch.round`.
 fn round_half_even<T: Float>(x: T) -> T {
@@ -511,12 +516,12 @@ fn round_half_even<T: Float>(x: T) -> T {
 #[derive(Clone, Copy)]
 pub(crate) struct Round;
 forward!(Round, |_, x| round_half_even(x));
-backward!(Round, "round", |_, _ctx, g| zero_grad_like(g));
+backward!(Round, "round", |_, _ctx, g| zero_grad_like(&g));
 
 #[derive(Clone, Copy)]
 pub(crate) struct Trunc;
 forward!(Trunc, |_, x| x.trunc());
-backward!(Trunc, "trunc", |_, _ctx, g| zero_grad_like(g));
+backward!(Trunc, "trunc", |_, _ctx, g| zero_grad_like(&g));
 
 #[derive(Clone, Copy)]
 pub(crate) struct Frac;
@@ -659,6 +664,27 @@ impl<T: Float> Tensor<T> {
             data
         };
         Tensor::from_op(data, op, self)
+    }
+
+    /// [`Tensor::unary`] of a tensor the caller gives up: computed in place when nothing else
+    /// can see its elements (see `sole_elements`), so a chain of temporaries — and most of a
+    /// backward pass, whose gradients are the walk's own — allocates nothing.
+    #[track_caller]
+    pub(crate) fn unary_owned<F: Elementwise<T> + Function<T>>(mut self, op: F) -> Tensor<T> {
+        if let Some(x) = self.sole_elements() {
+            let limit = op.fast_limit();
+            // Inputs beyond a fast kernel's range need the exact one; they are rare, and the
+            // ordinary path handles them.
+            if !limit.is_finite() || !super::simd::any_beyond(x, T::of_f64(limit)) {
+                if x.len() <= crate::tensor::buffer::INLINE {
+                    x.iter_mut().for_each(|v| *v = op.f(*v));
+                } else {
+                    super::simd::map_in_place(x, |v| op.f(v));
+                }
+                return self;
+            }
+        }
+        self.unary(op)
     }
 
     /// `e^x` elementwise.

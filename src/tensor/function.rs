@@ -59,6 +59,41 @@ pub trait Function<T: Element>: Send + Sync + 'static {
     /// gradient must have its input's shape. Inputs for which
     /// [`Context::needs_input_grad`] is false may be skipped.
     fn backward(&self, ctx: &Context<'_, T>, grad: &Tensor<T>) -> Grads<T>;
+
+    /// [`Function::backward`] given the output's gradient to keep: what the engine calls.
+    ///
+    /// The default calls `backward`. Override it (and make `backward` call it with a clone)
+    /// when the backward uses `grad` once and can build on it by value: the owned operators
+    /// (`grad * 2.0`, `grad * &y`, `-grad`) then compute in place when nothing else can see
+    /// the gradient's elements, so the backward allocates nothing.
+    ///
+    /// ```
+    /// use tapegrad::autograd::{Context, Function, Grads};
+    /// use tapegrad::Tensor;
+    ///
+    /// /// 3x, with the gradient scaled in place when it is ours alone.
+    /// struct Triple;
+    ///
+    /// impl Function<f64> for Triple {
+    ///     fn name(&self) -> &'static str {
+    ///         "triple"
+    ///     }
+    ///     fn backward(&self, ctx: &Context<'_, f64>, grad: &Tensor<f64>) -> Grads<f64> {
+    ///         self.backward_owned(ctx, grad.clone())
+    ///     }
+    ///     fn backward_owned(&self, _ctx: &Context<'_, f64>, grad: Tensor<f64>) -> Grads<f64> {
+    ///         Grads::one(grad * 3.0)
+    ///     }
+    /// }
+    ///
+    /// let x = Tensor::from_vec(vec![1.0, 2.0], &[2]).requires_grad();
+    /// let y = Tensor::from_function(x.data().view().mapv(|v| 3.0 * v), Triple, &[&x]);
+    /// (&y * &y).sum().backward(); // d(9x²)/dx = 18x
+    /// assert_eq!(x.grad().unwrap().to_vec(), vec![18.0, 36.0]);
+    /// ```
+    fn backward_owned(&self, ctx: &Context<'_, T>, grad: Tensor<T>) -> Grads<T> {
+        self.backward(ctx, &grad)
+    }
 }
 
 /// What a [`Function`]'s backward may look at: the op's inputs and output.
@@ -181,16 +216,35 @@ impl<T: Element> Grads<T> {
         }
     }
 
-    /// Takes the gradient of input `k` out (`None` if there is none).
+    /// The gradients in input order, `None` where an input got none (the inline pair is
+    /// a plain array iterator, so the walk's loop over them is a loop, not a call each).
     #[inline]
-    pub(crate) fn take(&mut self, k: usize) -> Option<Tensor<T>> {
-        match &mut self.0 {
-            GradsRepr::Fixed(a) => a.get_mut(k)?.take(),
-            GradsRepr::Many(v) => v.get_mut(k)?.take(),
+    pub(crate) fn into_list(self) -> GradList<T> {
+        match self.0 {
+            GradsRepr::Fixed(a) => GradList::Fixed(a.into_iter()),
+            GradsRepr::Many(v) => GradList::Many(v.into_iter()),
             GradsRepr::Placed(p) => panic!(
-                "tapegrad: internal error: a placed gradient of shape {:?} taken as a list",
+                "tapegrad: internal error: a placed gradient of shape {:?} reached into_list",
                 p.shape
             ),
+        }
+    }
+}
+
+/// The gradients of [`Grads::into_list`], one per input.
+pub(crate) enum GradList<T: Element> {
+    Fixed(std::array::IntoIter<Option<Tensor<T>>, 2>),
+    Many(std::vec::IntoIter<Option<Tensor<T>>>),
+}
+
+impl<T: Element> Iterator for GradList<T> {
+    type Item = Option<Tensor<T>>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            GradList::Fixed(a) => a.next(),
+            GradList::Many(v) => v.next(),
         }
     }
 }

@@ -550,6 +550,26 @@ impl<T: Element> Tensor<T> {
         self.0.view.as_ref().map(|v| &v.base)
     }
 
+    /// This tensor's elements, writable in place, when nothing else can see them or will
+    /// miss them: this is the only handle to its node and the node the only user of its
+    /// storage (so no view, no detached alias, no saved input), it neither requires grad nor
+    /// holds a record or a `.grad`, and it is row-major over the whole storage. An op that
+    /// owns such a tensor may write its result there instead of allocating a new one (Rust's
+    /// ownership then guarantees that the old values are never read again).
+    pub(crate) fn sole_elements(&mut self) -> Option<&mut [T]> {
+        let node = Shared::get_mut(&mut self.0)?;
+        let alone = !*node.requires_grad.get_mut()
+            && node.view.is_none()
+            && node.grad_fn.get_mut().is_ok_and(|f| f.is_none())
+            && node.grad.get_mut().is_ok_and(|g| g.is_none());
+        if !alone || !matches!(node.layout, Layout::RowMajor(_)) {
+            return None;
+        }
+        let numel: usize = node.layout.shape().iter().product();
+        let elements = Shared::get_mut(&mut node.storage)?.elements_mut();
+        (elements.len() == numel).then_some(elements)
+    }
+
     pub(crate) fn grad_fn_slot(&self) -> MutexGuard<'_, Option<Shared<GradFn<T>>>> {
         self.0.grad_fn.lock().unwrap_or_else(|e| e.into_inner())
     }

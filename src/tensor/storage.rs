@@ -130,6 +130,12 @@ unsafe impl<T: Element> Send for Storage<T> {}
 impl<T: Element> std::panic::RefUnwindSafe for Storage<T> {}
 
 impl<T: Element> Storage<T> {
+    /// The elements, writable without a guard: `&mut self` proves nobody else can reach
+    /// them (the caller holds the only handle to this storage).
+    pub(crate) fn elements_mut(&mut self) -> &mut [T] {
+        self.buf.get_mut().as_mut_slice()
+    }
+
     pub(crate) fn new(data: impl Into<Buffer<T>>) -> Self {
         let data = data.into();
         Storage {
