@@ -342,7 +342,9 @@ pub(crate) fn run<T: Float>(
             f.op.name(),
             edges.len()
         );
-        for (k, gi) in input_grads.into_list().take(count).enumerate() {
+        // Every entry is visited (those past `count` are `None`), so the list ends empty
+        // and dropping it does nothing.
+        for (k, gi) in input_grads.into_list().enumerate() {
             let Some(gi) = gi else { continue };
             let j = edges[k];
             if j == NONE || !slots[j].needed {
