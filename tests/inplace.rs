@@ -93,6 +93,19 @@ fn zeroing_a_tensor_that_mul_saved_panics_in_backward() {
 }
 
 #[test]
+fn mul_reads_an_input_only_for_the_other_inputs_gradient() {
+    // As PyTorch's mul saves `self` only when `other` needs a gradient: modifying `a` when
+    // only `a` needs one does not disturb backward (its gradient is `b`).
+    let x = x3();
+    let a = &x * 2.0;
+    let b = Tensor::from_vec(vec![3.0, 4.0, 5.0], &[3]);
+    let y = (&a * &b).sum();
+    a.add_scalar_(1.0);
+    y.backward();
+    assert_eq!(x.grad().unwrap().to_vec(), [6.0, 8.0, 10.0]);
+}
+
+#[test]
 fn an_op_that_saved_nothing_is_not_disturbed() {
     // add saves no input values, so modifying an input afterwards is fine (as PyTorch).
     let x = x3();

@@ -78,10 +78,26 @@ backward!(Sub, "sub", |ctx, g| (
 #[derive(Clone, Copy)]
 pub(crate) struct Mul;
 forward!(Mul, |x, y| x * y);
-backward!(Mul, "mul", |ctx, g| (
-    ctx.needs_input_grad(0).then(|| g * ctx.input(1)),
-    ctx.needs_input_grad(1).then(|| g * ctx.input(0)),
-));
+impl<T: Float> Function<T> for Mul {
+    fn name(&self) -> &'static str {
+        "mul"
+    }
+    fn backward(&self, ctx: &Context<'_, T>, g: &Tensor<T>) -> Grads<T> {
+        self.backward_owned(ctx, g.clone())
+    }
+    // The gradient by value: the last product written is computed in `g`'s buffer when the
+    // walk holds it alone.
+    fn backward_owned(&self, ctx: &Context<'_, T>, g: Tensor<T>) -> Grads<T> {
+        // Each input is read (and version-checked) only when the other's gradient needs it.
+        let (ga, gb) = match (ctx.needs_input_grad(0), ctx.needs_input_grad(1)) {
+            (true, true) => (Some(&g * ctx.input(1)), Some(g * ctx.input(0))),
+            (true, false) => (Some(g * ctx.input(1)), None),
+            (false, true) => (None, Some(g * ctx.input(0))),
+            (false, false) => (None, None),
+        };
+        reduced(ctx, ga, gb)
+    }
+}
 
 #[derive(Clone, Copy)]
 pub(crate) struct Div;
