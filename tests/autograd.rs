@@ -364,3 +364,16 @@ fn gradients_built_in_place_never_overwrite_one_handed_out() {
     );
     assert_eq!(x.grad().unwrap().to_vec(), vec![8.0, 80.0]);
 }
+
+#[test]
+fn a_record_found_before_one_of_its_consumers_waits_for_it() {
+    // Breadth-first from y, `a` is found (through `+`) before `b`, which also consumes it:
+    // the walk must still finish `b` first, or `a` passes on only part of its gradient.
+    let x = leaf(&[1.0, -2.0], &[2]);
+    let a = &x * 2.0;
+    let b = &a * 3.0;
+    let c = &b * 4.0;
+    let y = (&c + &a).sum();
+    y.backward();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![26.0, 26.0]); // 2·(12 + 1)
+}

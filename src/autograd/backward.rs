@@ -241,8 +241,15 @@ pub(crate) fn run<T: Float>(
     let order: Option<Vec<usize>> = if slots.is_sorted_by_key(|s| Reverse(s.item.id())) {
         None
     } else {
-        let mut order: Vec<usize> = (0..slots.len()).collect();
-        order.sort_by_key(|&i| Reverse(slots[i].item.id()));
+        // Records first, then leaves (position 0, in discovery order): a layered model's
+        // records are found in tape order already, so only the leaves move, no sort needed.
+        let is_leaf = |i: &usize| matches!(slots[*i].item, Item::Leaf(_));
+        let mut order = Vec::with_capacity(slots.len());
+        order.extend((0..slots.len()).filter(|i| !is_leaf(i)));
+        if !order.is_sorted_by_key(|&i| Reverse(slots[i].item.id())) {
+            order.sort_by_key(|&i| Reverse(slots[i].item.id()));
+        }
+        order.extend((0..slots.len()).filter(is_leaf));
         Some(order)
     };
     let at = |step: usize| order.as_ref().map_or(step, |o| o[step]);
