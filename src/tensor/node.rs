@@ -335,7 +335,7 @@ pub(crate) fn record_at<T: Element, F: Function<T>>(
 ///
 /// Most graphs are chains: the record and the tensor at hand stay in `record` and `tensor`,
 /// and the stacks only fill (and allocate) where the graph branches.
-pub(crate) struct Teardown<T: Element> {
+struct Teardown<T: Element> {
     record: Option<Shared<GradFn<T>>>,
     tensor: Option<Tensor<T>>,
     records: Vec<Shared<GradFn<T>>>,
