@@ -147,15 +147,23 @@ struct Graph<'g, T: Float> {
 
 const NONE: usize = usize::MAX;
 
+thread_local! {
+    /// The node and edge counts of this thread's last walk (see `Graph::collect`).
+    static LAST_SIZE: Cell<(usize, usize)> = const { Cell::new((16, 16)) };
+}
+
 impl<'g, T: Float> Graph<'g, T> {
     fn collect(root_key: usize, root: Item<'g, T>) -> Self {
-        // Room for a small graph from the start: growing the vectors step by step cost
-        // a twentieth of a tiny op's backward.
-        const ROOM: usize = 128;
+        // Room for as large a graph as this thread's last walk: a training loop walks the same
+        // graph step after step, so the vectors and the map never grow (growing them step by
+        // step cost a twentieth of a tiny op's backward), and a small model does not pay for
+        // a large reservation either. The map gets twice the room: a half-empty table probes
+        // less.
+        let (nodes, edges) = LAST_SIZE.with(Cell::get);
         let mut g = Graph {
-            slots: Vec::with_capacity(ROOM),
-            index: PtrMap::with_capacity_and_hasher(ROOM, Default::default()),
-            edges: Vec::with_capacity(ROOM),
+            slots: Vec::with_capacity(nodes),
+            index: PtrMap::with_capacity_and_hasher(2 * nodes, Default::default()),
+            edges: Vec::with_capacity(edges),
         };
         g.slots.push(Slot::new(root));
         g.index.insert(root_key, 0);
@@ -184,6 +192,9 @@ impl<'g, T: Float> Graph<'g, T> {
             (slot.start, slot.end) = (start, end);
             i += 1;
         }
+        // Capped, so one huge walk does not make every later one reserve as much.
+        const CAP: usize = 1 << 16;
+        LAST_SIZE.with(|c| c.set((g.slots.len().min(CAP), g.edges.len().min(CAP))));
         g
     }
 }
