@@ -192,14 +192,10 @@ mod tests {
         let w = five().requires_grad();
         (&w * 2.0).sum().backward();
         let g = w.grad().unwrap();
-        let w_plain = tapegrad_no_grad(|| w * 1.0);
+        let w_plain = crate::no_grad(|| w * 1.0);
         assert_eq!(g.to_vec(), vec![2.0; 5]);
         assert_eq!(w_plain.to_vec(), five().to_vec());
         assert!(!w_plain.is_requires_grad());
-    }
-
-    fn tapegrad_no_grad<R>(f: impl FnOnce() -> R) -> R {
-        crate::no_grad(f)
     }
 
     #[test]
