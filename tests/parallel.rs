@@ -1,5 +1,6 @@
-//! Large matrix products split across threads give the single-thread result, for splits by
-//! rows and by columns, forward and backward.
+//! Large matrix products run across threads give the single-thread result: f32 products
+//! (tapegrad's kernel, blocks claimed by the threads as they go) and f64 ones (matrixmultiply,
+//! split by rows or by columns), forward and backward.
 
 use tapegrad::Tensor;
 use tapegrad::rand::{SeedableRng, rngs::StdRng};
@@ -16,8 +17,9 @@ fn close(a: &[f32], b: &[f32]) {
 #[test]
 fn threaded_matmul_matches_one_thread() {
     let mut rng = StdRng::seed_from_u64(0);
-    // 320×256×160 (rows split) and 96×512×400 (columns split): both above the threshold.
-    for (m, k, n) in [(320, 256, 160), (96, 512, 400)] {
+    // 480×256×160 and 96×512×400: both at least 16M multiply–adds, the size that gets two
+    // threads.
+    for (m, k, n) in [(480, 256, 160), (96, 512, 400)] {
         let a = Tensor::<f32>::randn(&[m, k], &mut rng).requires_grad();
         let b = Tensor::<f32>::randn(&[k, n], &mut rng).requires_grad();
         let mut results = Vec::new();
@@ -43,6 +45,38 @@ fn threaded_matmul_matches_one_thread() {
             (results[1].0[0] as f64 - want).abs() < 1e-3,
             "{} vs {want}",
             results[1].0[0]
+        );
+    }
+}
+
+#[test]
+fn threaded_f64_matmul_matches_one_thread() {
+    let mut rng = StdRng::seed_from_u64(2);
+    // Rows split (the longer side) and columns split; both at least 16M multiply–adds, the
+    // size that gets two threads.
+    for (m, k, n) in [(600, 200, 150), (100, 400, 450)] {
+        let a = Tensor::<f64>::randn(&[m, k], &mut rng);
+        let b = Tensor::<f64>::randn(&[k, n], &mut rng);
+        let mut results = Vec::new();
+        for threads in [1, 2] {
+            tapegrad::set_num_threads(threads);
+            results.push(a.matmul(&b).to_vec());
+        }
+        for (i, (x, y)) in results[1].iter().zip(&results[0]).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-12 * (1.0 + y.abs()),
+                "element {i}: {x} vs {y}"
+            );
+        }
+        let (av, bv) = (a.to_vec(), b.to_vec());
+        let last = m * n - 1;
+        let want: f64 = (0..k)
+            .map(|p| av[(m - 1) * k + p] * bv[p * n + n - 1])
+            .sum();
+        assert!(
+            (results[1][last] - want).abs() < 1e-9,
+            "{} vs {want}",
+            results[1][last]
         );
     }
 }

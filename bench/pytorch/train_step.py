@@ -94,17 +94,6 @@ def main():
         us, n = time_steps(model, opt, x, loss_fn, args.seconds * (3 if name == "W4_wide" else 1))
         results["median_us"][name] = us
         print(f"{name:<10} {us:>12.1f} us/step  ({n} steps, {args.threads} thread(s))")
-    # GEMM peak for the matmul target: 1024^3 f32.
-    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
-    for _ in range(3):
-        a @ b
-    ts = []
-    for _ in range(20):
-        t0 = time.perf_counter()
-        a @ b
-        ts.append(time.perf_counter() - t0)
-    results["matmul_1024_gflops"] = 2 * 1024 ** 3 / statistics.median(ts) / 1e9
-    print(f"matmul 1024^3: {results['matmul_1024_gflops']:.1f} GFLOP/s")
     if args.out:
         with open(args.out, "w") as f:
             json.dump(results, f)

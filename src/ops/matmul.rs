@@ -264,15 +264,20 @@ pub(crate) fn gemm<T: Float>(
         }
         return;
     }
-    if threads <= 1 {
-        blocked(x, y, c, acc);
-        return;
-    }
-    // Split the longer side of C, so the operand each thread packs whole is the smaller one;
-    // a square product splits its columns, so each thread's panels of y (the blocked
-    // kernel's packed k×n blocks) are half as wide and stay in its core's cache (1024³ on
-    // Zen 3: 132–164 → 156–166 GFLOP/s). Chunks are multiples of 16 to keep the kernel's
-    // tiles whole.
+    blocked(x, y, c, acc, threads);
+}
+
+/// `c (+)= x·y` by matrixmultiply's kernel, split by rows (or columns) across `threads`.
+/// Split the longer side of C, so the operand each thread packs whole is the smaller one.
+/// Chunks are multiples of 16 to keep the kernel's tiles whole.
+fn split<T: Float>(
+    x: ArrayView2<'_, T>,
+    y: ArrayView2<'_, T>,
+    mut c: ArrayViewMut2<'_, T>,
+    acc: bool,
+    threads: usize,
+) {
+    let (m, n) = (x.nrows(), y.ncols());
     let by_rows = m > n;
     let extent = if by_rows { m } else { n };
     let chunk = extent.div_ceil(threads).div_ceil(16) * 16;
@@ -287,7 +292,7 @@ pub(crate) fn gemm<T: Float>(
             } else {
                 (x.view(), y.slice(s![.., range]))
             };
-            s.spawn(move || blocked(xs, ys, part, acc));
+            s.spawn(move || general(xs, ys, part, acc));
         }
         let len = first.len_of(axis);
         let (xs, ys) = if by_rows {
@@ -295,7 +300,7 @@ pub(crate) fn gemm<T: Float>(
         } else {
             (x.view(), y.slice(s![.., ..len]))
         };
-        blocked(xs, ys, first, acc);
+        general(xs, ys, first, acc);
     });
 }
 
@@ -309,13 +314,16 @@ const SGEMM_MIN_OUTPUT: usize = 128 * 128;
 /// See [`SGEMM_MIN_OUTPUT`].
 const SGEMM_MIN_SIDE: usize = 64;
 
-/// `c (+)= x·y` by a blocked kernel: tapegrad's own for f32 on CPUs with AVX2 and FMA
-/// (`sgemm.rs`) when the output is large enough, matrixmultiply's otherwise.
+/// `c (+)= x·y` by a blocked kernel on up to `threads` threads: tapegrad's own for f32 on
+/// CPUs with AVX2 and FMA (`sgemm.rs`) when the output is large enough, matrixmultiply's
+/// otherwise. (A product too small for tapegrad's kernel has parts too small for it as well,
+/// so `split` hands its parts to matrixmultiply directly.)
 fn blocked<T: Float>(
     x: ArrayView2<'_, T>,
     y: ArrayView2<'_, T>,
-    c: ArrayViewMut2<'_, T>,
+    mut c: ArrayViewMut2<'_, T>,
     acc: bool,
+    threads: usize,
 ) {
     let (m, n) = (x.nrows(), y.ncols());
     if m >= SGEMM_MIN_SIDE
@@ -324,13 +332,17 @@ fn blocked<T: Float>(
         && super::sgemm::available()
     {
         if let (Some(xf), Some(yf)) = (T::as_f32_view(x.view()), T::as_f32_view(y.view())) {
-            match T::as_f32_view_mut(c) {
-                Ok(cf) => return super::sgemm::sgemm(xf, yf, cf, acc),
-                Err(c) => return general(x, y, c, acc),
-            }
+            c = match T::as_f32_view_mut(c) {
+                Ok(cf) => return super::sgemm::sgemm(xf, yf, cf, acc, threads),
+                Err(c) => c,
+            };
         }
     }
-    general(x, y, c, acc);
+    if threads > 1 {
+        split(x, y, c, acc, threads);
+    } else {
+        general(x, y, c, acc);
+    }
 }
 
 /// matrixmultiply's blocked product (through ndarray).

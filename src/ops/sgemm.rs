@@ -16,6 +16,9 @@
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
 use ndarray::{ArrayView2, ArrayViewMut2};
 
 use crate::tensor::pool;
@@ -45,12 +48,15 @@ pub(crate) fn available() -> bool {
     false
 }
 
-/// `c = x·y`, or `c += x·y` when `acc`. Call only when [`available`].
+/// `c = x·y`, or `c += x·y` when `acc`, on up to `threads` threads (the calling one among
+/// them). The result is the same, bit for bit, whatever the number of threads: each element
+/// of `c` gets the same chain of FMAs. Call only when [`available`].
 pub(crate) fn sgemm(
     x: ArrayView2<'_, f32>,
     y: ArrayView2<'_, f32>,
     mut c: ArrayViewMut2<'_, f32>,
     acc: bool,
+    threads: usize,
 ) {
     let (m, k, n) = (x.nrows(), x.ncols(), y.ncols());
     assert!(available(), "sgemm needs AVX2 and FMA");
@@ -81,39 +87,264 @@ pub(crate) fn sgemm(
             Matrix::of(&y_own.view()).expect("row-major copy")
         }
     };
+    let out = Out::of(&mut c);
+    if threads <= 1 {
+        serial(&xs, &ys, &out, (m, k, n), acc);
+    } else {
+        parallel(&xs, &ys, &out, (m, k, n), acc, threads);
+    }
+}
+
+/// The product on one thread, in BLIS's loop order: blocks of `y` (`KC × NC`, packed once),
+/// then blocks of `x` (`MC × KC`, packed once per block of `y`).
+fn serial(xs: &Matrix<'_>, ys: &Matrix<'_>, out: &Out, (m, k, n): Dims, acc: bool) {
     let kc_max = KC.min(k);
     let mc_max = MC.min(m.div_ceil(MR) * MR);
     let nc_max = NC.min(n.div_ceil(NR) * NR);
     let mut y_buf = pool::take_to_overwrite::<f32>(kc_max * nc_max + ALIGN);
     let mut x_buf = pool::take_to_overwrite::<f32>(kc_max * mc_max + ALIGN);
     let (yo, xo) = (align_offset(&y_buf), align_offset(&x_buf));
-    let out = Out::of(&mut c);
     for jc in (0..n).step_by(nc_max) {
         let nc = nc_max.min(n - jc);
         for pc in (0..k).step_by(kc_max) {
             let kc = kc_max.min(k - pc);
             let y_len = kc * nc.div_ceil(NR) * NR;
-            pack_y(&ys, (pc, jc), (kc, nc), &mut y_buf[yo..yo + y_len]);
+            pack_y(ys, (pc, jc), (kc, nc), &mut y_buf[yo..yo + y_len]);
             // Later blocks of k add to what the first one wrote.
             let add = acc || pc > 0;
             for ic in (0..m).step_by(mc_max) {
                 let mc = mc_max.min(m - ic);
                 let x_len = kc * mc.div_ceil(MR) * MR;
-                pack_x(&xs, (ic, pc), (mc, kc), &mut x_buf[xo..xo + x_len]);
-                for (jp, j0) in (0..nc).step_by(NR).enumerate() {
-                    let y_panel = &y_buf[yo + jp * kc * NR..][..kc * NR];
-                    for (ip, i0) in (0..mc).step_by(MR).enumerate() {
-                        let x_panel = &x_buf[xo + ip * kc * MR..][..kc * MR];
-                        let rows = MR.min(mc - i0);
-                        let cols = NR.min(nc - j0);
-                        out.tile(ic + i0, jc + j0, rows, cols, x_panel, y_panel, kc, add);
-                    }
-                }
+                pack_x(xs, (ic, pc), (mc, kc), &mut x_buf[xo..xo + x_len]);
+                let panels = (&x_buf[xo..xo + x_len], &y_buf[yo..yo + y_len]);
+                block(out, (ic, jc), (mc, nc), panels, kc, add);
             }
         }
     }
     pool::give(y_buf);
     pool::give(x_buf);
+}
+
+/// `(m, k, n)`: `c` is `m × n`, and the inner dimension is `k`.
+type Dims = (usize, usize, usize);
+
+/// Every tile of the `mc × nc` block of `c` at (`ic`, `jc`), from the packed panels of its
+/// rows of `x` and its columns of `y` (`kc` steps each).
+fn block(
+    out: &Out,
+    (ic, jc): (usize, usize),
+    (mc, nc): (usize, usize),
+    (x_panels, y_panels): (&[f32], &[f32]),
+    kc: usize,
+    add: bool,
+) {
+    for (jp, j0) in (0..nc).step_by(NR).enumerate() {
+        let y_panel = &y_panels[jp * kc * NR..][..kc * NR];
+        for (ip, i0) in (0..mc).step_by(MR).enumerate() {
+            let x_panel = &x_panels[ip * kc * MR..][..kc * MR];
+            let (rows, cols) = (MR.min(mc - i0), NR.min(nc - j0));
+            out.tile(ic + i0, jc + j0, rows, cols, x_panel, y_panel, kc, add);
+        }
+    }
+}
+
+/// Columns of `c` per work item of a parallel product: 16 panels, so the packed columns of
+/// `y` an item reads (`KC × CHUNK`, 256 KiB) stay in the core's L2 while the item's rows of
+/// `x` stream past.
+const CHUNK: usize = 256;
+/// Spins of a thread waiting at a [`Team`] barrier before it starts yielding the core.
+const SPINS: u32 = 1 << 12;
+
+/// The product on `threads` threads. For each block of `k` (`KC` steps):
+/// 1. the threads pack all of `x`'s rows (in blocks of `MC`) and all of `y`'s columns (in
+///    chunks of `CHUNK`) into two shared buffers, each block packed once, by whichever
+///    thread claims it;
+/// 2. they compute the `MC × CHUNK` blocks of `c`, again claimed one at a time.
+///
+/// Work is claimed, not divided up front, because the cores of a shared machine do not run
+/// at the same speed: with halves fixed in advance, the product waits for the slower core. A
+/// barrier separates the phases (the buffers are written, then read, then written again).
+fn parallel(
+    xs: &Matrix<'_>,
+    ys: &Matrix<'_>,
+    out: &Out,
+    (m, k, n): Dims,
+    acc: bool,
+    threads: usize,
+) {
+    let kc_max = KC.min(k);
+    let (m_pad, n_pad) = (m.div_ceil(MR) * MR, n.div_ceil(NR) * NR);
+    let mut x_buf = pool::take_to_overwrite::<f32>(m_pad * kc_max + ALIGN);
+    let mut y_buf = pool::take_to_overwrite::<f32>(kc_max * n_pad + ALIGN);
+    let (xo, yo) = (align_offset(&x_buf), align_offset(&y_buf));
+    let (row_blocks, col_chunks) = (m.div_ceil(MC), n.div_ceil(CHUNK));
+    let steps = k.div_ceil(kc_max);
+    {
+        let xp = Phased::new(&mut x_buf[xo..xo + m_pad * kc_max]);
+        let yp = Phased::new(&mut y_buf[yo..yo + kc_max * n_pad]);
+        // Per block of k: the next packing job and the next block of c to claim.
+        let claims: Vec<[AtomicUsize; 2]> = (0..steps).map(|_| Default::default()).collect();
+        let team = Team::new(threads);
+        let work = || {
+            let _member = Member(&team);
+            for (step, pc) in (0..k).step_by(kc_max).enumerate() {
+                let kc = kc_max.min(k - pc);
+                let [pack, compute] = &claims[step];
+                loop {
+                    let i = pack.fetch_add(1, Ordering::Relaxed);
+                    if i < row_blocks {
+                        let (ic, mc) = (i * MC, MC.min(m - i * MC));
+                        // SAFETY: rows `ic..ic + mc` are claimed by this thread alone (the
+                        // counter hands each index out once), and nothing reads the buffer
+                        // until the barrier below.
+                        let buf = unsafe { xp.part_mut(ic * kc, mc.div_ceil(MR) * MR * kc) };
+                        pack_x(xs, (ic, pc), (mc, kc), buf);
+                    } else if i < row_blocks + col_chunks {
+                        let jc = (i - row_blocks) * CHUNK;
+                        let nc = CHUNK.min(n - jc);
+                        // SAFETY: as for `x`: these columns are this thread's alone.
+                        let buf = unsafe { yp.part_mut(jc * kc, nc.div_ceil(NR) * NR * kc) };
+                        pack_y(ys, (pc, jc), (kc, nc), buf);
+                    } else {
+                        break;
+                    }
+                }
+                team.wait();
+                let add = acc || pc > 0;
+                loop {
+                    let i = compute.fetch_add(1, Ordering::Relaxed);
+                    if i >= row_blocks * col_chunks {
+                        break;
+                    }
+                    let (ic, jc) = ((i / col_chunks) * MC, (i % col_chunks) * CHUNK);
+                    let (mc, nc) = (MC.min(m - ic), CHUNK.min(n - jc));
+                    // SAFETY: every thread has passed the barrier after packing, and no
+                    // thread writes the buffers again before the barrier below.
+                    let panels = unsafe {
+                        (
+                            xp.part(ic * kc, mc.div_ceil(MR) * MR * kc),
+                            yp.part(jc * kc, nc.div_ceil(NR) * NR * kc),
+                        )
+                    };
+                    block(out, (ic, jc), (mc, nc), panels, kc, add);
+                }
+                // The next block of k overwrites the buffers (the last one needs no wait:
+                // the end of the scope joins the threads).
+                if step + 1 < steps {
+                    team.wait();
+                }
+            }
+        };
+        std::thread::scope(|s| {
+            for _ in 1..threads {
+                s.spawn(work);
+            }
+            work();
+        });
+    }
+    pool::give(x_buf);
+    pool::give(y_buf);
+}
+
+/// A buffer that the threads of a product write in disjoint parts during one phase and only
+/// read during the next, the phases separated by a [`Team`] barrier.
+struct Phased<'a> {
+    ptr: *mut f32,
+    len: usize,
+    _buf: PhantomData<&'a mut [f32]>,
+}
+
+// SAFETY: the parts handed out follow the contract of `part_mut` and `part`: during a phase,
+// a part is written by one thread and nobody else touches it, or the buffer is only read.
+unsafe impl Sync for Phased<'_> {}
+
+impl<'a> Phased<'a> {
+    fn new(buf: &'a mut [f32]) -> Self {
+        Phased {
+            ptr: buf.as_mut_ptr(),
+            len: buf.len(),
+            _buf: PhantomData,
+        }
+    }
+
+    /// `len` floats from `start`, to write.
+    ///
+    /// # Safety
+    /// No other thread reads or writes them until the next barrier.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn part_mut(&self, start: usize, len: usize) -> &mut [f32] {
+        assert!(start + len <= self.len, "a part inside the buffer");
+        // SAFETY: in bounds (asserted); exclusive by the caller's contract.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), len) }
+    }
+
+    /// `len` floats from `start`, to read.
+    ///
+    /// # Safety
+    /// No thread writes the buffer until the next barrier.
+    unsafe fn part(&self, start: usize, len: usize) -> &[f32] {
+        assert!(start + len <= self.len, "a part inside the buffer");
+        // SAFETY: in bounds (asserted); nothing writes it, by the caller's contract.
+        unsafe { std::slice::from_raw_parts(self.ptr.add(start), len) }
+    }
+}
+
+/// The threads of one parallel product, and the barrier between its phases. A panic on one
+/// thread breaks the barrier, so the others panic too instead of waiting forever.
+struct Team {
+    threads: usize,
+    arrived: AtomicUsize,
+    generation: AtomicUsize,
+    broken: AtomicBool,
+}
+
+impl Team {
+    fn new(threads: usize) -> Self {
+        Team {
+            threads,
+            arrived: AtomicUsize::new(0),
+            generation: AtomicUsize::new(0),
+            broken: AtomicBool::new(false),
+        }
+    }
+
+    /// Waits until every thread of the team has arrived. Everything a thread wrote before
+    /// arriving is visible to every thread after (the last arrival's read-modify-write
+    /// acquires every earlier arrival, and its release of the new generation is acquired by
+    /// the waiters). A wait spins briefly, then yields the core, so a thread that a busy
+    /// machine has descheduled is not starved by its partner.
+    fn wait(&self) {
+        let generation = self.generation.load(Ordering::Acquire);
+        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.threads {
+            self.arrived.store(0, Ordering::Relaxed);
+            self.generation.store(generation + 1, Ordering::Release);
+            return;
+        }
+        let mut spins = 0;
+        while self.generation.load(Ordering::Acquire) == generation {
+            assert!(
+                !self.broken.load(Ordering::Relaxed),
+                "tapegrad: another thread of this matrix product panicked"
+            );
+            if spins < SPINS {
+                std::hint::spin_loop();
+                spins += 1;
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+}
+
+/// A thread's membership of a [`Team`]: if the thread panics, the barrier is broken.
+struct Member<'a>(&'a Team);
+
+impl Drop for Member<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.broken.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Floats to skip so that `buf[offset..]` starts on a 64-byte boundary.
@@ -249,6 +480,11 @@ struct Out {
     rows: usize,
     cols: usize,
 }
+
+// SAFETY: threads of a parallel product share one `Out`, and write only through `tile`, each
+// into the tiles of the blocks of `c` it claimed: no two threads write the same element, and
+// nobody reads `c` until the threads are joined.
+unsafe impl Sync for Out {}
 
 impl Out {
     fn of(c: &mut ArrayViewMut2<'_, f32>) -> Self {
@@ -444,11 +680,11 @@ mod tests {
                 let y = filled(k, n, 2, yf);
                 let want = reference(&x.view(), &y.view());
                 let mut c = Array2::<f32>::from_elem((m, n), 9.0);
-                sgemm(x.view(), y.view(), c.view_mut(), false);
+                sgemm(x.view(), y.view(), c.view_mut(), false, 1);
                 let mut c_acc = Array2::<f32>::from_elem((m, n), 1.0);
-                sgemm(x.view(), y.view(), c_acc.view_mut(), true);
+                sgemm(x.view(), y.view(), c_acc.view_mut(), true, 1);
                 let mut c_t = Array2::<f32>::zeros((n, m));
-                sgemm(x.view(), y.view(), c_t.view_mut().reversed_axes(), false);
+                sgemm(x.view(), y.view(), c_t.view_mut().reversed_axes(), false, 1);
                 for ((i, j), &w) in want.indexed_iter() {
                     let tol = 1e-5 * (k as f64).sqrt() + 1e-6;
                     assert!((c[[i, j]] as f64 - w).abs() < tol, "{m}x{k}x{n} at {i},{j}");
@@ -469,7 +705,7 @@ mod tests {
         for &(m, k, n) in &[(13, 100, 40), (64, 600, 96)] {
             let (x, y) = (filled(m, k, 3, false), filled(k, n, 4, true));
             let mut ours = Array2::<f32>::zeros((m, n));
-            sgemm(x.view(), y.view(), ours.view_mut(), false);
+            sgemm(x.view(), y.view(), ours.view_mut(), false, 1);
             let mut theirs = Array2::<f32>::zeros((m, n));
             ndarray::linalg::general_mat_mul(1.0, &x, &y, 0.0, &mut theirs);
             assert_eq!(ours, theirs);
@@ -492,11 +728,86 @@ mod tests {
         for y in [y_block, y_bcast] {
             let want = reference(&x, &y);
             let mut c = Array2::<f32>::zeros((30, 37));
-            sgemm(x, y, c.view_mut(), false);
+            sgemm(x, y, c.view_mut(), false, 1);
             for ((i, j), &w) in want.indexed_iter() {
                 assert!((c[[i, j]] as f64 - w).abs() < 1e-4, "at {i},{j}");
             }
         }
+    }
+
+    /// Threads claim blocks as they go, yet each element of `c` gets the same FMAs in the
+    /// same order: the result does not depend on the number of threads, bit for bit. Shapes
+    /// with edge blocks in m (72 rows), n (256 columns) and k (256 steps), fewer blocks than
+    /// threads, transposed operands, a transposed `c`, and accumulation.
+    #[test]
+    fn the_parallel_product_is_the_serial_one_bit_for_bit() {
+        if !available() {
+            return;
+        }
+        for &(m, k, n) in &[(1, 3, 700), (150, 520, 300), (73, 257, 529), (300, 40, 17)] {
+            for &(xf, yf) in &[(false, false), (true, true)] {
+                let (x, y) = (filled(m, k, 8, xf), filled(k, n, 9, yf));
+                let mut serial = Array2::<f32>::from_elem((m, n), 0.25);
+                sgemm(x.view(), y.view(), serial.view_mut(), true, 1);
+                for threads in [2, 3, 5] {
+                    let mut par = Array2::<f32>::from_elem((m, n), 0.25);
+                    sgemm(x.view(), y.view(), par.view_mut(), true, threads);
+                    assert_eq!(par, serial, "{m}x{k}x{n}, {threads} threads");
+                    let mut par_t = Array2::<f32>::from_elem((n, m), 7.0);
+                    sgemm(
+                        x.view(),
+                        y.view(),
+                        par_t.view_mut().reversed_axes(),
+                        false,
+                        threads,
+                    );
+                    let mut ser_t = Array2::<f32>::zeros((n, m));
+                    sgemm(
+                        x.view(),
+                        y.view(),
+                        ser_t.view_mut().reversed_axes(),
+                        false,
+                        1,
+                    );
+                    assert_eq!(par_t, ser_t, "{m}x{k}x{n} into a transposed c");
+                }
+            }
+        }
+    }
+
+    /// A thread that panics inside a phase breaks the barrier: its partners panic too, and
+    /// nothing waits forever.
+    #[test]
+    fn a_panic_breaks_the_barrier() {
+        let team = Team::new(2);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    let _member = Member(&team);
+                    panic!("a failing phase");
+                });
+                let _member = Member(&team);
+                team.wait();
+            })
+        }));
+        assert!(result.is_err());
+        assert!(team.broken.load(Ordering::Relaxed));
+        // An unbroken team passes its barriers, again and again.
+        let team = Team::new(3);
+        let sum = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..3 {
+                s.spawn(|| {
+                    for round in 0..50 {
+                        sum.fetch_add(1, Ordering::Relaxed);
+                        team.wait();
+                        assert!(sum.load(Ordering::Relaxed) >= 3 * (round + 1));
+                        team.wait();
+                    }
+                });
+            }
+        });
+        assert_eq!(sum.into_inner(), 150);
     }
 
     #[test]
@@ -507,9 +818,9 @@ mod tests {
         let x = Array2::<f32>::zeros((3, 0));
         let y = Array2::<f32>::zeros((0, 4));
         let mut c = Array2::<f32>::from_elem((3, 4), 2.0);
-        sgemm(x.view(), y.view(), c.view_mut(), true);
+        sgemm(x.view(), y.view(), c.view_mut(), true, 1);
         assert!(c.iter().all(|&v| v == 2.0));
-        sgemm(x.view(), y.view(), c.view_mut(), false);
+        sgemm(x.view(), y.view(), c.view_mut(), false, 1);
         assert!(c.iter().all(|&v| v == 0.0));
     }
 }

@@ -1,0 +1,36 @@
+"""PyTorch's 1024³ f32 matrix product, timed as criterion times tapegrad's
+(`cargo bench -p tapegrad-bench --bench ops -- matmul_forward/1024`): a warm-up of half a
+second, then calls for `--seconds`, the median call reported in GFLOP/s. bench/compare.sh runs
+it in rounds that alternate with tapegrad's, so both see the same load on a shared machine.
+
+    python bench/pytorch/matmul.py --threads 2 --seconds 3.7
+"""
+import argparse
+import statistics
+import time
+
+import torch
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seconds", type=float, default=3.7)
+    ap.add_argument("--warm-up", type=float, default=0.5)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    deadline = time.perf_counter() + args.warm_up
+    while time.perf_counter() < deadline:
+        a @ b
+    ts = []
+    deadline = time.perf_counter() + args.seconds
+    while time.perf_counter() < deadline or len(ts) < 10:
+        t0 = time.perf_counter()
+        a @ b
+        ts.append(time.perf_counter() - t0)
+    print(f"{2 * 1024 ** 3 / statistics.median(ts) / 1e9:.2f}")
+
+
+if __name__ == "__main__":
+    main()
