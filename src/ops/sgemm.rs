@@ -12,6 +12,12 @@
 //! for f64, small products and CPUs without AVX2) and PyTorch's 89–93 over the day. Each
 //! element of `c` is the same chain of FMAs over `k`, in blocks of 256, as matrixmultiply's,
 //! so switching kernels changes no result (tested bit for bit).
+//!
+//! On several threads (`parallel`), each block of `k` is packed once, all of `x`'s rows and
+//! all of `y`'s columns, into buffers the threads share, and the threads then claim blocks
+//! of `c` one at a time. Splitting `c` in fixed halves made each thread pack all of `x` for
+//! itself, and left the product waiting for the slower core whenever a neighbour on the
+//! shared machine slowed one of them down. The result is the single thread's, bit for bit.
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
