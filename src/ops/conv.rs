@@ -108,30 +108,28 @@ impl Conv {
     }
 }
 
-/// Runs `f(images, out)` for each range of images, the first on this thread and the others
-/// on threads of their own; `out` is split into consecutive parts of `len(range)` elements.
+/// Runs `f(images, out)` for each range of images, on as many threads as there are ranges
+/// (`parallel::run`); `out` is split into consecutive parts of `len(range)` elements.
 fn split_images<T: Float>(
     ranges: &[Range<usize>],
     out: &mut [T],
     len: impl Fn(&Range<usize>) -> usize,
     f: impl Fn(Range<usize>, &mut [T]) + Sync,
 ) {
-    std::thread::scope(|s| {
-        let mut rest = out;
-        let mut first = None;
-        for range in ranges {
+    let mut rest = out;
+    // Each task takes its part out of its slot (a lock taken once per task).
+    let parts: Vec<_> = ranges
+        .iter()
+        .map(|range| {
             let (part, tail) = std::mem::take(&mut rest).split_at_mut(len(range));
             rest = tail;
-            if first.is_none() {
-                first = Some((range.clone(), part));
-            } else {
-                let (f, range) = (&f, range.clone());
-                s.spawn(move || f(range, part));
-            }
-        }
-        if let Some((range, part)) = first {
-            f(range, part);
-        }
+            std::sync::Mutex::new(Some((range.clone(), part)))
+        })
+        .collect();
+    parallel::run(parts.len(), parts.len(), |i| {
+        let part = parts[i].lock().ok().and_then(|mut p| p.take());
+        let (range, part) = part.expect("each part is taken once");
+        f(range, part);
     });
 }
 

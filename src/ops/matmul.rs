@@ -282,25 +282,21 @@ fn split<T: Float>(
     let extent = if by_rows { m } else { n };
     let chunk = extent.div_ceil(threads).div_ceil(16) * 16;
     let axis = Axis(if by_rows { 0 } else { 1 });
-    std::thread::scope(|s| {
-        let mut parts = c.axis_chunks_iter_mut(axis, chunk).enumerate();
-        let (_, first) = parts.next().expect("at least one chunk");
-        for (i, part) in parts {
-            let range = i * chunk..i * chunk + part.len_of(axis);
-            let (xs, ys) = if by_rows {
-                (x.slice(s![range, ..]), y.view())
-            } else {
-                (x.view(), y.slice(s![.., range]))
-            };
-            s.spawn(move || general(xs, ys, part, acc));
-        }
-        let len = first.len_of(axis);
+    // Each task takes its part of `c` out of its slot (a lock taken once per task).
+    let parts: Vec<_> = c
+        .axis_chunks_iter_mut(axis, chunk)
+        .map(|part| std::sync::Mutex::new(Some(part)))
+        .collect();
+    parallel::run(parts.len(), threads, |i| {
+        let part = parts[i].lock().ok().and_then(|mut p| p.take());
+        let part = part.expect("each part is taken once");
+        let range = i * chunk..i * chunk + part.len_of(axis);
         let (xs, ys) = if by_rows {
-            (x.slice(s![..len, ..]), y.view())
+            (x.slice(s![range, ..]), y.view())
         } else {
-            (x.view(), y.slice(s![.., ..len]))
+            (x.view(), y.slice(s![.., range]))
         };
-        general(xs, ys, first, acc);
+        general(xs, ys, part, acc);
     });
 }
 

@@ -23,10 +23,10 @@
 use std::arch::x86_64::*;
 
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 
+use crate::parallel;
 use crate::tensor::pool;
 
 /// Rows of a tile of `c` (broadcasts of `x` per step).
@@ -158,8 +158,6 @@ fn block(
 /// `y` an item reads (`KC × CHUNK`, 256 KiB) stay in the core's L2 while the item's rows of
 /// `x` stream past.
 const CHUNK: usize = 256;
-/// Spins of a thread waiting at a [`Team`] barrier before it starts yielding the core.
-const SPINS: u32 = 1 << 12;
 
 /// The product on `threads` threads. For each block of `k` (`KC` steps):
 /// 1. the threads pack all of `x`'s rows (in blocks of `MC`) and all of `y`'s columns (in
@@ -167,9 +165,10 @@ const SPINS: u32 = 1 << 12;
 ///    thread claims it;
 /// 2. they compute the `MC × CHUNK` blocks of `c`, again claimed one at a time.
 ///
-/// Work is claimed, not divided up front, because the cores of a shared machine do not run
-/// at the same speed: with halves fixed in advance, the product waits for the slower core. A
-/// barrier separates the phases (the buffers are written, then read, then written again).
+/// Each phase is one [`parallel::run`], which returns when its tasks are done: the buffers
+/// are written, then read, then written again. Work is claimed, not divided up front,
+/// because the cores of a shared machine do not run at the same speed: with halves fixed in
+/// advance, the product waits for the slower core.
 fn parallel(
     xs: &Matrix<'_>,
     ys: &Matrix<'_>,
@@ -184,84 +183,56 @@ fn parallel(
     let mut y_buf = pool::take_to_overwrite::<f32>(kc_max * n_pad + ALIGN);
     let (xo, yo) = (align_offset(&x_buf), align_offset(&y_buf));
     let (row_blocks, col_chunks) = (m.div_ceil(MC), n.div_ceil(CHUNK));
-    let steps = k.div_ceil(kc_max);
     {
         let xp = Phased::new(&mut x_buf[xo..xo + m_pad * kc_max]);
         let yp = Phased::new(&mut y_buf[yo..yo + kc_max * n_pad]);
-        // Per block of k: the next packing job and the next block of c to claim.
-        let claims: Vec<[AtomicUsize; 2]> = (0..steps).map(|_| Default::default()).collect();
-        let team = Team::new(threads);
-        let work = || {
-            let _member = Member(&team);
-            for (step, pc) in (0..k).step_by(kc_max).enumerate() {
-                let kc = kc_max.min(k - pc);
-                let [pack, compute] = &claims[step];
-                loop {
-                    let i = pack.fetch_add(1, Ordering::Relaxed);
-                    if i < row_blocks {
-                        let (ic, mc) = (i * MC, MC.min(m - i * MC));
-                        // SAFETY: rows `ic..ic + mc` are claimed by this thread alone (the
-                        // counter hands each index out once), and nothing reads the buffer
-                        // until the barrier below.
-                        let buf = unsafe { xp.part_mut(ic * kc, mc.div_ceil(MR) * MR * kc) };
-                        pack_x(xs, (ic, pc), (mc, kc), buf);
-                    } else if i < row_blocks + col_chunks {
-                        let jc = (i - row_blocks) * CHUNK;
-                        let nc = CHUNK.min(n - jc);
-                        // SAFETY: as for `x`: these columns are this thread's alone.
-                        let buf = unsafe { yp.part_mut(jc * kc, nc.div_ceil(NR) * NR * kc) };
-                        pack_y(ys, (pc, jc), (kc, nc), buf);
-                    } else {
-                        break;
-                    }
+        for pc in (0..k).step_by(kc_max) {
+            let kc = kc_max.min(k - pc);
+            parallel::run(row_blocks + col_chunks, threads, |i| {
+                if i < row_blocks {
+                    let (ic, mc) = (i * MC, MC.min(m - i * MC));
+                    // SAFETY: rows `ic..ic + mc` belong to task `i` alone, and nothing reads
+                    // the buffer until this run has returned.
+                    let buf = unsafe { xp.part_mut(ic * kc, mc.div_ceil(MR) * MR * kc) };
+                    pack_x(xs, (ic, pc), (mc, kc), buf);
+                } else {
+                    let jc = (i - row_blocks) * CHUNK;
+                    let nc = CHUNK.min(n - jc);
+                    // SAFETY: as for `x`: these columns are task `i`'s alone.
+                    let buf = unsafe { yp.part_mut(jc * kc, nc.div_ceil(NR) * NR * kc) };
+                    pack_y(ys, (pc, jc), (kc, nc), buf);
                 }
-                team.wait();
-                let add = acc || pc > 0;
-                loop {
-                    let i = compute.fetch_add(1, Ordering::Relaxed);
-                    if i >= row_blocks * col_chunks {
-                        break;
-                    }
-                    let (ic, jc) = ((i / col_chunks) * MC, (i % col_chunks) * CHUNK);
-                    let (mc, nc) = (MC.min(m - ic), CHUNK.min(n - jc));
-                    // SAFETY: every thread has passed the barrier after packing, and no
-                    // thread writes the buffers again before the barrier below.
-                    let panels = unsafe {
-                        (
-                            xp.part(ic * kc, mc.div_ceil(MR) * MR * kc),
-                            yp.part(jc * kc, nc.div_ceil(NR) * NR * kc),
-                        )
-                    };
-                    block(out, (ic, jc), (mc, nc), panels, kc, add);
-                }
-                // The next block of k overwrites the buffers (the last one needs no wait:
-                // the end of the scope joins the threads).
-                if step + 1 < steps {
-                    team.wait();
-                }
-            }
-        };
-        std::thread::scope(|s| {
-            for _ in 1..threads {
-                s.spawn(work);
-            }
-            work();
-        });
+            });
+            let add = acc || pc > 0;
+            parallel::run(row_blocks * col_chunks, threads, |i| {
+                let (ic, jc) = ((i / col_chunks) * MC, (i % col_chunks) * CHUNK);
+                let (mc, nc) = (MC.min(m - ic), CHUNK.min(n - jc));
+                // SAFETY: the packing run has returned, and nothing writes the buffers
+                // until this run has.
+                let panels = unsafe {
+                    (
+                        xp.part(ic * kc, mc.div_ceil(MR) * MR * kc),
+                        yp.part(jc * kc, nc.div_ceil(NR) * NR * kc),
+                    )
+                };
+                block(out, (ic, jc), (mc, nc), panels, kc, add);
+            });
+        }
     }
     pool::give(x_buf);
     pool::give(y_buf);
 }
 
-/// A buffer that the threads of a product write in disjoint parts during one phase and only
-/// read during the next, the phases separated by a [`Team`] barrier.
+/// A buffer that the tasks of one [`parallel::run`] write in disjoint parts, and those of the
+/// next run only read.
 struct Phased<'a> {
     ptr: *mut f32,
     len: usize,
     _buf: PhantomData<&'a mut [f32]>,
 }
 
-// SAFETY: the parts handed out follow the contract of `part_mut` and `part`: during a phase,
-// a part is written by one thread and nobody else touches it, or the buffer is only read.
+// SAFETY: the parts handed out follow the contract of `part_mut` and `part`: during a run, a
+// part is written by one task and nobody else touches it, or the buffer is only read.
 unsafe impl Sync for Phased<'_> {}
 
 impl<'a> Phased<'a> {
@@ -276,7 +247,7 @@ impl<'a> Phased<'a> {
     /// `len` floats from `start`, to write.
     ///
     /// # Safety
-    /// No other thread reads or writes them until the next barrier.
+    /// Nothing else reads or writes them until the current run has returned.
     #[allow(clippy::mut_from_ref)]
     unsafe fn part_mut(&self, start: usize, len: usize) -> &mut [f32] {
         assert!(start + len <= self.len, "a part inside the buffer");
@@ -287,69 +258,11 @@ impl<'a> Phased<'a> {
     /// `len` floats from `start`, to read.
     ///
     /// # Safety
-    /// No thread writes the buffer until the next barrier.
+    /// Nothing writes the buffer until the current run has returned.
     unsafe fn part(&self, start: usize, len: usize) -> &[f32] {
         assert!(start + len <= self.len, "a part inside the buffer");
         // SAFETY: in bounds (asserted); nothing writes it, by the caller's contract.
         unsafe { std::slice::from_raw_parts(self.ptr.add(start), len) }
-    }
-}
-
-/// The threads of one parallel product, and the barrier between its phases. A panic on one
-/// thread breaks the barrier, so the others panic too instead of waiting forever.
-struct Team {
-    threads: usize,
-    arrived: AtomicUsize,
-    generation: AtomicUsize,
-    broken: AtomicBool,
-}
-
-impl Team {
-    fn new(threads: usize) -> Self {
-        Team {
-            threads,
-            arrived: AtomicUsize::new(0),
-            generation: AtomicUsize::new(0),
-            broken: AtomicBool::new(false),
-        }
-    }
-
-    /// Waits until every thread of the team has arrived. Everything a thread wrote before
-    /// arriving is visible to every thread after (the last arrival's read-modify-write
-    /// acquires every earlier arrival, and its release of the new generation is acquired by
-    /// the waiters). A wait spins briefly, then yields the core, so a thread that a busy
-    /// machine has descheduled is not starved by its partner.
-    fn wait(&self) {
-        let generation = self.generation.load(Ordering::Acquire);
-        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.threads {
-            self.arrived.store(0, Ordering::Relaxed);
-            self.generation.store(generation + 1, Ordering::Release);
-            return;
-        }
-        let mut spins = 0;
-        while self.generation.load(Ordering::Acquire) == generation {
-            assert!(
-                !self.broken.load(Ordering::Relaxed),
-                "tapegrad: another thread of this matrix product panicked"
-            );
-            if spins < SPINS {
-                std::hint::spin_loop();
-                spins += 1;
-            } else {
-                std::thread::yield_now();
-            }
-        }
-    }
-}
-
-/// A thread's membership of a [`Team`]: if the thread panics, the barrier is broken.
-struct Member<'a>(&'a Team);
-
-impl Drop for Member<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.broken.store(true, Ordering::Relaxed);
-        }
     }
 }
 
@@ -487,9 +400,9 @@ struct Out {
     cols: usize,
 }
 
-// SAFETY: threads of a parallel product share one `Out`, and write only through `tile`, each
-// into the tiles of the blocks of `c` it claimed: no two threads write the same element, and
-// nobody reads `c` until the threads are joined.
+// SAFETY: the tasks of a parallel product share one `Out`, and write only through `tile`,
+// each into the tiles of its own block of `c`: no two tasks write the same element, and
+// nobody reads `c` until the product has returned.
 unsafe impl Sync for Out {}
 
 impl Out {
@@ -779,41 +692,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    /// A thread that panics inside a phase breaks the barrier: its partners panic too, and
-    /// nothing waits forever.
-    #[test]
-    fn a_panic_breaks_the_barrier() {
-        let team = Team::new(2);
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            std::thread::scope(|s| {
-                s.spawn(|| {
-                    let _member = Member(&team);
-                    panic!("a failing phase");
-                });
-                let _member = Member(&team);
-                team.wait();
-            })
-        }));
-        assert!(result.is_err());
-        assert!(team.broken.load(Ordering::Relaxed));
-        // An unbroken team passes its barriers, again and again.
-        let team = Team::new(3);
-        let sum = AtomicUsize::new(0);
-        std::thread::scope(|s| {
-            for _ in 0..3 {
-                s.spawn(|| {
-                    for round in 0..50 {
-                        sum.fetch_add(1, Ordering::Relaxed);
-                        team.wait();
-                        assert!(sum.load(Ordering::Relaxed) >= 3 * (round + 1));
-                        team.wait();
-                    }
-                });
-            }
-        });
-        assert_eq!(sum.into_inner(), 150);
     }
 
     #[test]
