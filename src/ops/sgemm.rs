@@ -97,7 +97,7 @@ pub(crate) fn sgemm(
     if threads <= 1 {
         serial(&xs, &ys, &out, (m, k, n), acc);
     } else {
-        parallel(&xs, &ys, &out, (m, k, n), acc, threads);
+        parallel(&xs, &ys, &out, (m, k, n), acc, threads, PACKED_MAX);
     }
 }
 
@@ -159,13 +159,19 @@ fn block(
 /// `x` stream past.
 const CHUNK: usize = 256;
 
-/// The product on `threads` threads. For each block of `k` (`KC` steps):
+/// At most this many floats of packed operands are held at once by a parallel product
+/// (32 MiB): a 1024³ product packs all of both operands (8 MiB).
+const PACKED_MAX: usize = 1 << 23;
+
+/// The product on `threads` threads, in phases of as many blocks of `k` (`KC` steps each) as
+/// fit in `packed_max` floats ([`PACKED_MAX`]), usually all of them. In each phase:
 /// 1. the threads pack all of `x`'s rows (in blocks of `MC`) and all of `y`'s columns (in
-///    chunks of `CHUNK`) into two shared buffers, each block packed once, by whichever
-///    thread claims it;
-/// 2. they compute the `MC × CHUNK` blocks of `c`, again claimed one at a time.
+///    chunks of `CHUNK`), for every block of `k` of the phase, into two shared buffers, each
+///    block packed once, by whichever thread claims it;
+/// 2. they compute the `MC × CHUNK` blocks of `c`, again claimed one at a time, each over
+///    every block of `k` of the phase in order (the block of `c` stays in the core's L2).
 ///
-/// Each phase is one [`parallel::run`], which returns when its tasks are done: the buffers
+/// Each phase is two [`parallel::run`]s, which return when their tasks are done: the buffers
 /// are written, then read, then written again. Work is claimed, not divided up front,
 /// because the cores of a shared machine do not run at the same speed: with halves fixed in
 /// advance, the product waits for the slower core.
@@ -176,46 +182,61 @@ fn parallel(
     (m, k, n): Dims,
     acc: bool,
     threads: usize,
+    packed_max: usize,
 ) {
     let kc_max = KC.min(k);
     let (m_pad, n_pad) = (m.div_ceil(MR) * MR, n.div_ceil(NR) * NR);
-    let mut x_buf = pool::take_to_overwrite::<f32>(m_pad * kc_max + ALIGN);
-    let mut y_buf = pool::take_to_overwrite::<f32>(kc_max * n_pad + ALIGN);
+    // Where block `s` of a phase starts in each buffer.
+    let (x_step, y_step) = (m_pad * kc_max, kc_max * n_pad);
+    let steps = k.div_ceil(kc_max);
+    let per_phase = (packed_max / (x_step + y_step)).clamp(1, steps);
+    let mut x_buf = pool::take_to_overwrite::<f32>(per_phase * x_step + ALIGN);
+    let mut y_buf = pool::take_to_overwrite::<f32>(per_phase * y_step + ALIGN);
     let (xo, yo) = (align_offset(&x_buf), align_offset(&y_buf));
     let (row_blocks, col_chunks) = (m.div_ceil(MC), n.div_ceil(CHUNK));
+    let jobs = row_blocks + col_chunks;
     {
-        let xp = Phased::new(&mut x_buf[xo..xo + m_pad * kc_max]);
-        let yp = Phased::new(&mut y_buf[yo..yo + kc_max * n_pad]);
-        for pc in (0..k).step_by(kc_max) {
-            let kc = kc_max.min(k - pc);
-            parallel::run(row_blocks + col_chunks, threads, |i| {
+        let xp = Phased::new(&mut x_buf[xo..xo + per_phase * x_step]);
+        let yp = Phased::new(&mut y_buf[yo..yo + per_phase * y_step]);
+        for first in (0..steps).step_by(per_phase) {
+            let phase = first..steps.min(first + per_phase);
+            // Block `s` of k: its first step and depth.
+            let depth = |s: usize| (s * kc_max, kc_max.min(k - s * kc_max));
+            parallel::run(phase.len() * jobs, threads, |t| {
+                let (s, i) = (t / jobs, t % jobs);
+                let (pc, kc) = depth(first + s);
                 if i < row_blocks {
                     let (ic, mc) = (i * MC, MC.min(m - i * MC));
-                    // SAFETY: rows `ic..ic + mc` belong to task `i` alone, and nothing reads
-                    // the buffer until this run has returned.
-                    let buf = unsafe { xp.part_mut(ic * kc, mc.div_ceil(MR) * MR * kc) };
+                    // SAFETY: rows `ic..ic + mc` of block `s` belong to task `t` alone, and
+                    // nothing reads the buffer until this run has returned.
+                    let buf =
+                        unsafe { xp.part_mut(s * x_step + ic * kc, mc.div_ceil(MR) * MR * kc) };
                     pack_x(xs, (ic, pc), (mc, kc), buf);
                 } else {
                     let jc = (i - row_blocks) * CHUNK;
                     let nc = CHUNK.min(n - jc);
-                    // SAFETY: as for `x`: these columns are task `i`'s alone.
-                    let buf = unsafe { yp.part_mut(jc * kc, nc.div_ceil(NR) * NR * kc) };
+                    // SAFETY: as for `x`: these columns of block `s` are task `t`'s alone.
+                    let buf =
+                        unsafe { yp.part_mut(s * y_step + jc * kc, nc.div_ceil(NR) * NR * kc) };
                     pack_y(ys, (pc, jc), (kc, nc), buf);
                 }
             });
-            let add = acc || pc > 0;
-            parallel::run(row_blocks * col_chunks, threads, |i| {
-                let (ic, jc) = ((i / col_chunks) * MC, (i % col_chunks) * CHUNK);
+            parallel::run(row_blocks * col_chunks, threads, |t| {
+                let (ic, jc) = ((t / col_chunks) * MC, (t % col_chunks) * CHUNK);
                 let (mc, nc) = (MC.min(m - ic), CHUNK.min(n - jc));
-                // SAFETY: the packing run has returned, and nothing writes the buffers
-                // until this run has.
-                let panels = unsafe {
-                    (
-                        xp.part(ic * kc, mc.div_ceil(MR) * MR * kc),
-                        yp.part(jc * kc, nc.div_ceil(NR) * NR * kc),
-                    )
-                };
-                block(out, (ic, jc), (mc, nc), panels, kc, add);
+                for s in 0..phase.len() {
+                    let (pc, kc) = depth(first + s);
+                    // SAFETY: the packing run has returned, and nothing writes the buffers
+                    // until this run has.
+                    let panels = unsafe {
+                        (
+                            xp.part(s * x_step + ic * kc, mc.div_ceil(MR) * MR * kc),
+                            yp.part(s * y_step + jc * kc, nc.div_ceil(NR) * NR * kc),
+                        )
+                    };
+                    // Later blocks of k add to what the first one wrote.
+                    block(out, (ic, jc), (mc, nc), panels, kc, acc || pc > 0);
+                }
             });
         }
     }
@@ -690,6 +711,32 @@ mod tests {
                     );
                     assert_eq!(par_t, ser_t, "{m}x{k}x{n} into a transposed c");
                 }
+            }
+        }
+    }
+
+    /// A product whose packed operands exceed the budget goes in several phases (one or two
+    /// blocks of k each), with the same bits.
+    #[test]
+    fn a_product_in_phases_is_the_serial_one_bit_for_bit() {
+        if !available() {
+            return;
+        }
+        let (m, k, n) = (100, 1100, 90);
+        let (x, y) = (filled(m, k, 10, false), filled(k, n, 11, true));
+        let one_block = (m.div_ceil(MR) * MR + n.div_ceil(NR) * NR) * KC;
+        for acc in [false, true] {
+            let mut serial = Array2::<f32>::from_elem((m, n), 0.5);
+            sgemm(x.view(), y.view(), serial.view_mut(), acc, 1);
+            for budget in [0, 2 * one_block] {
+                let mut par = Array2::<f32>::from_elem((m, n), 0.5);
+                let (xs, ys) = (
+                    Matrix::of(&x.view()).unwrap(),
+                    Matrix::of(&y.view()).unwrap(),
+                );
+                let out = Out::of(&mut par.view_mut());
+                parallel(&xs, &ys, &out, (m, k, n), acc, 2, budget);
+                assert_eq!(par, serial, "budget {budget}, acc {acc}");
             }
         }
     }
