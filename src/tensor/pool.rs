@@ -86,16 +86,34 @@ fn take_keeping<T: Element>(len: usize) -> Option<Vec<T>> {
     .flatten()
 }
 
-/// Keeps a large buffer for reuse (small ones, and any past the byte bound, are freed).
+/// Keeps a large buffer for reuse (small ones, and any larger than the byte bound, are
+/// freed). When the list would pass its bound, the buffers given back longest ago are freed
+/// first: a loop reuses what it gave back last, and a stale buffer (one large tensor dropped
+/// long ago) must not fill the list for good, or every large op after it would fault fresh
+/// pages in (a 64 MiB tensor dropped before 1024³ products made each product at two threads
+/// 40% slower).
 pub(crate) fn give<T: Element>(v: Vec<T>) {
-    if v.capacity() >= MIN_POOLED {
-        with_list::<T, _>(|list| {
-            if list.bytes + bytes_of(&v) <= MAX_BYTES {
-                list.bytes += bytes_of(&v);
-                list.buffers.push(v);
-            }
-        });
+    let bytes = bytes_of(&v);
+    if v.capacity() < MIN_POOLED || bytes > MAX_BYTES {
+        return;
     }
+    with_list::<T, _>(|list| {
+        let stale = list
+            .buffers
+            .iter()
+            .scan(list.bytes + bytes, |total, old| {
+                let over = *total > MAX_BYTES;
+                *total -= bytes_of(old);
+                Some(over)
+            })
+            .take_while(|&over| over)
+            .count();
+        for old in list.buffers.drain(..stale) {
+            list.bytes -= bytes_of(&old);
+        }
+        list.bytes += bytes;
+        list.buffers.push(v);
+    });
 }
 
 /// The bytes of free buffers this thread keeps for reuse, over all element types, with the
@@ -165,6 +183,46 @@ mod tests {
         assert!(cached_bytes() >= MAX_BYTES / 2);
         empty_cache();
         assert_eq!(cached_bytes(), 0);
+    }
+
+    /// A full list makes room for a buffer given back by freeing the oldest ones, so a
+    /// stale large buffer does not keep every later one out.
+    #[test]
+    fn a_full_pool_frees_its_oldest_buffers_first() {
+        empty_cache();
+        let stale = vec![0.0f32; MAX_BYTES / 4 - MIN_POOLED];
+        let stale_ptr = stale.as_ptr();
+        give(stale);
+        let fresh = vec![0.0f32; 2 * MIN_POOLED];
+        let fresh_ptr = fresh.as_ptr();
+        give(fresh);
+        with_list::<f32, _>(|l| {
+            assert_eq!(l.buffers.len(), 1, "the stale buffer made room");
+            assert_eq!(l.buffers[0].as_ptr(), fresh_ptr);
+            assert!(l.buffers.iter().all(|v| v.as_ptr() != stale_ptr));
+            assert_eq!(l.bytes, 2 * MIN_POOLED * 4);
+        });
+        // Several buffers: only as many old ones go as needed, oldest first.
+        empty_cache();
+        let quarter = MAX_BYTES / 4 / 4;
+        let ptrs: Vec<_> = (0..4)
+            .map(|_| {
+                let v = vec![0.0f32; quarter];
+                let p = v.as_ptr();
+                give(v);
+                p
+            })
+            .collect();
+        give(vec![0.0f32; quarter / 2]);
+        with_list::<f32, _>(|l| {
+            let kept: Vec<_> = l.buffers.iter().map(|v| v.as_ptr()).collect();
+            assert_eq!(&kept[..3], &ptrs[1..], "only the oldest was freed");
+            assert!(l.bytes <= MAX_BYTES);
+        });
+        // A buffer larger than the whole bound is not kept, and frees nothing.
+        give(vec![0.0f32; MAX_BYTES / 4 + 1]);
+        assert_eq!(with_list::<f32, _>(|l| l.buffers.len()), Some(4));
+        empty_cache();
     }
 
     #[test]
