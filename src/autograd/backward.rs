@@ -153,7 +153,10 @@ thread_local! {
 }
 
 impl<'g, T: Float> Graph<'g, T> {
-    fn collect(root_key: usize, root: Item<'g, T>) -> Self {
+    /// `find_later`: whether `index` must hold every node, for finding targets by key after
+    /// the walk is collected; else a record that only one saved input leads to
+    /// ([`Saved::reached_once`], every link of a chain) goes straight into a slot.
+    fn collect(root_key: usize, root: Item<'g, T>, find_later: bool) -> Self {
         // Room for as large a graph as this thread's last walk: a training loop walks the same
         // graph step after step, so the vectors and the map never grow (growing them step by
         // step cost a twentieth of a tiny op's backward), and a small model does not pay for
@@ -175,6 +178,10 @@ impl<'g, T: Float> Graph<'g, T> {
                 for saved in f.inputs.as_slice() {
                     let j = match input_item(saved) {
                         None => NONE,
+                        Some((_, item)) if !find_later && saved.reached_once() => {
+                            g.slots.push(Slot::new(item));
+                            g.slots.len() - 1
+                        }
                         Some((key, item)) => {
                             let next = g.slots.len();
                             let j = *g.index.entry(key).or_insert(next);
@@ -246,7 +253,7 @@ pub(crate) fn run<T: Float>(
         mut slots,
         index,
         edges,
-    } = Graph::collect(root_key, root_item);
+    } = Graph::collect(root_key, root_item, matches!(sink, Sink::Targets(_)));
     // A chain is discovered in tape order already; other graphs are put in that order (each
     // record after everything that consumed its output).
     let order: Option<Vec<usize>> = if slots.is_sorted_by_key(|s| Reverse(s.item.id())) {

@@ -153,7 +153,7 @@ impl<T: Float> Tensor<T> {
     }
 
     fn set_history(&self, rec: Shared<GradFn<T>>) {
-        *self.grad_fn_slot() = Some(rec);
+        self.replace_record(Some(rec));
         self.0
             .requires_grad
             .store(true, std::sync::atomic::Ordering::Release);

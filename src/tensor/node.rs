@@ -108,9 +108,11 @@ pub(crate) struct Node<T: Element> {
     pub(crate) storage: Shared<Storage<T>>,
     pub(crate) layout: Layout,
     pub(crate) requires_grad: AtomicBool,
+    /// Whether `grad_fn` was ever replaced (see [`Saved::reached_once`]).
+    rebased: AtomicBool,
     /// The record of the op that made this tensor (None for leaves); replaced when the tensor
     /// is modified in place by a recorded op.
-    pub(crate) grad_fn: Mutex<Option<Shared<GradFn<T>>>>,
+    grad_fn: Mutex<Option<Shared<GradFn<T>>>>,
     /// The accumulated gradient; only leaves that require grad ever fill it.
     pub(crate) grad: Mutex<Option<Tensor<T>>>,
     /// For a view: what it views (boxed, so that a node is at most 104 bytes; see
@@ -225,6 +227,21 @@ impl<T: Element> Saved<T> {
         self.record.as_ref()
     }
 
+    /// Whether this is the only saved input that leads to its record, so that a walk reaches
+    /// the record once and needs no lookup to find it again. It is when the record has two
+    /// handles, this one and the node's own: the node, which this input holds, has had no
+    /// other record since it was made (a replaced record can be held by two saved inputs).
+    /// Any other handle (another saved input, a walk's root) makes the count larger, and the
+    /// answer no; so does a count that another thread changes meanwhile, as a record in this
+    /// walk's graph keeps its handles for the length of the walk.
+    #[inline]
+    pub(crate) fn reached_once(&self) -> bool {
+        self.record
+            .as_ref()
+            .is_some_and(|f| Shared::strong_count(f) == 2)
+            && !self.tensor.0.rebased.load(Ordering::Acquire)
+    }
+
     /// Whether the input's gradient goes into its `.grad` (a leaf that requires grad).
     pub(crate) fn is_leaf(&self) -> bool {
         self.version_and_leaf & 1 == 1
@@ -283,6 +300,7 @@ impl<T: Element> Node<T> {
             storage,
             layout,
             requires_grad: AtomicBool::new(requires_grad),
+            rebased: AtomicBool::new(false),
             grad_fn: Mutex::new(grad_fn),
             grad: Mutex::new(None),
             view,
@@ -534,7 +552,7 @@ impl<T: Element> Tensor<T> {
         let rel = self.layout_in(base);
         let op = AsStrided::new(rel, base.shape());
         let inputs = Inputs::One([Saved::of(base)]);
-        *self.grad_fn_slot() = T::record_op(op, inputs, self.version(), Location::caller());
+        self.replace_record(T::record_op(op, inputs, self.version(), Location::caller()));
         view.base_fn.store(now, Ordering::Release);
     }
 
@@ -572,6 +590,16 @@ impl<T: Element> Tensor<T> {
 
     pub(crate) fn grad_fn_slot(&self) -> MutexGuard<'_, Option<Shared<GradFn<T>>>> {
         self.0.grad_fn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Gives this tensor a new record (after an in-place op, or for a view whose base was
+    /// modified in place).
+    pub(crate) fn replace_record(&self, f: Option<Shared<GradFn<T>>>) {
+        let mut slot = self.grad_fn_slot();
+        // Set before the new record is visible: a walk that sees the old record's count
+        // drop to two handles then sees this flag too.
+        self.0.rebased.store(true, Ordering::Release);
+        *slot = f;
     }
 
     /// Where a gradient for this tensor goes, as an op input recorded now.
