@@ -1,5 +1,5 @@
-//! Graph lifetime: long chains backward and drop without recursion, and a training loop
-//! leaves no graph behind. These count live tensors process-wide, so they run in one test
+//! Graph lifetime: long chains backward and drop without recursion, in-place ops leave no
+//! cycle, and a training loop leaves no graph behind. These count live tensors process-wide, so they run in one test
 //! binary of their own, one after the other.
 
 use tapegrad::Tensor;
@@ -27,6 +27,32 @@ fn long_branching_chain() {
     y.sum().backward();
     assert_eq!(x.grad().unwrap().to_vec(), vec![1.0, 1.0]);
     drop(y);
+}
+
+/// In-place ops on recorded tensors: on a tensor, on a tensor whose old values the backward
+/// reads (`mul_`), and through a view. The record a tensor takes in place must not hold the
+/// tensor itself, or the two would keep each other alive.
+fn in_place_steps() {
+    for _ in 0..100 {
+        let x = Tensor::<f64>::ones(&[3]).requires_grad();
+        let y = &x * 2.0;
+        y.mul_scalar_(3.0);
+        y.sum().backward();
+        assert_eq!(x.grad().unwrap().to_vec(), vec![6.0; 3]);
+
+        let x = Tensor::<f64>::ones(&[3]).requires_grad();
+        let y = &x * 2.0;
+        y.mul_(&x);
+        y.sum().backward();
+        assert_eq!(x.grad().unwrap().to_vec(), vec![4.0; 3]);
+
+        let x = Tensor::<f64>::ones(&[3]).requires_grad();
+        let y = &x * 2.0;
+        let v = y.narrow(0, 1, 2);
+        v.mul_scalar_(5.0);
+        y.sum().backward();
+        assert_eq!(x.grad().unwrap().to_vec(), vec![2.0, 10.0, 10.0]);
+    }
 }
 
 fn training_steps(steps: usize) {
@@ -61,6 +87,7 @@ fn graphs_are_freed_and_long_chains_do_not_overflow_the_stack() {
     let before = tapegrad::live_tensors();
     on_small_stack("a million-op chain", long_chain);
     on_small_stack("a branching 200,000-step chain", long_branching_chain);
+    on_small_stack("in-place ops on recorded tensors and views", in_place_steps);
 
     training_steps(10);
     let after_warmup = tapegrad::live_tensors();

@@ -128,10 +128,12 @@ impl<T: Float> Tensor<T> {
         let recording = grad_enabled()
             && (self.is_requires_grad() || other.is_some_and(|o| o.is_requires_grad()));
         let inputs = recording.then(|| {
+            // An alias with this tensor's history now, not the tensor itself, which is about
+            // to take the new record (see `alias_with_history`).
             let me = if keeps_self {
-                self.contiguous_copy()
+                self.alias_with_history().contiguous_copy()
             } else {
-                self.clone()
+                self.alias_with_history()
             };
             match other {
                 Some(o) => Inputs::Two([Saved::of(&me), Saved::of(o)]),
@@ -177,7 +179,7 @@ impl<T: Float> Tensor<T> {
             Some(rec),
             None,
         );
-        let inputs = Inputs::Two([Saved::of(base), Saved::of(&values)]);
+        let inputs = Inputs::Two([Saved::of(&base.alias_with_history()), Saved::of(&values)]);
         let copy = record(CopySlices { region }, inputs, base.version());
         base.set_history(copy);
         // The base changed its record: the next look at this view's record remakes it.

@@ -592,6 +592,45 @@ impl<T: Element> Tensor<T> {
         self.0.grad_fn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// A new handle to this tensor's elements and history as they are now: a node of its own
+    /// over the same storage and layout, with the same record. An op that writes into this
+    /// tensor and records it saves the alias, not the tensor: the tensor is about to take the
+    /// op's record, which would then hold the node that holds it, a cycle that nothing frees.
+    ///
+    /// A view's alias is recorded afresh over an alias of its base (its base's history seen
+    /// through its layout, as `refresh_view` remakes it): the view's own record holds the
+    /// base itself, and the base takes a record that leads back here when the view is
+    /// written.
+    #[track_caller]
+    pub(crate) fn alias_with_history(&self) -> Tensor<T> {
+        // The alias of a leaf that requires grad would collect its gradient in the alias's
+        // `.grad`; in-place ops refuse such leaves before they get here.
+        debug_assert!(!(self.is_requires_grad() && self.is_leaf()));
+        let record = match &self.0.view {
+            Some(view)
+                if self.is_requires_grad()
+                    && view.base.is_requires_grad()
+                    && view.base.is_contiguous() =>
+            {
+                let base = view.base.alias_with_history();
+                let op = AsStrided::new(self.layout_in(&view.base), view.base.shape());
+                let inputs = Inputs::One([Saved::of(&base)]);
+                T::record_op(op, inputs, self.version(), Location::caller())
+            }
+            _ => {
+                self.refresh_view();
+                self.grad_fn_slot().clone()
+            }
+        };
+        Tensor::from_parts(
+            self.0.storage.clone(),
+            self.0.layout.clone(),
+            self.is_requires_grad(),
+            record,
+            None,
+        )
+    }
+
     /// Gives this tensor a new record (after an in-place op, or for a view whose base was
     /// modified in place).
     pub(crate) fn replace_record(&self, f: Option<Shared<GradFn<T>>>) {
