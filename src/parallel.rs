@@ -108,6 +108,17 @@ pub(crate) fn run(tasks: usize, threads: usize, task: impl Fn(usize) + Sync) {
     }
 }
 
+/// [`run`] over owned parts: task `i` gets `parts[i]` (a disjoint piece of an output, say).
+pub(crate) fn run_each<P: Send>(parts: Vec<P>, threads: usize, task: impl Fn(usize, P) + Sync) {
+    // Each part waits in a slot of its own until its task takes it out (one uncontended lock
+    // per task).
+    let slots: Vec<Mutex<Option<P>>> = parts.into_iter().map(|p| Mutex::new(Some(p))).collect();
+    run(slots.len(), threads, |i| {
+        let part = lock(&slots[i]).take().expect("each part is taken once");
+        task(i, part);
+    });
+}
+
 /// Spins of a caller waiting for its last tasks before it sleeps.
 const SPINS: u32 = 1 << 12;
 
@@ -279,6 +290,16 @@ mod tests {
                     assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == 1));
                 }
             }
+        });
+    }
+
+    #[test]
+    fn each_task_gets_its_own_part() {
+        within_a_minute(|| {
+            let mut out = vec![0usize; 10];
+            let parts: Vec<&mut [usize]> = out.chunks_mut(3).collect();
+            run_each(parts, 2, |i, part| part.iter_mut().for_each(|v| *v = i + 1));
+            assert_eq!(out, [1, 1, 1, 2, 2, 2, 3, 3, 3, 4]);
         });
     }
 

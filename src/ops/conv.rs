@@ -117,20 +117,16 @@ fn split_images<T: Float>(
     f: impl Fn(Range<usize>, &mut [T]) + Sync,
 ) {
     let mut rest = out;
-    // Each task takes its part out of its slot (a lock taken once per task).
     let parts: Vec<_> = ranges
         .iter()
         .map(|range| {
             let (part, tail) = std::mem::take(&mut rest).split_at_mut(len(range));
             rest = tail;
-            std::sync::Mutex::new(Some((range.clone(), part)))
+            (range.clone(), part)
         })
         .collect();
-    parallel::run(parts.len(), parts.len(), |i| {
-        let part = parts[i].lock().ok().and_then(|mut p| p.take());
-        let (range, part) = part.expect("each part is taken once");
-        f(range, part);
-    });
+    let threads = parts.len();
+    parallel::run_each(parts, threads, |_, (range, part)| f(range, part));
 }
 
 /// The values of a contiguous copy (or view) of `t`, handed to `f` as a slice.

@@ -282,14 +282,8 @@ fn split<T: Float>(
     let extent = if by_rows { m } else { n };
     let chunk = extent.div_ceil(threads).div_ceil(16) * 16;
     let axis = Axis(if by_rows { 0 } else { 1 });
-    // Each task takes its part of `c` out of its slot (a lock taken once per task).
-    let parts: Vec<_> = c
-        .axis_chunks_iter_mut(axis, chunk)
-        .map(|part| std::sync::Mutex::new(Some(part)))
-        .collect();
-    parallel::run(parts.len(), threads, |i| {
-        let part = parts[i].lock().ok().and_then(|mut p| p.take());
-        let part = part.expect("each part is taken once");
+    let parts: Vec<_> = c.axis_chunks_iter_mut(axis, chunk).collect();
+    parallel::run_each(parts, threads, |i, part| {
         let range = i * chunk..i * chunk + part.len_of(axis);
         let (xs, ys) = if by_rows {
             (x.slice(s![range, ..]), y.view())
