@@ -4,7 +4,7 @@
 //! Only large matrix products and convolutions are split: a hand-off to another thread costs
 //! microseconds, which would dominate the small ops of small models, so everything below a
 //! size threshold runs on the calling thread. The workers are started once and kept: on the
-//! 2-core VMs of BENCHMARKS.md, starting and joining a thread took 100–135 µs, as long as a
+//! 2-core VMs of BENCHMARKS.md, starting and joining a thread took 98–136 µs, as long as a
 //! whole 16M multiply–add product takes on two cores.
 
 use std::any::Any;

@@ -588,7 +588,10 @@ impl<T: Element> Tensor<T> {
         (elements.len() == numel).then_some(elements)
     }
 
-    pub(crate) fn grad_fn_slot(&self) -> MutexGuard<'_, Option<Shared<GradFn<T>>>> {
+    /// This tensor's record slot, to read. Writes go through `replace_record`, which also
+    /// sets the `rebased` flag that `Saved::reached_once` relies on; so the slot stays
+    /// inside this module and its parent.
+    pub(super) fn grad_fn_slot(&self) -> MutexGuard<'_, Option<Shared<GradFn<T>>>> {
         self.0.grad_fn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
