@@ -1,0 +1,63 @@
+"""PyTorch's cost of one tiny op, measured as tapegrad's criterion benchmarks `tape/` measure
+it (`cargo bench -p tapegrad-bench --bench ops -- tape/`): a chain of 100 `[1]`-tensor × scalar
+ops, recorded and back-propagated (and, separately, under no_grad). Half a second of warm-up,
+then chains for `--seconds`; prints the median chain's time per op, in ns, for each.
+
+    python bench/pytorch/tiny_op.py --threads 1
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+
+CHAIN = 100
+
+
+def recorded(x):
+    y = x
+    for _ in range(CHAIN):
+        y = y * 1.0001
+    y.backward()
+    x.grad = None
+
+
+def no_grad(x):
+    with torch.no_grad():
+        y = x
+        for _ in range(CHAIN):
+            y = y * 1.0001
+    return y
+
+
+def per_op_ns(f, x, seconds, warm_up):
+    deadline = time.perf_counter() + warm_up
+    while time.perf_counter() < deadline:
+        f(x)
+    ts = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(ts) < 10:
+        t0 = time.perf_counter()
+        f(x)
+        ts.append(time.perf_counter() - t0)
+    return statistics.median(ts) / CHAIN * 1e9
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--warm-up", type=float, default=0.5)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    x = torch.ones(1, requires_grad=True)
+    res = {
+        "recorded_ns": per_op_ns(recorded, x, args.seconds, args.warm_up),
+        "no_grad_ns": per_op_ns(no_grad, x, args.seconds, args.warm_up),
+    }
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()
