@@ -9,6 +9,7 @@ vector-Jacobian product (first derivatives), and a second derivative: the gradie
 tests/pytorch_ops.rs evaluate the same op names and compare.
 """
 import json
+import math
 import os
 
 import torch
@@ -546,6 +547,79 @@ KINKS = {
 }
 
 
+# NaN and infinite inputs: which results PyTorch propagates NaN or ±inf into, and the
+# gradients it gives there (tests/fixtures/nonfinite.json; value and gradient only). JSON has
+# no NaN or infinity, so those are written as the strings "nan", "inf" and "-inf".
+_N, _INF = float("nan"), float("inf")
+NONFINITE = {
+    "relu": [[1.0, _N, -_INF, _INF]],
+    "clamp": [[_N, _INF, -_INF, 0.2]],
+    "sign": [[_N, _INF, -_INF, 2.0]],
+    "abs": [[_N, -_INF, _INF]],
+    "exp": [[_N, -_INF, _INF]],
+    "sigmoid": [[_N, -_INF, _INF]],
+    "tanh": [[_N, -_INF, _INF]],
+    "sqrt": [[-1.0, _INF, _N]],
+    "log": [[-1.0, 0.0, _INF]],
+    "round": [[_N, _INF, -_INF]],
+    "maximum": [[1.0, _N, 3.0, -_INF], [0.0, 0.0, _N, 0.0]],
+    "minimum": [[1.0, _N, 3.0, _INF], [0.0, 0.0, _N, 0.0]],
+    "remainder": [[5.0, -5.0, _INF, _N], [0.0, 3.0, 2.0, 1.0]],
+    "fmod": [[5.0, -5.0, _INF, _N], [0.0, 3.0, 2.0, 1.0]],
+    "max_all": [[[1.0, _N], [3.0, -_INF]]],
+    "min_all": [[[1.0, _N], [3.0, -_INF]]],
+    "amax": [[[1.0, _N, 3.0], [2.0, -_INF, 0.5]]],
+    "max_dim1": [[[1.0, _N, 3.0], [2.0, 5.0, _INF]]],
+    "sort": [[[2.0, _N, 1.0, -_INF], [_INF, 0.0, _N, 1.0]]],
+    "topk": [[[2.0, _N, 1.0, -_INF], [_INF, 0.0, 3.0, 1.0]]],
+    "kthvalue": [[[2.0, _N, 1.0, -_INF], [_INF, 0.0, 3.0, 1.0]]],
+    "logsumexp1": [[[-_INF, -_INF, -_INF], [_INF, 1.0, 0.0], [_N, 1.0, 2.0]]],
+    "softmax_last": [[[-_INF, 0.0, 1.0], [_INF, 0.0, 1.0]]],
+    "cumsum": [[[1.0, _N, 2.0], [_INF, -_INF, 1.0]]],
+    "cumprod": [[[2.0, _N, 3.0], [_INF, 2.0, 1.0]]],
+    "prod": [[[2.0, _N], [3.0, 1.0]]],
+    "logcumsumexp": [[[-_INF, 0.0, -_INF], [1.0, _N, 0.0]]],
+    "std_all": [[[1.0, _N], [2.0, 3.0]]],
+}
+
+
+def _op_fn(op):
+    for table in (UNARY, BINARY):
+        if op in table:
+            return table[op]
+    for table in (UNARY_V2, BINARY_V2, OTHER, OTHER_V2, OTHER_V3):
+        if op in table:
+            return table[op][0]
+    raise KeyError(op)
+
+
+def _enc(v):
+    return v if math.isfinite(v) else ("nan" if math.isnan(v) else ("inf" if v > 0 else "-inf"))
+
+
+def nonfinite_cases():
+    """Value and vector-Jacobian product of each NONFINITE case, with its own generator."""
+    gn = torch.Generator().manual_seed(8765)
+    cases = []
+    for op, values in NONFINITE.items():
+        fn = _op_fn(op)
+        xs = [torch.tensor(v).requires_grad_(True) for v in values]
+        y = fn(*xs)
+        u = torch.randn(y.shape, generator=gn)
+        grads = torch.autograd.grad(y, xs, u, allow_unused=True)
+        grads = [gr if gr is not None else torch.zeros_like(x) for gr, x in zip(grads, xs)]
+        flat = lambda t: [_enc(float(v)) for v in t.detach().reshape(-1).tolist()]
+        cases.append({
+            "name": f"{op} at {flat(torch.tensor(values[0]))}",
+            "op": op,
+            "inputs": [{"shape": list(x.shape), "data": flat(x)} for x in xs],
+            "output": {"shape": list(y.shape), "data": flat(y)},
+            "upstream": flat(u),
+            "grads": [flat(gr) for gr in grads],
+        })
+    return cases
+
+
 def kink_cases():
     """Value and vector-Jacobian product of each KINKS case, with its own generator."""
     gk = torch.Generator().manual_seed(4321)
@@ -675,6 +749,11 @@ def main():
     with open(path, "w") as f:
         json.dump({"meta": meta, "cases": kinks}, f)
     print(f"wrote {len(kinks)} cases to {path}")
+    nonfinite = nonfinite_cases()
+    path = os.path.join("tests", "fixtures", "nonfinite.json")
+    with open(path, "w") as f:
+        json.dump({"meta": meta, "cases": nonfinite}, f)
+    print(f"wrote {len(nonfinite)} cases to {path}")
 
 
 if __name__ == "__main__":

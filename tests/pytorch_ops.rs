@@ -1,7 +1,7 @@
 //! Every op's value, gradient and second derivative against PyTorch's, from the fixture
 //! made by scripts/gen_fixtures.py (relative error ≤ 1e-10 in f64).
 
-use crate::common::{Case, apply, assert_close, load_cases, load_kink_cases};
+use crate::common::{Case, apply, assert_close, load_cases, load_kink_cases, load_nonfinite_cases};
 use tapegrad::Tensor;
 
 const REL: f64 = 1e-10;
@@ -59,6 +59,26 @@ fn gradients_match_pytorch() {
 fn values_and_gradients_at_kinks_match_pytorch() {
     let cases = load_kink_cases();
     assert!(cases.len() >= 49, "the kink fixture has its cases");
+    for case in &cases {
+        let y = apply(&case.op, &case.inputs);
+        assert_close(
+            &format!("{} value", case.name),
+            &y.to_vec(),
+            &case.output.to_vec(),
+            REL,
+        );
+    }
+    check_gradients(&cases);
+}
+
+/// NaN and infinite inputs: where PyTorch propagates NaN or ±inf (`max`, `maximum`, `sort`,
+/// `cumprod`, `logsumexp` of all −inf, `softmax` with +inf, `remainder` by zero, …) and the
+/// gradients it gives there, element for element: NaN must be NaN, an infinity the same
+/// infinity.
+#[test]
+fn values_and_gradients_at_nan_and_inf_match_pytorch() {
+    let cases = load_nonfinite_cases();
+    assert!(cases.len() >= 28, "the non-finite fixture has its cases");
     for case in &cases {
         let y = apply(&case.op, &case.inputs);
         assert_close(

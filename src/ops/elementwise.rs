@@ -147,10 +147,37 @@ backward!(Atan2, "atan2", |ctx, g| {
     )
 });
 
-/// The quotient `a / b` rounded by `round` (trunc for fmod, floor for remainder), constant.
-fn quotient<T: Float>(op: &str, a: &Tensor<T>, b: &Tensor<T>, round: fn(T) -> T) -> Tensor<T> {
+/// The quotient `a / b` rounded by `div` (truncated for fmod, floored for remainder), constant.
+fn quotient<T: Float>(op: &str, a: &Tensor<T>, b: &Tensor<T>, div: fn(T, T) -> T) -> Tensor<T> {
     let (x, y) = (a.data(), b.data());
-    Tensor::leaf(zip_broadcast(op, &x.view(), &y.view(), |x, y| round(x / y)))
+    Tensor::leaf(zip_broadcast(op, &x.view(), &y.view(), div))
+}
+
+/// `a / b` rounded toward zero.
+fn div_trunc<T: Float>(a: T, b: T) -> T {
+    (a / b).trunc()
+}
+
+/// `a / b` rounded down, computed as PyTorch's `div(a, b, rounding_mode="floor")`: from
+/// `fmod`, so the quotient is exact where `a / b` would round, and an infinite `a` gives NaN.
+fn div_floor<T: Float>(a: T, b: T) -> T {
+    if b == T::zero() {
+        return a / b;
+    }
+    let rem = a % b;
+    let mut div = (a - rem) / b;
+    if rem != T::zero() && (b < T::zero()) != (rem < T::zero()) {
+        div -= T::one();
+    }
+    if div == T::zero() {
+        return T::zero().copysign(a / b);
+    }
+    let floor = div.floor();
+    if div - floor > T::of_f64(0.5) {
+        floor + T::one()
+    } else {
+        floor
+    }
 }
 
 /// `a − trunc(a/b)·b` (C's `fmod`: the sign of `a`).
@@ -160,7 +187,7 @@ forward!(Fmod, |x, y| x % y);
 backward!(Fmod, "fmod", |ctx, g| (
     ctx.needs_input_grad(0).then(|| g.clone()),
     ctx.needs_input_grad(1)
-        .then(|| g.neg() * quotient("fmod", ctx.input(0), ctx.input(1), T::trunc)),
+        .then(|| g.neg() * quotient("fmod", ctx.input(0), ctx.input(1), div_trunc)),
 ));
 
 /// `a − floor(a/b)·b` (Python's `%`: the sign of `b`).
@@ -177,18 +204,19 @@ forward!(Remainder, |x, y| {
 backward!(Remainder, "remainder", |ctx, g| (
     ctx.needs_input_grad(0).then(|| g.clone()),
     ctx.needs_input_grad(1)
-        .then(|| g.neg() * quotient("remainder", ctx.input(0), ctx.input(1), T::floor)),
+        .then(|| g.neg() * quotient("remainder", ctx.input(0), ctx.input(1), div_floor)),
 ));
 
-/// The share of the gradient the first of `x`, `y` takes: all when it wins, half on a tie.
+/// The share of the gradient the first of `x`, `y` takes, as PyTorch's formula: half on a
+/// tie, none when it loses, else all. So where either is NaN, both take all of it.
 fn winner_share<T: Float>(x: T, y: T, max: bool) -> T {
-    let wins = if max { x > y } else { x < y };
-    if wins {
-        T::one()
-    } else if x == y {
+    let loses = if max { x < y } else { x > y };
+    if x == y {
         T::of_f64(0.5)
-    } else {
+    } else if loses {
         T::zero()
+    } else {
+        T::one()
     }
 }
 
@@ -232,14 +260,15 @@ forward!(Minimum, |x, y| if x.is_nan() || y.is_nan() {
 });
 backward!(Minimum, "minimum", |ctx, g| extremum_grads(ctx, g, false));
 
-/// `a` where `b > 0`, else 0: relu's backward (`a` the gradient, `b` relu's input). Linear in
-/// `a`; `b`'s mask is piecewise constant, so `b` gets no gradient.
+/// 0 where `b ≤ 0`, else `a`: relu's backward (`a` the gradient, `b` relu's input), as
+/// PyTorch's `threshold_backward`, so a NaN input passes its gradient on. Linear in `a`; `b`'s
+/// mask is piecewise constant, so `b` gets no gradient.
 #[derive(Clone, Copy)]
 pub(crate) struct ReluBackward;
-forward!(ReluBackward, |x, y| if y > T::zero() {
-    x
-} else {
+forward!(ReluBackward, |x, y| if y <= T::zero() {
     T::zero()
+} else {
+    x
 });
 backward!(ReluBackward, "relu_backward", |ctx, g| (
     ctx.needs_input_grad(0)

@@ -165,6 +165,10 @@ pub(crate) struct Extremum {
     dims: Vec<usize>,
     keepdim: bool,
     max: bool,
+    /// Whether a NaN result counts the NaN elements as its ties, as PyTorch's global
+    /// `max`/`min` do (`evenly_distribute_backward`); `amax`/`amin` count none there, so
+    /// their gradient is NaN.
+    nan_ties: bool,
 }
 
 impl<T: Float> Function<T> for Extremum {
@@ -177,7 +181,14 @@ impl<T: Float> Function<T> for Extremum {
         let out = keep_dims(ctx.output(), &self.dims, self.keepdim, shape);
         let ties = {
             let (a, b) = (x.data(), out.data());
-            let at = |a, b| if a == b { T::one() } else { T::zero() };
+            let nan_ties = self.nan_ties;
+            let at = |a: T, b: T| {
+                if a == b || nan_ties && a.is_nan() && b.is_nan() {
+                    T::one()
+                } else {
+                    T::zero()
+                }
+            };
             Tensor::leaf(super::elementwise::zip_broadcast(
                 "amax",
                 &a.view(),
@@ -420,9 +431,23 @@ impl<T: Float> Function<T> for ProdDim {
             );
             shifted.cumprod(di)
         };
+        let g = keep(g, d, self.keepdim);
+        // As PyTorch's `prod_backward`: g·Π/x in a lane without a zero (so a NaN or an
+        // infinity spreads over its lane as there), the products of the other elements where
+        // a zero would make that 0/0.
+        let result = keep(ctx.output(), d, self.keepdim);
+        let zero = x.eq(T::ZERO);
+        if !zero.any().item() {
+            return Grads::one(g * result / x);
+        }
         let left = exclusive(x);
         let right = exclusive(&x.flip(&[di])).flip(&[di]);
-        Grads::one(keep(g, d, self.keepdim) * left * right)
+        let others = &g * left * right;
+        let lane_has_zero = zero.any_dim(di, true);
+        // Ones in the lanes that take `others`, so the branch not taken holds no 0/0 for a
+        // second derivative to multiply by zero.
+        let divisor = lane_has_zero.where_cond(T::one(), x);
+        Grads::one(lane_has_zero.where_cond(&others, &(g * result / divisor)))
     }
 }
 
@@ -851,6 +876,9 @@ impl<T: Float> Tensor<T> {
 
     #[track_caller]
     fn extremum(&self, op: &str, dims: &[isize], keepdim: bool, max: bool) -> Tensor<T> {
+        // The global forms (`max()`, `min()`) reduce every dim and share a NaN's gradient
+        // among the NaNs.
+        let nan_ties = matches!(op, "max" | "min");
         let d = normalize_dims(op, dims, self.shape());
         if let Some(&empty) = d.iter().find(|&&i| self.shape()[i] == 0) {
             panic!(
@@ -870,6 +898,7 @@ impl<T: Float> Tensor<T> {
             dims: d,
             keepdim,
             max,
+            nan_ties,
         };
         Tensor::from_op(values, op, self)
     }

@@ -109,14 +109,21 @@ pub(crate) fn extend_mapped<T: Element, U: Element>(x: &[T], out: &mut Vec<U>, f
     unsafe { out.set_len(start + x.len()) };
 }
 
-/// The max of a lane for shifting before `exp` (NaN wins; an infinite max is not shifted
-/// by, so `[-inf, -inf]` gives NaN-free −inf and `[inf, 1]` gives NaN as PyTorch does).
+/// The max of a lane (NaN wins): softmax's shift before `exp`. As in PyTorch, a lane whose
+/// max is infinite comes out all NaN (`x − max` is NaN at the max).
 #[inline(always)]
-fn shift_of<T: Float>(x: &[T]) -> T {
-    let m = x.iter().fold(
+fn max_of<T: Float>(x: &[T]) -> T {
+    x.iter().fold(
         T::neg_infinity(),
         |a, &b| if b > a || b.is_nan() { b } else { a },
-    );
+    )
+}
+
+/// `logsumexp`'s shift: the max, except that an infinite max is not shifted by, so
+/// `[-inf, -inf]` gives −inf and `[inf, 1]` gives inf, as PyTorch's `logsumexp` does.
+#[inline(always)]
+fn shift_of<T: Float>(x: &[T]) -> T {
+    let m = max_of(x);
     if m.is_infinite() { T::zero() } else { m }
 }
 
@@ -143,7 +150,7 @@ pub(crate) fn logsumexp<T: Float>(x: &[T]) -> T {
 dispatch! {
     /// Softmax (or log-softmax when `log`) of a lane, in place.
     fn softmax_in_place / softmax_fast / softmax_plain<T: Float>(x: &mut [T], log: bool) -> () {
-        let shift = shift_of(x);
+        let shift = max_of(x);
         if log {
             let mut sum = T::zero();
             for v in x.iter_mut() {

@@ -414,11 +414,18 @@ pub struct Case {
     pub second: Vec<Vec<f64>>,
 }
 
+/// A list of numbers; NaN and the infinities, which JSON cannot hold, come as the strings
+/// `"nan"`, `"inf"` and `"-inf"` (tests/fixtures/nonfinite.json).
 pub fn floats(v: &serde_json::Value) -> Vec<f64> {
     v.as_array()
         .unwrap()
         .iter()
-        .map(|x| x.as_f64().unwrap())
+        .map(|x| match x.as_str() {
+            Some("nan") => f64::NAN,
+            Some("inf") => f64::INFINITY,
+            Some("-inf") => f64::NEG_INFINITY,
+            _ => x.as_f64().unwrap(),
+        })
         .collect()
 }
 
@@ -437,6 +444,11 @@ pub fn load_cases() -> Vec<Case> {
 /// The cases at kinks, ties and zeros (value and gradient only: no `weights`, no `second`).
 pub fn load_kink_cases() -> Vec<Case> {
     parse_cases(include_str!("../fixtures/kinks.json"))
+}
+
+/// The cases with NaN and infinite inputs (value and gradient only).
+pub fn load_nonfinite_cases() -> Vec<Case> {
+    parse_cases(include_str!("../fixtures/nonfinite.json"))
 }
 
 fn parse_cases(text: &str) -> Vec<Case> {
@@ -481,8 +493,19 @@ pub fn assert_close(what: &str, got: &[f64], want: &[f64], rel: f64) {
         got.len(),
         want.len()
     );
-    let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let scale = want
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, |m, v| m.max(v.abs()));
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        // NaN must come out as NaN, and an infinity as the same infinity.
+        if !w.is_finite() {
+            assert!(
+                g.is_nan() && w.is_nan() || g == w,
+                "{what}[{i}]: got {g:e}, PyTorch {w:e}"
+            );
+            continue;
+        }
         // 1e-15 absolute: entries that are exactly 0 in exact arithmetic may come out of
         // PyTorch as rounding noise (e.g. ~3e-17 for the second derivative of a product over
         // one element).
