@@ -551,7 +551,19 @@ KINKS = {
 # gradients it gives there (tests/fixtures/nonfinite.json; value and gradient only). JSON has
 # no NaN or infinity, so those are written as the strings "nan", "inf" and "-inf".
 _N, _INF = float("nan"), float("inf")
-NONFINITE = {
+
+
+def _op_fn(op):
+    for table in (UNARY, BINARY):
+        if op in table:
+            return table[op]
+    for table in (UNARY_V2, BINARY_V2, OTHER, OTHER_V2, OTHER_V3):
+        if op in table:
+            return table[op][0]
+    raise KeyError(op)
+
+
+NONFINITE = {op: (_op_fn(op), values) for op, values in {
     "relu": [[1.0, _N, -_INF, _INF]],
     "clamp": [[_N, _INF, -_INF, 0.2]],
     "sign": [[_N, _INF, -_INF, 2.0]],
@@ -580,57 +592,25 @@ NONFINITE = {
     "prod": [[[2.0, _N], [3.0, 1.0]]],
     "logcumsumexp": [[[-_INF, 0.0, -_INF], [1.0, _N, 0.0]]],
     "std_all": [[[1.0, _N], [2.0, 3.0]]],
-}
-
-
-def _op_fn(op):
-    for table in (UNARY, BINARY):
-        if op in table:
-            return table[op]
-    for table in (UNARY_V2, BINARY_V2, OTHER, OTHER_V2, OTHER_V3):
-        if op in table:
-            return table[op][0]
-    raise KeyError(op)
+}.items()}
 
 
 def _enc(v):
     return v if math.isfinite(v) else ("nan" if math.isnan(v) else ("inf" if v > 0 else "-inf"))
 
 
-def nonfinite_cases():
-    """Value and vector-Jacobian product of each NONFINITE case, with its own generator."""
-    gn = torch.Generator().manual_seed(8765)
+def fixed_cases(table, seed):
+    """Value and vector-Jacobian product of each case of `table` (op: (fn, inputs as nested
+    lists)), with a generator of its own for the upstream gradients."""
+    gk = torch.Generator().manual_seed(seed)
     cases = []
-    for op, values in NONFINITE.items():
-        fn = _op_fn(op)
-        xs = [torch.tensor(v).requires_grad_(True) for v in values]
-        y = fn(*xs)
-        u = torch.randn(y.shape, generator=gn)
-        grads = torch.autograd.grad(y, xs, u, allow_unused=True)
-        grads = [gr if gr is not None else torch.zeros_like(x) for gr, x in zip(grads, xs)]
-        flat = lambda t: [_enc(float(v)) for v in t.detach().reshape(-1).tolist()]
-        cases.append({
-            "name": f"{op} at {flat(torch.tensor(values[0]))}",
-            "op": op,
-            "inputs": [{"shape": list(x.shape), "data": flat(x)} for x in xs],
-            "output": {"shape": list(y.shape), "data": flat(y)},
-            "upstream": flat(u),
-            "grads": [flat(gr) for gr in grads],
-        })
-    return cases
-
-
-def kink_cases():
-    """Value and vector-Jacobian product of each KINKS case, with its own generator."""
-    gk = torch.Generator().manual_seed(4321)
-    cases = []
-    for op, (fn, values) in KINKS.items():
+    for op, (fn, values) in table.items():
         xs = [torch.tensor(v).requires_grad_(True) for v in values]
         y = fn(*xs)
         u = torch.randn(y.shape, generator=gk)
         grads = torch.autograd.grad(y, xs, u, allow_unused=True)
         grads = [gr if gr is not None else torch.zeros_like(x) for gr, x in zip(grads, xs)]
-        flat = lambda t: [float(v) for v in t.detach().reshape(-1).tolist()]
+        flat = lambda t: [_enc(float(v)) for v in t.detach().reshape(-1).tolist()]
         cases.append({
             "name": f"{op} at {values}",
             "op": op,
@@ -744,12 +724,12 @@ def main():
     with open(path, "w") as f:
         json.dump({"meta": meta, "cases": cases}, f)
     print(f"wrote {len(cases)} cases to {path}")
-    kinks = kink_cases()
+    kinks = fixed_cases(KINKS, 4321)
     path = os.path.join("tests", "fixtures", "kinks.json")
     with open(path, "w") as f:
         json.dump({"meta": meta, "cases": kinks}, f)
     print(f"wrote {len(kinks)} cases to {path}")
-    nonfinite = nonfinite_cases()
+    nonfinite = fixed_cases(NONFINITE, 8765)
     path = os.path.join("tests", "fixtures", "nonfinite.json")
     with open(path, "w") as f:
         json.dump({"meta": meta, "cases": nonfinite}, f)

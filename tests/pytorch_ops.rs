@@ -59,16 +59,7 @@ fn gradients_match_pytorch() {
 fn values_and_gradients_at_kinks_match_pytorch() {
     let cases = load_kink_cases();
     assert!(cases.len() >= 49, "the kink fixture has its cases");
-    for case in &cases {
-        let y = apply(&case.op, &case.inputs);
-        assert_close(
-            &format!("{} value", case.name),
-            &y.to_vec(),
-            &case.output.to_vec(),
-            REL,
-        );
-    }
-    check_gradients(&cases);
+    check_values_and_gradients(&cases);
 }
 
 /// NaN and infinite inputs: where PyTorch propagates NaN or ±inf (`max`, `maximum`, `sort`,
@@ -79,7 +70,12 @@ fn values_and_gradients_at_kinks_match_pytorch() {
 fn values_and_gradients_at_nan_and_inf_match_pytorch() {
     let cases = load_nonfinite_cases();
     assert!(cases.len() >= 28, "the non-finite fixture has its cases");
-    for case in &cases {
+    check_values_and_gradients(&cases);
+}
+
+/// Each case's value, then its gradients.
+fn check_values_and_gradients(cases: &[Case]) {
+    for case in cases {
         let y = apply(&case.op, &case.inputs);
         assert_close(
             &format!("{} value", case.name),
@@ -88,7 +84,7 @@ fn values_and_gradients_at_nan_and_inf_match_pytorch() {
             REL,
         );
     }
-    check_gradients(&cases);
+    check_gradients(cases);
 }
 
 #[test]

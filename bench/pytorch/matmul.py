@@ -6,10 +6,10 @@ it in rounds that alternate with tapegrad's, so both see the same load on a shar
     python bench/pytorch/matmul.py --threads 2 --seconds 3.7
 """
 import argparse
-import statistics
-import time
 
 import torch
+
+from timing import median_seconds
 
 
 def main():
@@ -20,16 +20,8 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
-    deadline = time.perf_counter() + args.warm_up
-    while time.perf_counter() < deadline:
-        a @ b
-    ts = []
-    deadline = time.perf_counter() + args.seconds
-    while time.perf_counter() < deadline or len(ts) < 10:
-        t0 = time.perf_counter()
-        a @ b
-        ts.append(time.perf_counter() - t0)
-    print(f"{2 * 1024 ** 3 / statistics.median(ts) / 1e9:.2f}")
+    t = median_seconds(lambda: a @ b, args.seconds, args.warm_up)
+    print(f"{2 * 1024 ** 3 / t / 1e9:.2f}")
 
 
 if __name__ == "__main__":

@@ -7,10 +7,10 @@ then chains for `--seconds`; prints the median chain's time per op, in ns, for e
 """
 import argparse
 import json
-import statistics
-import time
 
 import torch
+
+from timing import median_seconds
 
 CHAIN = 100
 
@@ -32,16 +32,7 @@ def no_grad(x):
 
 
 def per_op_ns(f, x, seconds, warm_up):
-    deadline = time.perf_counter() + warm_up
-    while time.perf_counter() < deadline:
-        f(x)
-    ts = []
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline or len(ts) < 10:
-        t0 = time.perf_counter()
-        f(x)
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts) / CHAIN * 1e9
+    return median_seconds(lambda: f(x), seconds, warm_up) / CHAIN * 1e9
 
 
 def main():
