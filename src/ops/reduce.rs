@@ -402,8 +402,9 @@ impl<T: Float> Function<T> for LogCumSumExp {
     }
 }
 
-/// The product along `dim`: each element's gradient is the product of the others, from
-/// exclusive running products on both sides (exact with zeros).
+/// The product along `dim`: each element's gradient is the product of the others, `Π/x` as
+/// PyTorch computes it, or from exclusive running products on both sides in a lane with a
+/// zero (exact there).
 pub(crate) struct ProdDim {
     dim: usize,
     keepdim: bool,
