@@ -166,8 +166,8 @@ pub(crate) struct Extremum {
     keepdim: bool,
     max: bool,
     /// Whether a NaN result counts the NaN elements as its ties, as PyTorch's global
-    /// `max`/`min` do (`evenly_distribute_backward`); `amax`/`amin` count none there, so
-    /// their gradient is NaN.
+    /// `max`/`min` (`evenly_distribute_backward`) and ∞-norm do; `amax`/`amin` count none
+    /// there, so their gradient is NaN.
     nan_ties: bool,
 }
 
@@ -876,10 +876,14 @@ impl<T: Float> Tensor<T> {
     }
 
     #[track_caller]
-    fn extremum(&self, op: &str, dims: &[isize], keepdim: bool, max: bool) -> Tensor<T> {
-        // The global forms (`max()`, `min()`) reduce every dim and share a NaN's gradient
-        // among the NaNs.
-        let nan_ties = matches!(op, "max" | "min");
+    fn extremum(
+        &self,
+        op: &str,
+        dims: &[isize],
+        keepdim: bool,
+        max: bool,
+        nan_ties: bool,
+    ) -> Tensor<T> {
         let d = normalize_dims(op, dims, self.shape());
         if let Some(&empty) = d.iter().find(|&&i| self.shape()[i] == 0) {
             panic!(
@@ -914,7 +918,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn amax(&self, dims: &[isize], keepdim: bool) -> Tensor<T> {
-        self.extremum("amax", dims, keepdim, true)
+        self.extremum("amax", dims, keepdim, true, false)
     }
 
     /// The smallest value over `dims` (every dim when empty), as `torch.amin`.
@@ -926,7 +930,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn amin(&self, dims: &[isize], keepdim: bool) -> Tensor<T> {
-        self.extremum("amin", dims, keepdim, false)
+        self.extremum("amin", dims, keepdim, false, false)
     }
 
     /// The largest element, as a 0-d tensor; ties share the gradient evenly (PyTorch's
@@ -940,7 +944,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn max(&self) -> Tensor<T> {
-        self.extremum("max", &[], false, true)
+        self.extremum("max", &[], false, true, true)
     }
 
     /// The smallest element, as a 0-d tensor; ties share the gradient evenly.
@@ -951,7 +955,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn min(&self) -> Tensor<T> {
-        self.extremum("min", &[], false, false)
+        self.extremum("min", &[], false, false, true)
     }
 
     /// The variance of all elements, with Bessel's correction (PyTorch's default).
@@ -1009,7 +1013,9 @@ impl<T: Float> Tensor<T> {
         assert!(p > 0.0, "tapegrad: norm: p must be positive, got {p}");
         let dims = dims.unwrap_or(&[]);
         if p == f64::INFINITY {
-            return self.abs().amax(dims, keepdim);
+            // amax of |x|, but a NaN lane's gradient goes to its NaNs (and becomes 0 there,
+            // through `abs`), as PyTorch's `norm_backward` masks it.
+            return self.abs().extremum("norm", dims, keepdim, true, true);
         }
         if p == 1.0 {
             return self.abs().sum_dims(dims, keepdim);

@@ -543,9 +543,12 @@ backward!(LogSigmoid, "log_sigmoid", |_, ctx, g| g * &ctx
 #[derive(Clone, Copy)]
 pub(crate) struct Softsign;
 forward!(Softsign, |_, x| x / (T::one() + x.abs()));
+// As PyTorch, whose `softsign` is `x / (|x| + 1)` differentiated op by op: the same
+// `1 / (|x| + 1)²` for finite x, and NaN at ±∞ (∞/∞), where the simplified form gives 0.
 backward!(Softsign, "softsign", |_, ctx, g| {
-    let d = ctx.input(0).abs() + c::<T>(1.0);
-    g / &(&d * &d)
+    let x = ctx.input(0);
+    let d = x.abs() + c::<T>(1.0);
+    &g / &d - (&g * x / (&d * &d)) * x.sign()
 });
 
 #[derive(Clone, Copy)]
@@ -555,9 +558,10 @@ forward!(Hardtanh<T>, |s, x| if x.is_nan() {
 } else {
     x.max(s.0).min(s.1)
 });
+// As PyTorch's `hardtanh_backward`: 0 at or beyond a bound, else the gradient (at NaN too).
 backward!(Hardtanh<T>, "hardtanh", |s, ctx, g| {
     let (lo, hi) = (s.0, s.1);
-    g * &mask(ctx.input(0), |v| v > lo && v < hi)
+    g * &mask(ctx.input(0), |v| !(v <= lo || v >= hi))
 });
 
 #[derive(Clone, Copy)]
@@ -573,11 +577,11 @@ forward!(Elu<T>, |s, x| {
     };
     s.scale * v
 });
+// As PyTorch's `elu_backward`: `α·eˣ` where x ≤ 0, else 1 (at NaN and +∞ too), times the
+// scale.
 backward!(Elu<T>, "elu", |s, ctx, g| {
     let x = ctx.input(0);
-    let positive = mask(x, |v| v > T::zero());
-    let negative = mask(x, |v| v <= T::zero());
-    let slope = positive + &(x.exp() * &negative) * s.alpha;
+    let slope = x.le(T::zero()).where_cond(&(x.exp() * s.alpha), T::one());
     g * &(slope * s.scale)
 });
 
@@ -590,11 +594,10 @@ forward!(Celu<T>, |s, x| {
         s.0 * (x / s.0).exp_m1()
     }
 });
+// As `elu`: `e^(x/α)` where x ≤ 0, else 1.
 backward!(Celu<T>, "celu", |s, ctx, g| {
     let x = ctx.input(0);
-    let positive = mask(x, |v| v > T::zero());
-    let negative = mask(x, |v| v <= T::zero());
-    g * &(positive + (x / s.0).exp() * &negative)
+    g * &x.le(T::zero()).where_cond(&(x / s.0).exp(), T::one())
 });
 
 #[derive(Clone, Copy)]
@@ -616,10 +619,12 @@ backward!(Mish, "mish", |_, ctx, g| {
 
 #[derive(Clone, Copy)]
 pub(crate) struct Hardsigmoid;
-forward!(Hardsigmoid, |_, x| ((x + c(3.0))
-    .max(T::zero())
-    .min(c(6.0)))
-    / c(6.0));
+// NaN stays NaN, as in PyTorch.
+forward!(Hardsigmoid, |_, x| if x.is_nan() {
+    x
+} else {
+    ((x + c(3.0)).max(T::zero()).min(c(6.0))) / c(6.0)
+});
 backward!(Hardsigmoid, "hardsigmoid", |_, ctx, g| {
     // PyTorch's kernel multiplies by 1/6 rounded to f32, in f64 too; so do we, to match it.
     let one_sixth = c::<T>(f64::from(1.0f32 / 6.0f32));
@@ -632,11 +637,13 @@ forward!(Hardswish, |_, x| x
     * ((x + c(3.0)).max(T::zero()).min(c(6.0)))
     / c(6.0));
 backward!(Hardswish, "hardswish", |_, ctx, g| {
-    // PyTorch: 0 up to −3, x/3 + 1/2 strictly between −3 and 3, 1 from 3 on.
+    // PyTorch: 0 up to −3, x/3 + 1/2 strictly between −3 and 3, else 1 (from 3 on, and at
+    // NaN).
     let x = ctx.input(0);
-    let middle = mask(x, |v| v > c(-3.0) && v < c(3.0));
-    let above = mask(x, |v| v >= c(3.0));
-    g * &((x / c::<T>(3.0) + c::<T>(0.5)) * &middle + above)
+    let middle = x
+        .lt(c::<T>(3.0))
+        .where_cond(&(x / c::<T>(3.0) + c::<T>(0.5)), T::one());
+    g * &x.le(c::<T>(-3.0)).where_cond(T::zero(), &middle)
 });
 
 impl<T: Float> Tensor<T> {
