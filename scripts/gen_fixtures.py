@@ -680,7 +680,19 @@ NONFINITE = {op: (_op_fn(op), values) for op, values in {
     "kl_div_log": [[[0.0, 1.0, 2.0, 3.0], [1.0, 0.0, 0.0, 0.0], [0.5, 0.5, 1.0, 2.0]],
                    [[-_INF, 0.0, 1.0, -_INF], [0.0, 0.0, 0.0, 0.0], [-_INF, -_INF, -_INF, 0.0]]],
     "bce": [[[_INF, -_INF], [0.0, 40.0], [-40.0, 1.0]], [[1.0, -1.0], [1.0, -1.0], [1.0, 1.0]]],
+    "ce_weighted": [[[0.0, -_INF, 1.0], [2.0, -_INF, -_INF], [-_INF, 0.5, 0.0], [1.0, 0.0, 2.0]], [1.0, -1.0, 2.0]],
+    "ce_ignore_smooth": [[[0.0, -_INF, 1.0], [-_INF, 1.0, 0.0], [-_INF, 0.5, 0.0], [1.0, 0.0, 2.0]]],
+    "ce_mean_weighted_smooth": [[[0.0, -_INF, 1.0], [-_INF, 1.0, 0.0], [-_INF, 0.5, 0.0], [1.0, 0.0, 2.0]],
+                                [1.0, -1.0, 2.0]],
 }.items()}
+# Cross-entropy whose mean divides by a total weight of 0: every target ignored (PyTorch:
+# loss NaN, gradient 0), or the classes of the counted targets weighted 0 (gradient NaN in
+# their rows, 0 in the ignored one).
+NONFINITE["ce_all_ignored"] = (lambda a: F.cross_entropy(a, torch.tensor([-100, -100])),
+                               [[[1.0, 2.0, 0.5], [-1.0, 0.0, 3.0]]])
+NONFINITE["ce_zero_weight"] = (lambda a: F.cross_entropy(a, torch.tensor([0, -100, 1]),
+                                                         weight=torch.tensor([0.0, 0.0, 1.0])),
+                               [[[1.0, 2.0, 0.5], [-1.0, 0.0, 3.0], [0.0, 1.0, 2.0]]])
 
 
 def _enc(v):

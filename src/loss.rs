@@ -497,8 +497,9 @@ pub fn cross_entropy_with<'a, T: Float>(
                     classes.len()
                 );
             }
-            let mut onehot = vec![T::zero(); n * c];
-            let mut valid = vec![T::zero(); n];
+            // Each sample's class (0 for an ignored one, whose loss is masked out below).
+            let mut picked = vec![0usize; n];
+            let mut counted = vec![false; n];
             for (i, &k) in classes.iter().enumerate() {
                 if k == opts.ignore_index {
                     continue;
@@ -508,22 +509,42 @@ pub fn cross_entropy_with<'a, T: Float>(
                         "tapegrad: cross_entropy: target class {k} is out of range for {c} classes"
                     );
                 }
-                onehot[i * c + k as usize] = T::one();
-                valid[i] = T::one();
+                picked[i] = k as usize;
+                counted[i] = true;
             }
-            let onehot = Tensor::from_vec(onehot, &[n, c]);
-            let valid = Tensor::from_vec(valid, &[n]);
+            let counted = Tensor::from_vec(counted, &[n]);
+            let index = ArrayD::from_shape_vec(IxDyn(&[n, 1]), picked.clone()).expect("[N, 1]");
+            // The log-probability of each sample's class, picked out rather than summed
+            // against a one-hot row: a −∞ logit elsewhere in the row (a masked class) would
+            // give −∞·0 = NaN. Ignored samples are masked with `where`, not a zero factor, for
+            // the same reason.
+            let target_logp = logp.gather(1, &index).squeeze(1);
+            let class_weight = match &opts.weight {
+                Some(w) => w.index_select(0, &picked[..]),
+                None => Tensor::ones(&[n]),
+            };
             // The weight of each sample's class (0 for ignored samples).
-            let sample_weight = (&onehot * &weight_row).sum_dim(1, false);
-            let nll = -(&logp * &onehot).sum_dim(1, false) * &sample_weight;
+            let sample_weight = counted.where_cond(&class_weight, T::zero());
+            let nll = counted.where_cond(&(-target_logp * &class_weight), T::zero());
             let per = if opts.label_smoothing > 0.0 {
                 let smooth = -(&logp * &weight_row).sum_dim(1, false) / T::of_f64(c as f64);
-                nll * (T::one() - eps) + smooth * &valid * eps
+                nll * (T::one() - eps) + counted.where_cond(&smooth, T::zero()) * eps
             } else {
                 nll
             };
             match opts.reduction {
-                Reduction::Mean => per.sum() / sample_weight.sum(),
+                Reduction::Mean => {
+                    let total = sample_weight.sum();
+                    if total.item() != T::zero() {
+                        per.sum() / total
+                    } else {
+                        // 0/0, as PyTorch: the loss is NaN, and so is the gradient of the
+                        // counted samples (of weight 0), but ignored samples get exactly 0.
+                        // So a batch whose targets are all ignored leaves zero gradients.
+                        let nan_where_counted = counted.where_cond(T::nan(), T::zero());
+                        (per * nan_where_counted).sum() + T::nan()
+                    }
+                }
                 r => r.apply(per),
             }
         }

@@ -357,6 +357,18 @@ pub fn apply(op: &str, x: &[T64]) -> T64 {
             };
             L::cross_entropy_with(a, &i64s(&[2, -100, 1, 0], &[4]), opts)
         }
+        "ce_all_ignored" => L::cross_entropy_with(
+            a,
+            &i64s(&[-100, -100], &[2]),
+            L::CrossEntropyOpts::default(),
+        ),
+        "ce_zero_weight" => {
+            let opts = L::CrossEntropyOpts {
+                weight: Some(Tensor::from_vec(vec![0.0, 0.0, 1.0], &[3])),
+                ..Default::default()
+            };
+            L::cross_entropy_with(a, &i64s(&[0, -100, 1], &[3]), opts)
+        }
         "ce_probs" => {
             let opts = L::CrossEntropyOpts {
                 label_smoothing: 0.1,
