@@ -5,20 +5,13 @@ it in rounds that alternate with tapegrad's, so both see the same load on a shar
 
     python bench/pytorch/matmul.py --threads 2 --seconds 3.7
 """
-import argparse
-
 import torch
 
-from timing import median_seconds
+from timing import median_seconds, timing_args
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--seconds", type=float, default=3.7)
-    ap.add_argument("--warm-up", type=float, default=0.5)
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
+    args = timing_args(3.7)
     a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
     t = median_seconds(lambda: a @ b, args.seconds, args.warm_up)
     print(f"{2 * 1024 ** 3 / t / 1e9:.2f}")

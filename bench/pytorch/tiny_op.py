@@ -5,12 +5,11 @@ then chains for `--seconds`; prints the median chain's time per op, in ns, for e
 
     python bench/pytorch/tiny_op.py --threads 1
 """
-import argparse
 import json
 
 import torch
 
-from timing import median_seconds
+from timing import median_seconds, timing_args
 
 CHAIN = 100
 
@@ -36,12 +35,7 @@ def per_op_ns(f, x, seconds, warm_up):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--seconds", type=float, default=3.0)
-    ap.add_argument("--warm-up", type=float, default=0.5)
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
+    args = timing_args(3.0)
     x = torch.ones(1, requires_grad=True)
     res = {
         "recorded_ns": per_op_ns(recorded, x, args.seconds, args.warm_up),
