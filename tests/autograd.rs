@@ -382,6 +382,54 @@ fn a_record_found_before_one_of_its_consumers_waits_for_it() {
     assert_eq!(x.grad().unwrap().to_vec(), vec![26.0, 26.0]); // 2·(12 + 1)
 }
 
+/// The walk runs the one-input ops at the top of a graph (a chain) at once, and hands over to
+/// the full walk where the graph branches: every case gives the analytic gradient.
+#[test]
+fn the_chain_at_the_top_of_a_graph_hands_over_where_it_branches() {
+    let xs = [0.3, -1.2, 2.0];
+    let x = leaf(&xs, &[3]);
+    let close = |got: Vec<f64>, want: Vec<f64>| {
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-12, "{got:?} != {want:?}");
+        }
+    };
+
+    // A chain down to a two-input op that uses x twice: d/dx exp(x²)·3 = 6x·exp(x²).
+    ((&x * &x).exp() * 3.0).sum().backward();
+    close(
+        x.grad().unwrap().to_vec(),
+        xs.iter().map(|v| 6.0 * v * (v * v).exp()).collect(),
+    );
+    x.zero_grad();
+
+    // A record that another graph also consumes, walked twice.
+    let s = x.sin();
+    let y = s.exp().sum();
+    let _other = s.cos();
+    y.backward();
+    y.backward();
+    close(
+        x.grad().unwrap().to_vec(),
+        xs.iter().map(|v| 2.0 * v.cos() * v.sin().exp()).collect(),
+    );
+    x.zero_grad();
+
+    // A chain through a view: the gradient lands in the viewed elements only.
+    x.narrow(0, 1, 2).exp().sum().backward();
+    close(
+        x.grad().unwrap().to_vec(),
+        vec![0.0, xs[1].exp(), xs[2].exp()],
+    );
+    x.zero_grad();
+
+    // A tensor saved in the chain and modified afterwards is still caught.
+    let e = x.exp();
+    let y = e.sin().sum();
+    e.add_scalar_(1.0);
+    let err = y.try_backward().unwrap_err().to_string();
+    assert!(err.contains("sin"), "{err}");
+}
+
 /// `2x`, counting its backward calls.
 struct Doubled(Arc<AtomicUsize>);
 

@@ -246,9 +246,16 @@ pub(crate) fn run<T: Float>(
     let _mode = GradModeGuard::set(create_graph);
     // Held for the whole walk: it keeps every record the items borrow alive.
     let root_edge = root.edge();
-    let Some((root_key, root_item)) = item_of(root, &root_edge) else {
+    let Some((mut root_key, mut root_item)) = item_of(root, &root_edge) else {
         return Err(not_requiring_grad());
     };
+    let mut seed = seed;
+    if matches!(sink, Sink::Leaves) && !create_graph && !is_anomaly_enabled() {
+        match walk_chain(root_item, seed)? {
+            Chain::Done => return Ok(Vec::new()),
+            Chain::Rest(key, item, g) => (root_key, root_item, seed) = (key, item, g),
+        }
+    }
     let Graph {
         mut slots,
         index,
@@ -324,34 +331,16 @@ pub(crate) fn run<T: Float>(
             continue;
         }
         let inputs = f.inputs.as_slice();
-        let ctx = Context {
-            inputs,
-            output: out,
-            out_version: f.out_version,
-            needs: if wide { u64::MAX } else { bits },
-            modified: Cell::new(None),
-        };
+        let needs = if wide { u64::MAX } else { bits };
+        let ctx = context(f, out, needs);
         let input_grads = f.op.backward_owned(&ctx, g);
-        if let Some((expected, found)) = ctx.modified.get() {
-            return Err(Error::Modified {
-                op: f.op.name(),
-                location: f.location.to_string(),
-                expected,
-                found,
-            });
-        }
+        check_unmodified(f, &ctx)?;
         let input_grads = match input_grads.into_placed() {
             // The fast path: added into its region of the pending gradient, in place.
             Ok(p) if !create_graph && !anomaly => {
                 let j = edges[0];
                 if j != NONE && slots[j].needed {
-                    let (got, want) = (&p.shape[..], inputs[0].tensor.shape());
-                    assert!(
-                        same_shape(got, want),
-                        "tapegrad: backward of {} gave a gradient of shape {got:?} for an \
-                         input of shape {want:?}",
-                        f.op.name()
-                    );
+                    check_shape(f, &p.shape, inputs[0].tensor.shape(), 0);
                     accumulate_placed(&mut slots[j].grad, p);
                 }
                 continue;
@@ -360,13 +349,7 @@ pub(crate) fn run<T: Float>(
             Ok(p) => Grads::one(p.grad.as_strided_scatter(&p.rel, &p.shape)),
             Err(grads) => grads,
         };
-        let count = input_grads.len();
-        assert!(
-            count <= edges.len(),
-            "tapegrad: backward of {} gave {count} gradients, but the op has {} input(s)",
-            f.op.name(),
-            edges.len()
-        );
+        check_count(f, input_grads.len(), edges.len());
         // Every entry is visited (those past `count` are `None`), so the list ends empty
         // and dropping it does nothing.
         for (k, gi) in input_grads.into_list().enumerate() {
@@ -375,13 +358,7 @@ pub(crate) fn run<T: Float>(
             if j == NONE || !slots[j].needed {
                 continue;
             }
-            let (got, want) = (gi.shape(), inputs[k].tensor.shape());
-            assert!(
-                same_shape(got, want),
-                "tapegrad: backward of {} gave a gradient of shape {got:?} for input {k} of \
-                 shape {want:?}",
-                f.op.name()
-            );
+            check_shape(f, gi.shape(), inputs[k].tensor.shape(), k);
             if anomaly && gi.data().view().iter().any(|v| !v.is_finite()) {
                 return Err(Error::Anomaly {
                     op: f.op.name(),
@@ -393,6 +370,110 @@ pub(crate) fn run<T: Float>(
         }
     }
     Ok(results)
+}
+
+/// Where [`walk_chain`] stopped.
+enum Chain<'g, T: Float> {
+    /// Every gradient has arrived.
+    Done,
+    /// The rest of the graph, from this item (its key) with this pending gradient.
+    Rest(usize, Item<'g, T>, Tensor<T>),
+}
+
+/// Walks the chain at the top of a graph: while the item at hand is a one-input op, its
+/// backward runs at once and the walk moves on to the input, with none of the general walk's
+/// bookkeeping (a loss's last ops, a chain of elementwise ops). The input's gradient is then
+/// complete: any other consumer of it in this graph would be reached from the root through
+/// this op's one input, so it would consume its own input, and records form no cycles (a
+/// record only holds records made before it).
+fn walk_chain<'g, T: Float>(
+    mut item: Item<'g, T>,
+    mut g: Tensor<T>,
+) -> Result<Chain<'g, T>, Error> {
+    loop {
+        let Item::Op { f, out } = item else {
+            let Item::Leaf(t) = item else { unreachable!() };
+            accumulate_leaf(t, g, false);
+            return Ok(Chain::Done);
+        };
+        let [saved] = f.inputs.as_slice() else {
+            return Ok(Chain::Rest(fn_key(f), item, g));
+        };
+        let Some((_, next)) = input_item(saved) else {
+            return Ok(Chain::Done);
+        };
+        let ctx = context(f, out, 1);
+        let grads = f.op.backward_owned(&ctx, g);
+        check_unmodified(f, &ctx)?;
+        let gi = match grads.into_placed() {
+            Ok(p) => {
+                let mut acc = None;
+                check_shape(f, &p.shape, saved.tensor.shape(), 0);
+                accumulate_placed(&mut acc, p);
+                acc
+            }
+            Err(grads) => {
+                check_count(f, grads.len(), 1);
+                grads.into_list().next().flatten()
+            }
+        };
+        let Some(gi) = gi else { return Ok(Chain::Done) };
+        check_shape(f, gi.shape(), saved.tensor.shape(), 0);
+        (item, g) = (next, gi);
+    }
+}
+
+/// The context `f`'s backward reads its output `out` and inputs through, the inputs in the
+/// bit set `needs` asking for gradients.
+fn context<'a, T: Float>(f: &'a GradFn<T>, out: &'a Tensor<T>, needs: u64) -> Context<'a, T> {
+    Context {
+        inputs: f.inputs.as_slice(),
+        output: out,
+        out_version: f.out_version,
+        needs,
+        modified: Cell::new(None),
+    }
+}
+
+/// An error if `f`'s backward found a tensor it read modified in place since `f` was
+/// recorded.
+#[inline]
+fn check_unmodified<T: Float>(f: &GradFn<T>, ctx: &Context<'_, T>) -> Result<(), Error> {
+    match ctx.modified.get() {
+        None => Ok(()),
+        Some((expected, found)) => Err(modified(f, expected, found)),
+    }
+}
+
+#[cold]
+fn modified<T: Float>(f: &GradFn<T>, expected: u64, found: u64) -> Error {
+    Error::Modified {
+        op: f.op.name(),
+        location: f.location.to_string(),
+        expected,
+        found,
+    }
+}
+
+/// Panics unless a backward gave at most one gradient per input.
+#[inline]
+fn check_count<T: Float>(f: &GradFn<T>, count: usize, inputs: usize) {
+    assert!(
+        count <= inputs,
+        "tapegrad: backward of {} gave {count} gradients, but the op has {inputs} input(s)",
+        f.op.name()
+    );
+}
+
+/// Panics unless a backward gave input `k` a gradient of its shape.
+#[inline]
+fn check_shape<T: Float>(f: &GradFn<T>, got: &[usize], want: &[usize], k: usize) {
+    assert!(
+        same_shape(got, want),
+        "tapegrad: backward of {} gave a gradient of shape {got:?} for input {k} of shape \
+         {want:?}",
+        f.op.name()
+    );
 }
 
 /// Whether two shapes are equal, in a loop the compiler keeps inline (a slice comparison is a
