@@ -188,6 +188,7 @@ impl<T: Element> Inputs<T> {
         std::mem::replace(self, Inputs::Taken)
     }
 
+    #[inline]
     fn move_into(self, rest: &mut Teardown<T>) {
         match self {
             Inputs::One([a]) => rest.push_saved(a),
@@ -444,12 +445,12 @@ impl<T: Element> Drop for Node<T> {
 
 impl<T: Element, F: ?Sized> Drop for GradFn<T, F> {
     fn drop(&mut self) {
-        let inputs = self.inputs.take();
-        if matches!(inputs, Inputs::Taken) {
+        // Taken apart by a teardown already (checked in place: no move of the inputs).
+        if matches!(self.inputs, Inputs::Taken) {
             return;
         }
         let mut rest = Teardown::new();
-        inputs.move_into(&mut rest);
+        self.inputs.take().move_into(&mut rest);
         rest.run();
     }
 }
