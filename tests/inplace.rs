@@ -105,6 +105,36 @@ fn mul_reads_an_input_only_for_the_other_inputs_gradient() {
     assert_eq!(x.grad().unwrap().to_vec(), [6.0, 8.0, 10.0]);
 }
 
+/// Whether backward still runs after an in-place write to the op's output (first) or to its
+/// input (second), for `y = op(x * 1)`.
+fn survives_writes(op: impl Fn(&Tensor<f64>) -> Tensor<f64>) -> (bool, bool) {
+    let run = |write_output: bool| {
+        let x = Tensor::from_vec(vec![0.3, 0.5, 0.2], &[3]).requires_grad();
+        let input = &x * 1.0;
+        let y = op(&input);
+        let written = if write_output { &y } else { &input };
+        written.add_scalar_(1.0);
+        y.sum().try_backward().is_ok()
+    };
+    (run(true), run(false))
+}
+
+#[test]
+fn ops_save_the_tensors_pytorch_saves() {
+    // PyTorch's relu, exp and reciprocal save their result; sin its input; `2 / x` is
+    // `x.reciprocal() * 2` (its saved result is out of reach); mul by a scalar saves nothing.
+    assert_eq!(survives_writes(|x| x.relu()), (false, true), "relu");
+    assert_eq!(survives_writes(|x| x.exp()), (false, true), "exp");
+    assert_eq!(
+        survives_writes(|x| x.reciprocal()),
+        (false, true),
+        "reciprocal"
+    );
+    assert_eq!(survives_writes(|x| x.sin()), (true, false), "sin");
+    assert_eq!(survives_writes(|x| 2.0 / x), (true, true), "rdiv");
+    assert_eq!(survives_writes(|x| x * 3.0), (true, true), "mul_scalar");
+}
+
 #[test]
 fn an_op_that_saved_nothing_is_not_disturbed() {
     // add saves no input values, so modifying an input afterwards is fine (as PyTorch).

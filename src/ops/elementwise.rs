@@ -260,7 +260,7 @@ forward!(Minimum, |x, y| if x.is_nan() || y.is_nan() {
 });
 backward!(Minimum, "minimum", |ctx, g| extremum_grads(ctx, g, false));
 
-/// 0 where `b ≤ 0`, else `a`: relu's backward (`a` the gradient, `b` relu's input), as
+/// 0 where `b ≤ 0`, else `a`: relu's backward (`a` the gradient, `b` relu's output), as
 /// PyTorch's `threshold_backward`, so a NaN input passes its gradient on. Linear in `a`; `b`'s
 /// mask is piecewise constant, so `b` gets no gradient.
 #[derive(Clone, Copy)]

@@ -50,6 +50,10 @@ fn select_plain<T: Element>(c: &[bool], x: &[T], y: &[T], out: &mut Vec<T>) {
     out.extend(picked.map(|((&c, &x), &y)| T::select(c, x, y)));
 }
 
+/// [`select_plain`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn select_avx2<T: Element>(c: &[bool], x: &[T], y: &[T], out: &mut Vec<T>) {

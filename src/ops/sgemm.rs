@@ -574,6 +574,9 @@ unsafe fn kernel(k: usize, x: *const f32, y: *const f32, c: *mut f32, rsc: isize
 }
 
 /// Never called: `available()` is false off x86-64.
+///
+/// # Safety
+/// None needed; it only keeps the callers compiling on other targets.
 #[cfg(not(target_arch = "x86_64"))]
 unsafe fn kernel(_: usize, _: *const f32, _: *const f32, _: *mut f32, _: isize, _: bool) {
     unreachable!("sgemm runs only on x86-64 with AVX2 and FMA")

@@ -41,6 +41,10 @@ macro_rules! dispatch {
             $plain($($arg),*)
         }
 
+        /// The plain version compiled for AVX2 and FMA.
+        ///
+        /// # Safety
+        /// The CPU must support AVX2 and FMA.
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
         unsafe fn $fast<$($g: $bound),*>($($arg: $ty),*) -> $ret {

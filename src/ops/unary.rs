@@ -148,8 +148,10 @@ forward!(Relu, |_, x| if x > T::zero() || x.is_nan() {
 } else {
     T::zero()
 });
+// The mask comes from the output (the same sign as the input), as PyTorch's relu saves its
+// result: the input may then be modified in place, and the output may not.
 backward!(Relu, "relu", |_, ctx, g| g
-    .binary_owned(ctx.input(0), ReluBackward));
+    .binary_owned(ctx.output(), ReluBackward));
 
 #[derive(Clone, Copy)]
 pub(crate) struct LeakyRelu<T>(pub(crate) T);
@@ -309,15 +311,6 @@ backward!(MulScalar<T>, "mul_scalar", |s, _ctx, g| g * s.0);
 pub(crate) struct DivScalar<T>(pub(crate) T);
 forward!(DivScalar<T>, |s, x| x / s.0);
 backward!(DivScalar<T>, "div_scalar", |s, _ctx, g| g / s.0);
-
-/// `c / x`
-#[derive(Clone, Copy)]
-pub(crate) struct RDivScalar<T>(pub(crate) T);
-forward!(RDivScalar<T>, |s, x| s.0 / x);
-backward!(RDivScalar<T>, "rdiv_scalar", |s, ctx, g| {
-    let x = ctx.input(0);
-    -(g * s.0) / (x * x)
-});
 
 /// `c - x`
 #[derive(Clone, Copy)]
@@ -937,7 +930,9 @@ impl<T: Float> Tensor<T> {
         self.unary(DivScalar(s))
     }
 
-    /// `s / x` for a scalar `s` (also `s / &x`).
+    /// `s / x` for a scalar `s` (also `s / &x`), computed as PyTorch's `s / x`: `1/x`, then
+    /// times `s` (so the values round as PyTorch's, and the backward reads `1/x`, not `x`,
+    /// which may then be modified in place).
     ///
     /// ```
     /// use tapegrad::Tensor;
@@ -945,7 +940,7 @@ impl<T: Float> Tensor<T> {
     /// ```
     #[track_caller]
     pub fn rdiv_scalar(&self, s: T) -> Tensor<T> {
-        self.unary(RDivScalar(s))
+        self.reciprocal().mul_scalar(s)
     }
 
     /// `s - x` for a scalar `s` (also `s - &x`).
