@@ -85,6 +85,38 @@ fn an_op_reading_one_tensor_twice_while_a_writer_waits_does_not_hang() {
     });
 }
 
+/// A one-input op reads its input with a guard that is not entered in the thread's list (it
+/// takes no other meanwhile); it must still join the readers when this thread already holds
+/// a guard on the tensor and a writer waits, or it would wait for the writer, which waits for
+/// this thread.
+#[test]
+fn a_one_input_op_while_holding_the_guard_and_a_writer_waits_does_not_hang() {
+    within(Duration::from_secs(60), || {
+        let w = Tensor::<f64>::ones(&[8]);
+        for _ in 0..20 {
+            let guard = w.data();
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    w.add_scalar_(0.0);
+                });
+                // Give the writer time to start waiting for the guard above.
+                std::thread::sleep(Duration::from_millis(5));
+                assert_eq!(w.exp().to_vec(), vec![1f64.exp(); 8]);
+                assert_eq!(w.t().sqrt().to_vec(), vec![1.0; 8]);
+                drop(guard);
+            });
+        }
+    });
+}
+
+#[test]
+#[should_panic(expected = "a tensor is read while this thread holds its data_mut() guard")]
+fn a_one_input_op_while_holding_the_write_guard_panics() {
+    let w = Tensor::<f32>::ones(&[2]);
+    let _guard = w.data_mut();
+    let _ = w.exp();
+}
+
 #[test]
 #[should_panic(expected = "a tensor is written while this thread holds its data() guard")]
 fn writing_a_tensor_while_holding_its_read_guard_panics() {

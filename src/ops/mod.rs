@@ -33,7 +33,7 @@ use std::borrow::Cow;
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
-use crate::tensor::{Data, Values, pool};
+use crate::tensor::{Values, pool};
 use crate::{Element, Float, Tensor};
 
 /// A dim given as `isize` (negative counts from the end) as an index below `ndim`.
@@ -234,15 +234,6 @@ pub(crate) fn row_major<'a, T: Element>(a: ArrayViewD<'a, T>) -> Cow<'a, [T]> {
     let mut out = Vec::with_capacity(a.len());
     extend_row_major(&a, &mut out);
     Cow::Owned(out)
-}
-
-/// A tensor's elements in row-major order: borrowed when contiguous (straight from the
-/// storage, no view built), else copied.
-pub(crate) fn elements_of<'a, T: Element>(data: &'a Data<'_, T>) -> Cow<'a, [T]> {
-    match data.as_slice() {
-        Some(x) => Cow::Borrowed(x),
-        None => row_major(data.view()),
-    }
 }
 
 /// A row-major copy of `a`.

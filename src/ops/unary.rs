@@ -6,6 +6,7 @@
 //! (masks, signs) are constants; everything else is built from differentiable ops of the
 //! input or output, so second derivatives are right.
 
+use std::borrow::Cow;
 use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI, SQRT_2};
 
 use super::elementwise::{ReluBackward, SigmoidBackward, TanhBackward};
@@ -650,10 +651,16 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub(crate) fn unary<F: Elementwise<T> + Function<T>>(&self, op: F) -> Tensor<T> {
         let data = {
-            let guard = self.data();
+            // Nothing else is read or written while the guard is held, so it need not be
+            // entered in the thread's list of guards (see `Storage::read_alone`).
+            let guard = self.0.storage.read_alone();
+            let layout = &self.0.layout;
             // One pass over contiguous elements (a strided view is copied first).
-            let x = super::elements_of(&guard);
-            let mut data = super::map_slice(&x, guard.dim(), |v| op.f(v));
+            let x = match guard.slice(layout) {
+                Some(x) => Cow::Borrowed(x),
+                None => super::row_major(guard.view(layout)),
+            };
+            let mut data = super::map_slice(&x, layout.dim(), |v| op.f(v));
             let limit = op.fast_limit();
             if limit.is_finite() {
                 // Inputs beyond the fast kernel's range (or NaN): recomputed exactly.

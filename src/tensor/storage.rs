@@ -167,6 +167,26 @@ impl<T: Element> Storage<T> {
     #[track_caller]
     #[inline]
     pub(crate) fn read(&self) -> ReadGuard<'_, T> {
+        self.lock_read();
+        register(self.addr(), false);
+        ReadGuard { storage: self }
+    }
+
+    /// [`Storage::read`] for a kernel that takes no other guard while it holds this one (a
+    /// one-input op reading its input): the guard is not entered in this thread's list,
+    /// which only serves guards taken while another is held. Taking one then would not be
+    /// detected, and could wait for a writer that waits for this guard.
+    #[track_caller]
+    #[inline]
+    pub(crate) fn read_alone(&self) -> AloneGuard<'_, T> {
+        self.lock_read();
+        AloneGuard { storage: self }
+    }
+
+    /// Joins the readers (see [`Storage::read`]).
+    #[track_caller]
+    #[inline]
+    fn lock_read(&self) {
         let mut s = self.state.load(Ordering::Relaxed);
         let mut spins = 0;
         loop {
@@ -201,8 +221,6 @@ impl<T: Element> Storage<T> {
                 }
             }
         }
-        register(self.addr(), false);
-        ReadGuard { storage: self }
     }
 
     /// Exclusive access; bumps the version. Waits for readers and writers of other threads.
@@ -258,30 +276,77 @@ pub(crate) struct ReadGuard<'a, T: Element> {
 impl<'a, T: Element> ReadGuard<'a, T> {
     /// The elements `layout` selects.
     pub(crate) fn view(&self, layout: &Layout) -> ArrayViewD<'_, T> {
-        // SAFETY: `layout` was checked against this storage's length when it was made
-        // (`Layout::fits`), so every element it reaches is inside the buffer; the read guard
-        // keeps writers out for as long as the view (borrowing `self`) lives.
-        unsafe {
-            let base = (*self.storage.buf.get()).as_slice().as_ptr();
-            ArrayViewD::from_shape_ptr(layout.ndarray_shape(), base.add(layout.offset()))
-        }
+        // SAFETY: the guard, which the view borrows, keeps writers out while it lives.
+        unsafe { view_of(self.storage, layout) }
     }
 
     /// The elements of a contiguous `layout` as a slice, without building a view (the
     /// common case of every kernel); `None` for a strided layout.
     #[inline]
     pub(crate) fn slice(&self, layout: &Layout) -> Option<&[T]> {
-        if !layout.is_contiguous() {
-            return None;
-        }
-        let n: usize = layout.shape().iter().product();
-        // SAFETY: the read guard, which `&self` borrows, keeps writers out while the slice
-        // lives.
-        let all = unsafe { (*self.storage.buf.get()).as_slice() };
-        // A contiguous layout reaches the `n` elements from its offset on (`Layout::fits`
-        // checked them against the length); an empty one may sit past the end.
-        let offset = layout.offset();
-        Some(all.get(offset..offset + n).unwrap_or(&[]))
+        // SAFETY: as in `view`.
+        unsafe { slice_of(self.storage, layout) }
+    }
+}
+
+/// The elements `layout` selects.
+///
+/// # Safety
+/// A read guard on `storage` must be held while the view lives.
+unsafe fn view_of<'a, T: Element>(storage: &'a Storage<T>, layout: &Layout) -> ArrayViewD<'a, T> {
+    // SAFETY: `layout` was checked against this storage's length when it was made
+    // (`Layout::fits`), so every element it reaches is inside the buffer; the caller's read
+    // guard keeps writers out for as long as the view lives.
+    unsafe {
+        let base = (*storage.buf.get()).as_slice().as_ptr();
+        ArrayViewD::from_shape_ptr(layout.ndarray_shape(), base.add(layout.offset()))
+    }
+}
+
+/// The elements of a contiguous `layout` as a slice; `None` for a strided layout.
+///
+/// # Safety
+/// A read guard on `storage` must be held while the slice lives.
+#[inline]
+unsafe fn slice_of<'a, T: Element>(storage: &'a Storage<T>, layout: &Layout) -> Option<&'a [T]> {
+    if !layout.is_contiguous() {
+        return None;
+    }
+    let n: usize = layout.shape().iter().product();
+    // SAFETY: the caller's read guard keeps writers out while the slice lives.
+    let all = unsafe { (*storage.buf.get()).as_slice() };
+    // A contiguous layout reaches the `n` elements from its offset on (`Layout::fits`
+    // checked them against the length); an empty one may sit past the end.
+    let offset = layout.offset();
+    Some(all.get(offset..offset + n).unwrap_or(&[]))
+}
+
+/// Shared access to a storage for a kernel that takes no other guard meanwhile; see
+/// [`Storage::read_alone`].
+pub(crate) struct AloneGuard<'a, T: Element> {
+    storage: &'a Storage<T>,
+}
+
+impl<T: Element> AloneGuard<'_, T> {
+    /// As [`ReadGuard::view`].
+    pub(crate) fn view(&self, layout: &Layout) -> ArrayViewD<'_, T> {
+        // SAFETY: the guard, which the view borrows, keeps writers out while it lives.
+        unsafe { view_of(self.storage, layout) }
+    }
+
+    /// As [`ReadGuard::slice`].
+    #[inline]
+    pub(crate) fn slice(&self, layout: &Layout) -> Option<&[T]> {
+        // SAFETY: as in `view`.
+        unsafe { slice_of(self.storage, layout) }
+    }
+}
+
+impl<T: Element> Drop for AloneGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        let prev = self.storage.state.fetch_sub(1, Ordering::Release);
+        debug_assert!(prev & READERS > 0);
     }
 }
 
