@@ -581,10 +581,13 @@ impl<T: Element> Tensor<T> {
             && node.view.is_none()
             && node.grad_fn.get_mut().is_ok_and(|f| f.is_none())
             && node.grad.get_mut().is_ok_and(|g| g.is_none());
-        if !alone || !matches!(node.layout, Layout::RowMajor(_)) {
+        let Layout::RowMajor(shape) = &node.layout else {
+            return None;
+        };
+        if !alone {
             return None;
         }
-        let numel: usize = node.layout.shape().iter().product();
+        let numel = shape.slice().iter().product::<usize>();
         let elements = Shared::get_mut(&mut node.storage)?.elements_mut();
         (elements.len() == numel).then_some(elements)
     }

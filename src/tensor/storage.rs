@@ -309,12 +309,17 @@ unsafe fn view_of<'a, T: Element>(storage: &'a Storage<T>, layout: &Layout) -> A
 /// A read guard on `storage` must be held while the slice lives.
 #[inline]
 unsafe fn slice_of<'a, T: Element>(storage: &'a Storage<T>, layout: &Layout) -> Option<&'a [T]> {
+    // SAFETY: the caller's read guard keeps writers out while the slice lives.
+    let all = unsafe { (*storage.buf.get()).as_slice() };
+    if let Layout::RowMajor(shape) = layout {
+        // Every op's result: the first elements, no stride to check.
+        let n = shape.slice().iter().product::<usize>();
+        return Some(all.get(..n).unwrap_or(&[]));
+    }
     if !layout.is_contiguous() {
         return None;
     }
     let n: usize = layout.shape().iter().product();
-    // SAFETY: the caller's read guard keeps writers out while the slice lives.
-    let all = unsafe { (*storage.buf.get()).as_slice() };
     // A contiguous layout reaches the `n` elements from its offset on (`Layout::fits`
     // checked them against the length); an empty one may sit past the end.
     let offset = layout.offset();
