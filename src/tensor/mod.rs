@@ -321,7 +321,7 @@ impl<T: Element> Tensor<T> {
     /// assert_eq!(Tensor::<f32>::zeros(&[2, 5]).numel(), 10);
     /// ```
     pub fn numel(&self) -> usize {
-        self.shape().iter().product()
+        storage::numel(self.shape())
     }
 
     /// The elements in row-major order.

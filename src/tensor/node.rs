@@ -587,7 +587,7 @@ impl<T: Element> Tensor<T> {
         if !alone {
             return None;
         }
-        let numel = shape.slice().iter().product::<usize>();
+        let numel = super::storage::numel(shape.slice());
         let elements = Shared::get_mut(&mut node.storage)?.elements_mut();
         (elements.len() == numel).then_some(elements)
     }

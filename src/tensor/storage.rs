@@ -313,17 +313,29 @@ unsafe fn slice_of<'a, T: Element>(storage: &'a Storage<T>, layout: &Layout) -> 
     let all = unsafe { (*storage.buf.get()).as_slice() };
     if let Layout::RowMajor(shape) = layout {
         // Every op's result: the first elements, no stride to check.
-        let n = shape.slice().iter().product::<usize>();
+        let n = numel(shape.slice());
         return Some(all.get(..n).unwrap_or(&[]));
     }
     if !layout.is_contiguous() {
         return None;
     }
-    let n: usize = layout.shape().iter().product();
+    let n = numel(layout.shape());
     // A contiguous layout reaches the `n` elements from its offset on (`Layout::fits`
     // checked them against the length); an empty one may sit past the end.
     let offset = layout.offset();
     Some(all.get(offset..offset + n).unwrap_or(&[]))
+}
+
+/// The element count of `shape`, without a loop for the one- and two-dim shapes of most
+/// tensors (a loop's setup costs more than their product).
+#[inline]
+pub(crate) fn numel(shape: &[usize]) -> usize {
+    match shape {
+        [] => 1,
+        [a] => *a,
+        [a, b] => a * b,
+        _ => shape.iter().product(),
+    }
 }
 
 /// Shared access to a storage for a kernel that takes no other guard meanwhile; see
@@ -399,7 +411,7 @@ impl<T: Element> WriteGuard<'_, T> {
         if !layout.is_contiguous() {
             return None;
         }
-        let n: usize = layout.shape().iter().product();
+        let n = numel(layout.shape());
         let offset = layout.offset();
         // SAFETY: the write guard, which `&mut self` borrows, excludes every other access
         // while the slice lives.
