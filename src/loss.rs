@@ -463,13 +463,13 @@ pub fn cross_entropy_with<'a, T: Float>(
         panic!("tapegrad: cross_entropy: expects logits [N, C], got shape {s:?}");
     }
     let (n, c) = (s[0], s[1]);
-    if let Some(w) = &opts.weight {
-        if w.shape() != [c] {
-            panic!(
-                "tapegrad: cross_entropy: weight of shape {:?} does not match {c} classes",
-                w.shape()
-            );
-        }
+    if let Some(w) = &opts.weight
+        && w.shape() != [c]
+    {
+        panic!(
+            "tapegrad: cross_entropy: weight of shape {:?} does not match {c} classes",
+            w.shape()
+        );
     }
     let logp = logits.log_softmax(1);
     let eps = T::of_f64(opts.label_smoothing);

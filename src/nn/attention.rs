@@ -112,7 +112,7 @@ impl<T: Float> MultiheadAttention<T> {
     /// If `num_heads` does not divide `embed_dim`.
     #[track_caller]
     pub fn new<R: Rng + ?Sized>(embed_dim: usize, num_heads: usize, rng: &mut R) -> Self {
-        if num_heads == 0 || embed_dim % num_heads != 0 {
+        if num_heads == 0 || !embed_dim.is_multiple_of(num_heads) {
             panic!(
                 "tapegrad: MultiheadAttention: embed_dim {embed_dim} must be divisible by \
                  num_heads {num_heads}"

@@ -483,7 +483,7 @@ pub fn group_norm<T: Float>(
     eps: f64,
 ) -> Tensor<T> {
     let s = x.shape().to_vec();
-    if s.len() < 2 || groups == 0 || s[1] % groups != 0 {
+    if s.len() < 2 || groups == 0 || !s[1].is_multiple_of(groups) {
         panic!(
             "tapegrad: group_norm: input of shape {s:?} does not split into {groups} groups of \
              channels"

@@ -149,7 +149,7 @@ impl<T: Float> GroupNorm<T> {
     /// If `channels` is not divisible by `groups`.
     #[track_caller]
     pub fn new(groups: usize, channels: usize) -> Self {
-        if groups == 0 || channels % groups != 0 {
+        if groups == 0 || !channels.is_multiple_of(groups) {
             panic!("tapegrad: GroupNorm: {channels} channels do not split into {groups} groups");
         }
         GroupNorm {

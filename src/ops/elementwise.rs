@@ -336,15 +336,19 @@ pub(crate) fn zip_broadcast<T: Float>(
         return with_left(x, &super::row_major(b.view()), b.raw_dim(), &f);
     }
     // A bias: b's shape is a's trailing dims (e.g. [N, C] + [C]), so b repeats along rows.
-    if b.ndim() <= a.ndim() && a.shape()[a.ndim() - b.ndim()..] == *b.shape() && !b.is_empty() {
-        if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
-            return Values::new(by_rows(x, y, &f), a.raw_dim());
-        }
+    if b.ndim() <= a.ndim()
+        && a.shape()[a.ndim() - b.ndim()..] == *b.shape()
+        && !b.is_empty()
+        && let (Some(x), Some(y)) = (a.as_slice(), b.as_slice())
+    {
+        return Values::new(by_rows(x, y, &f), a.raw_dim());
     }
-    if a.ndim() < b.ndim() && b.shape()[b.ndim() - a.ndim()..] == *a.shape() && !a.is_empty() {
-        if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
-            return Values::new(by_rows(y, x, |y, x| f(x, y)), b.raw_dim());
-        }
+    if a.ndim() < b.ndim()
+        && b.shape()[b.ndim() - a.ndim()..] == *a.shape()
+        && !a.is_empty()
+        && let (Some(x), Some(y)) = (a.as_slice(), b.as_slice())
+    {
+        return Values::new(by_rows(y, x, |y, x| f(x, y)), b.raw_dim());
     }
     // One side varies along a run of middle dims only (a per-channel bias or scale:
     // [N, C, H, W] with [C, 1, 1]): plain loops over [outer, mid, inner].

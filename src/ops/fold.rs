@@ -49,13 +49,11 @@ impl Windows {
         let l = oh * ow;
         let contiguous = self.stride.1 == 1;
         self.each((h, w), (oh, ow), |tap, pos, at| {
-            if contiguous {
-                if let Some(last) = out.last_mut() {
-                    // Extends the run when both the column and the image offsets continue.
-                    if last.0 + last.2 == tap * l + pos && last.1 + last.2 == at && pos % ow != 0 {
-                        last.2 += 1;
-                        return;
-                    }
+            if contiguous && let Some(last) = out.last_mut() {
+                // Extends the run when both the column and the image offsets continue.
+                if last.0 + last.2 == tap * l + pos && last.1 + last.2 == at && pos % ow != 0 {
+                    last.2 += 1;
+                    return;
                 }
             }
             out.push((tap * l + pos, at, 1));
@@ -318,7 +316,7 @@ impl<T: Float> Tensor<T> {
         let counts = windows.count(image);
         let fits = s.len() == 3
             && taps > 0
-            && s[1] % taps == 0
+            && s[1].is_multiple_of(taps)
             && counts.is_some_and(|(oh, ow)| oh * ow == s[2]);
         if !fits {
             panic!(

@@ -96,13 +96,14 @@ impl<T: Float> Tensor<T> {
                  operation; update it under tapegrad::no_grad"
             );
         }
-        if let Some(base) = self.base() {
-            if base.is_requires_grad() && base.is_leaf() {
-                panic!(
-                    "tapegrad: {op}: a view of a leaf tensor that requires grad is being used in \
+        if let Some(base) = self.base()
+            && base.is_requires_grad()
+            && base.is_leaf()
+        {
+            panic!(
+                "tapegrad: {op}: a view of a leaf tensor that requires grad is being used in \
                      an in-place operation; update it under tapegrad::no_grad"
-                );
-            }
+            );
         }
     }
 

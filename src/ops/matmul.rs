@@ -320,13 +320,12 @@ fn blocked<T: Float>(
         && n >= SGEMM_MIN_SIDE
         && m * n >= SGEMM_MIN_OUTPUT
         && super::sgemm::available()
+        && let (Some(xf), Some(yf)) = (T::as_f32_view(x.view()), T::as_f32_view(y.view()))
     {
-        if let (Some(xf), Some(yf)) = (T::as_f32_view(x.view()), T::as_f32_view(y.view())) {
-            c = match T::as_f32_view_mut(c) {
-                Ok(cf) => return super::sgemm::sgemm(xf, yf, cf, acc, threads),
-                Err(c) => c,
-            };
-        }
+        c = match T::as_f32_view_mut(c) {
+            Ok(cf) => return super::sgemm::sgemm(xf, yf, cf, acc, threads),
+            Err(c) => c,
+        };
     }
     if threads > 1 {
         split(x, y, c, acc, threads);

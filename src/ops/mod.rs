@@ -175,11 +175,11 @@ pub(crate) fn zip_to<T: Element, U: Element>(
     b: &ArrayViewD<'_, T>,
     f: impl Fn(T, T) -> U,
 ) -> Values<U> {
-    if a.shape() == b.shape() {
-        if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
-            let v = Buffer::collect(x.len(), x.iter().zip(y).map(|(&x, &y)| f(x, y)));
-            return Values::new(v, a.raw_dim());
-        }
+    if a.shape() == b.shape()
+        && let (Some(x), Some(y)) = (a.as_slice(), b.as_slice())
+    {
+        let v = Buffer::collect(x.len(), x.iter().zip(y).map(|(&x, &y)| f(x, y)));
+        return Values::new(v, a.raw_dim());
     }
     // A scalar on either side (`x.gt(0.5)`): one pass over the other.
     if b.len() == 1 && b.ndim() <= a.ndim() {

@@ -357,7 +357,7 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn pad(&self, pad: &[usize], mode: PadMode<T>) -> Tensor<T> {
         assert!(
-            pad.len() % 2 == 0 && pad.len() / 2 <= self.ndim(),
+            pad.len().is_multiple_of(2) && pad.len() / 2 <= self.ndim(),
             "tapegrad: pad: {pad:?} does not pair up with the dims of shape {:?}",
             self.shape()
         );

@@ -1,15 +1,21 @@
-//! The blocked f32 matrix product on x86-64 with AVX2 and FMA, as BLIS and OpenBLAS lay it out.
+//! The blocked f32 matrix product on x86-64 with AVX2 and FMA (or AVX-512), as BLIS and
+//! OpenBLAS lay it out.
 //!
 //! `c (+)= x·y` goes in blocks sized for the caches: a `KC × NC` block of `y` is packed into
-//! panels of [`NR`] columns (one panel, 16 KiB, stays in L1 while it is used), an `MC × KC`
-//! block of `x` into panels of [`MR`] rows (the block stays in L2), and the kernel multiplies
-//! one panel of each into a `6 × 16` tile of `c` held in twelve AVX registers: per step of
-//! `k`, two loads of `y`, six broadcasts of `x`, twelve FMAs. Packing reads any strides, so
-//! transposed operands (the backward's `gᵀ·x`, `g·wᵀ`) cost no copy of their own.
+//! panels of `NR` columns (one panel stays in L1 while it is used), an `MC × KC` block of `x`
+//! into panels of `MR` rows (the block stays in L2), and a register kernel multiplies one
+//! panel of each into an `MR × NR` tile of `c`. Per step of `k` it loads the panel's row of
+//! `y` as vectors, broadcasts each of the `MR` elements of `x`, and fused-multiply-adds:
+//! - AVX2 ([`AVX2`]): `6 × 16` tiles, twelve of the sixteen registers accumulating;
+//! - AVX-512 ([`AVX512`]): `12 × 32` tiles, 24 of the 32 registers accumulating, twice the
+//!   work per instruction. Zen 5 and Intel's server cores run them at full width.
 //!
-//! On this crate's Zen 3 machine (peak 102 GFLOP/s per core) 1024³ runs at 89–92 GFLOP/s on
-//! one thread, against matrixmultiply's 83–86 (which tapegrad used before, and still uses
-//! for f64, small products and CPUs without AVX2) and PyTorch's 89–93 over the day. Each
+//! Packing reads any strides, so transposed operands (the backward's `gᵀ·x`, `g·wᵀ`) cost no
+//! copy of their own.
+//!
+//! On a Zen 3 machine (AVX2, peak 102 GFLOP/s per core) 1024³ ran at 89–92 GFLOP/s on one
+//! thread, against matrixmultiply's 83–86 (which tapegrad used before, and still uses for
+//! f64, small products and CPUs without AVX2) and PyTorch's 89–93. Whatever the kernel, each
 //! element of `c` is the same chain of FMAs over `k`, in blocks of 256, as matrixmultiply's,
 //! so switching kernels changes no result (tested bit for bit).
 //!
@@ -29,35 +35,101 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 use crate::parallel;
 use crate::tensor::pool;
 
-/// Rows of a tile of `c` (broadcasts of `x` per step).
-const MR: usize = 6;
-/// Columns of a tile of `c` (two AVX vectors).
-const NR: usize = 16;
-/// Depth of a block: a panel of `y` (`KC × NR`, 16 KiB) fits L1 beside the tile's traffic.
+/// Depth of a block: a panel of `y` (`KC × NR`: 16 KiB for AVX2, 32 KiB for AVX-512) fits L1
+/// beside the tile's traffic. matrixmultiply's depth too, which keeps the bits the same.
 const KC: usize = 256;
-/// Rows of a block of `x` (`MC × KC`, 72 KiB, in L2). Measured on Zen 3 between 48 and 144.
-const MC: usize = 72;
+/// Rows of a block of `x` (`MC × KC`, 72 KiB, in L2), rounded down to whole panels.
+/// Measured on Zen 3 between 48 and 144.
+const MC_ROWS: usize = 72;
 /// Columns of a block of `y` (`KC × NC`, 1 MiB, in L3).
 const NC: usize = 1024;
-/// Packed buffers start at this alignment (floats), so every panel row is one cache line.
+/// Packed buffers start at this alignment (floats), so every panel row starts a cache line.
 const ALIGN: usize = 16;
+/// The largest tile of any kernel, for edge tiles computed into a buffer.
+const TILE_MAX: usize = 12 * 32;
 
-/// Whether this CPU runs the kernel (AVX2 and FMA); checked once.
-pub(crate) fn available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::sync::OnceLock;
-        static HAS: OnceLock<bool> = OnceLock::new();
-        *HAS.get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
+/// `c[0..MR][0..NR] (+)= x·y` over `k` steps of packed panels (`x` holds `MR·k` floats, `y`
+/// `NR·k`), `c`'s rows `rsc` apart, adding to `c` when the flag is set.
+type KernelFn = unsafe fn(usize, *const f32, *const f32, *mut f32, isize, bool);
+
+/// A register kernel and its tile, `MR × NR`.
+struct Kernel<const MR: usize, const NR: usize> {
+    run: KernelFn,
+}
+
+impl<const MR: usize, const NR: usize> Kernel<MR, NR> {
+    /// Rows of a block of `x`: whole panels.
+    const MC: usize = MC_ROWS / MR * MR;
+}
+
+/// The AVX2 + FMA kernel, `6 × 16`.
+const AVX2: Kernel<6, 16> = Kernel { run: kernel_avx2 };
+/// The AVX-512 kernel, `12 × 32`.
+const AVX512: Kernel<12, 32> = Kernel {
+    run: kernel_avx512::<12>,
+};
+
+/// The instruction sets a kernel is compiled for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Isa {
+    Avx2,
+    Avx512,
+}
+
+impl Isa {
+    /// The widest this CPU runs, if any; checked once.
+    fn best() -> Option<Isa> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::sync::OnceLock;
+            static BEST: OnceLock<Option<Isa>> = OnceLock::new();
+            *BEST.get_or_init(|| {
+                let avx2 = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
+                match (avx2, is_x86_feature_detected!("avx512f")) {
+                    (true, true) => Some(Isa::Avx512),
+                    (true, false) => Some(Isa::Avx2),
+                    _ => None,
+                }
+            })
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        None
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    false
+
+    /// Every kernel this CPU runs (for tests that compare them).
+    #[cfg(test)]
+    fn all() -> Vec<Isa> {
+        match Isa::best() {
+            Some(Isa::Avx512) => vec![Isa::Avx2, Isa::Avx512],
+            Some(Isa::Avx2) => vec![Isa::Avx2],
+            None => vec![],
+        }
+    }
+}
+
+/// Whether this CPU runs a kernel (AVX2 and FMA at least).
+pub(crate) fn available() -> bool {
+    Isa::best().is_some()
 }
 
 /// `c = x·y`, or `c += x·y` when `acc`, on up to `threads` threads (the calling one among
-/// them). The result is the same, bit for bit, whatever the number of threads: each element
-/// of `c` gets the same chain of FMAs. Call only when [`available`].
+/// them), by the widest kernel this CPU runs. The result is the same, bit for bit, whatever
+/// the number of threads or the kernel: each element of `c` gets the same chain of FMAs.
+/// Call only when [`available`].
 pub(crate) fn sgemm(
+    x: ArrayView2<'_, f32>,
+    y: ArrayView2<'_, f32>,
+    c: ArrayViewMut2<'_, f32>,
+    acc: bool,
+    threads: usize,
+) {
+    let isa = Isa::best().expect("sgemm needs AVX2 and FMA");
+    sgemm_on(isa, x, y, c, acc, threads);
+}
+
+/// [`sgemm`] by the kernel of `isa`, which the CPU must run.
+fn sgemm_on(
+    isa: Isa,
     x: ArrayView2<'_, f32>,
     y: ArrayView2<'_, f32>,
     mut c: ArrayViewMut2<'_, f32>,
@@ -65,7 +137,10 @@ pub(crate) fn sgemm(
     threads: usize,
 ) {
     let (m, k, n) = (x.nrows(), x.ncols(), y.ncols());
-    assert!(available(), "sgemm needs AVX2 and FMA");
+    assert!(
+        Isa::best().is_some_and(|best| isa == Isa::Avx2 || best == isa),
+        "sgemm: this CPU does not run the {isa:?} kernel"
+    );
     assert_eq!((y.nrows(), c.dim()), (k, (m, n)), "sgemm: operand shapes");
     if m == 0 || n == 0 {
         return;
@@ -94,18 +169,42 @@ pub(crate) fn sgemm(
         }
     };
     let out = Out::of(&mut c);
+    let dims = (m, k, n);
+    match isa {
+        Isa::Avx2 => product(&AVX2, &xs, &ys, &out, dims, acc, threads),
+        Isa::Avx512 => product(&AVX512, &xs, &ys, &out, dims, acc, threads),
+    }
+}
+
+/// The product by `kern`, on one thread or several.
+fn product<const MR: usize, const NR: usize>(
+    kern: &Kernel<MR, NR>,
+    xs: &Matrix<'_>,
+    ys: &Matrix<'_>,
+    out: &Out,
+    dims: Dims,
+    acc: bool,
+    threads: usize,
+) {
     if threads <= 1 {
-        serial(&xs, &ys, &out, (m, k, n), acc);
+        serial(kern, xs, ys, out, dims, acc);
     } else {
-        parallel(&xs, &ys, &out, (m, k, n), acc, threads, PACKED_MAX);
+        parallel(kern, xs, ys, out, dims, acc, threads, PACKED_MAX);
     }
 }
 
 /// The product on one thread, in BLIS's loop order: blocks of `y` (`KC × NC`, packed once),
 /// then blocks of `x` (`MC × KC`, packed once per block of `y`).
-fn serial(xs: &Matrix<'_>, ys: &Matrix<'_>, out: &Out, (m, k, n): Dims, acc: bool) {
+fn serial<const MR: usize, const NR: usize>(
+    kern: &Kernel<MR, NR>,
+    xs: &Matrix<'_>,
+    ys: &Matrix<'_>,
+    out: &Out,
+    (m, k, n): Dims,
+    acc: bool,
+) {
     let kc_max = KC.min(k);
-    let mc_max = MC.min(m.div_ceil(MR) * MR);
+    let mc_max = Kernel::<MR, NR>::MC.min(m.div_ceil(MR) * MR);
     let nc_max = NC.min(n.div_ceil(NR) * NR);
     let mut y_buf = pool::take_to_overwrite::<f32>(kc_max * nc_max + ALIGN);
     let mut x_buf = pool::take_to_overwrite::<f32>(kc_max * mc_max + ALIGN);
@@ -115,15 +214,15 @@ fn serial(xs: &Matrix<'_>, ys: &Matrix<'_>, out: &Out, (m, k, n): Dims, acc: boo
         for pc in (0..k).step_by(kc_max) {
             let kc = kc_max.min(k - pc);
             let y_len = kc * nc.div_ceil(NR) * NR;
-            pack_y(ys, (pc, jc), (kc, nc), &mut y_buf[yo..yo + y_len]);
+            pack_y::<NR>(ys, (pc, jc), (kc, nc), &mut y_buf[yo..yo + y_len]);
             // Later blocks of k add to what the first one wrote.
             let add = acc || pc > 0;
             for ic in (0..m).step_by(mc_max) {
                 let mc = mc_max.min(m - ic);
                 let x_len = kc * mc.div_ceil(MR) * MR;
-                pack_x(xs, (ic, pc), (mc, kc), &mut x_buf[xo..xo + x_len]);
+                pack_x::<MR>(xs, (ic, pc), (mc, kc), &mut x_buf[xo..xo + x_len]);
                 let panels = (&x_buf[xo..xo + x_len], &y_buf[yo..yo + y_len]);
-                block(out, (ic, jc), (mc, nc), panels, kc, add);
+                block(kern, out, (ic, jc), (mc, nc), panels, kc, add);
             }
         }
     }
@@ -136,7 +235,8 @@ type Dims = (usize, usize, usize);
 
 /// Every tile of the `mc × nc` block of `c` at (`ic`, `jc`), from the packed panels of its
 /// rows of `x` and its columns of `y` (`kc` steps each).
-fn block(
+fn block<const MR: usize, const NR: usize>(
+    kern: &Kernel<MR, NR>,
     out: &Out,
     (ic, jc): (usize, usize),
     (mc, nc): (usize, usize),
@@ -149,7 +249,14 @@ fn block(
         for (ip, i0) in (0..mc).step_by(MR).enumerate() {
             let x_panel = &x_panels[ip * kc * MR..][..kc * MR];
             let (rows, cols) = (MR.min(mc - i0), NR.min(nc - j0));
-            out.tile(ic + i0, jc + j0, rows, cols, x_panel, y_panel, kc, add);
+            out.tile(
+                kern,
+                (ic + i0, jc + j0),
+                (rows, cols),
+                (x_panel, y_panel),
+                kc,
+                add,
+            );
         }
     }
 }
@@ -175,7 +282,9 @@ const PACKED_MAX: usize = 1 << 23;
 /// are written, then read, then written again. Work is claimed, not divided up front,
 /// because the cores of a shared machine do not run at the same speed: with halves fixed in
 /// advance, the product waits for the slower core.
-fn parallel(
+#[allow(clippy::too_many_arguments)]
+fn parallel<const MR: usize, const NR: usize>(
+    kern: &Kernel<MR, NR>,
     xs: &Matrix<'_>,
     ys: &Matrix<'_>,
     out: &Out,
@@ -193,7 +302,8 @@ fn parallel(
     let mut x_buf = pool::take_to_overwrite::<f32>(per_phase * x_step + ALIGN);
     let mut y_buf = pool::take_to_overwrite::<f32>(per_phase * y_step + ALIGN);
     let (xo, yo) = (align_offset(&x_buf), align_offset(&y_buf));
-    let (row_blocks, col_chunks) = (m.div_ceil(MC), n.div_ceil(CHUNK));
+    let mc_max = Kernel::<MR, NR>::MC;
+    let (row_blocks, col_chunks) = (m.div_ceil(mc_max), n.div_ceil(CHUNK));
     let jobs = row_blocks + col_chunks;
     {
         let xp = Phased::new(&mut x_buf[xo..xo + per_phase * x_step]);
@@ -206,24 +316,24 @@ fn parallel(
                 let (s, i) = (t / jobs, t % jobs);
                 let (pc, kc) = depth(first + s);
                 if i < row_blocks {
-                    let (ic, mc) = (i * MC, MC.min(m - i * MC));
+                    let (ic, mc) = (i * mc_max, mc_max.min(m - i * mc_max));
                     // SAFETY: rows `ic..ic + mc` of block `s` belong to task `t` alone, and
                     // nothing reads the buffer until this run has returned.
                     let buf =
                         unsafe { xp.part_mut(s * x_step + ic * kc, mc.div_ceil(MR) * MR * kc) };
-                    pack_x(xs, (ic, pc), (mc, kc), buf);
+                    pack_x::<MR>(xs, (ic, pc), (mc, kc), buf);
                 } else {
                     let jc = (i - row_blocks) * CHUNK;
                     let nc = CHUNK.min(n - jc);
                     // SAFETY: as for `x`: these columns of block `s` are task `t`'s alone.
                     let buf =
                         unsafe { yp.part_mut(s * y_step + jc * kc, nc.div_ceil(NR) * NR * kc) };
-                    pack_y(ys, (pc, jc), (kc, nc), buf);
+                    pack_y::<NR>(ys, (pc, jc), (kc, nc), buf);
                 }
             });
             parallel::run(row_blocks * col_chunks, threads, |t| {
-                let (ic, jc) = ((t / col_chunks) * MC, (t % col_chunks) * CHUNK);
-                let (mc, nc) = (MC.min(m - ic), CHUNK.min(n - jc));
+                let (ic, jc) = ((t / col_chunks) * mc_max, (t % col_chunks) * CHUNK);
+                let (mc, nc) = (mc_max.min(m - ic), CHUNK.min(n - jc));
                 for s in 0..phase.len() {
                     let (pc, kc) = depth(first + s);
                     // SAFETY: the packing run has returned, and nothing writes the buffers
@@ -235,7 +345,7 @@ fn parallel(
                         )
                     };
                     // Later blocks of k add to what the first one wrote.
-                    block(out, (ic, jc), (mc, nc), panels, kc, acc || pc > 0);
+                    block(kern, out, (ic, jc), (mc, nc), panels, kc, acc || pc > 0);
                 }
             });
         }
@@ -350,8 +460,13 @@ impl<'a> Matrix<'a> {
 }
 
 /// Packs the `kc × nc` block of `y` at (`p0`, `j0`) into panels of `NR` columns: panel `j`'s
-/// step `p` holds that row's 16 elements (zeros past the last column).
-fn pack_y(y: &Matrix<'_>, (p0, j0): (usize, usize), (kc, nc): (usize, usize), buf: &mut [f32]) {
+/// step `p` holds that row's `NR` elements (zeros past the last column).
+fn pack_y<const NR: usize>(
+    y: &Matrix<'_>,
+    (p0, j0): (usize, usize),
+    (kc, nc): (usize, usize),
+    buf: &mut [f32],
+) {
     for (panel, j) in buf.chunks_exact_mut(kc * NR).zip((j0..j0 + nc).step_by(NR)) {
         let cols = NR.min(j0 + nc - j);
         if y.col_stride == 1 {
@@ -373,8 +488,13 @@ fn pack_y(y: &Matrix<'_>, (p0, j0): (usize, usize), (kc, nc): (usize, usize), bu
 }
 
 /// Packs the `mc × kc` block of `x` at (`i0`, `p0`) into panels of `MR` rows: panel `i`'s
-/// step `p` holds column `p` of its six rows (zeros past the last row).
-fn pack_x(x: &Matrix<'_>, (i0, p0): (usize, usize), (mc, kc): (usize, usize), buf: &mut [f32]) {
+/// step `p` holds column `p` of its `MR` rows (zeros past the last row).
+fn pack_x<const MR: usize>(
+    x: &Matrix<'_>,
+    (i0, p0): (usize, usize),
+    (mc, kc): (usize, usize),
+    buf: &mut [f32],
+) {
     for (panel, i) in buf.chunks_exact_mut(kc * MR).zip((i0..i0 + mc).step_by(MR)) {
         let rows = MR.min(i0 + mc - i);
         if x.row_stride == 1 {
@@ -440,16 +560,13 @@ impl Out {
     }
 
     /// Multiplies two packed panels over `kc` steps into the `rows × cols` tile of `c` at
-    /// (`i`, `j`), adding to it when `add`.
-    #[allow(clippy::too_many_arguments)]
-    fn tile(
+    /// (`i`, `j`) by `kern`, adding to it when `add`.
+    fn tile<const MR: usize, const NR: usize>(
         &self,
-        i: usize,
-        j: usize,
-        rows: usize,
-        cols: usize,
-        x: &[f32],
-        y: &[f32],
+        kern: &Kernel<MR, NR>,
+        (i, j): (usize, usize),
+        (rows, cols): (usize, usize),
+        (x, y): (&[f32], &[f32]),
         kc: usize,
         add: bool,
     ) {
@@ -458,19 +575,20 @@ impl Out {
         let whole = rows == MR && cols == NR && self.col_stride == 1;
         if whole {
             // SAFETY: the tile lies within `c` (asserted above), its rows are contiguous
-            // (`col_stride == 1`), the panels hold `kc` steps (asserted), and `sgemm` runs only
-            // when `available()` found AVX2 and FMA.
+            // (`col_stride == 1`), the panels hold `kc` steps (asserted), and `sgemm_on` runs
+            // a kernel only on a CPU that has its instructions.
             unsafe {
                 let c = self.ptr.offset(i as isize * self.row_stride + j as isize);
-                kernel(kc, x.as_ptr(), y.as_ptr(), c, self.row_stride, add);
+                (kern.run)(kc, x.as_ptr(), y.as_ptr(), c, self.row_stride, add);
             }
             return;
         }
         // An edge tile (or a strided `c`): the whole tile into a buffer, then its part.
-        let mut t = [0.0f32; MR * NR];
+        let mut t = [0.0f32; TILE_MAX];
+        assert!(MR * NR <= TILE_MAX, "a tile fits the buffer");
         // SAFETY: as above, with the buffer as a whole contiguous tile.
         unsafe {
-            kernel(
+            (kern.run)(
                 kc,
                 x.as_ptr(),
                 y.as_ptr(),
@@ -504,7 +622,9 @@ impl Out {
 /// writable floats `rsc` apart.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn kernel(k: usize, x: *const f32, y: *const f32, c: *mut f32, rsc: isize, add: bool) {
+unsafe fn kernel_avx2(k: usize, x: *const f32, y: *const f32, c: *mut f32, rsc: isize, add: bool) {
+    const MR: usize = 6;
+    const NR: usize = 16;
     // SAFETY: the caller's contract (see above) covers every load, store and prefetch.
     unsafe {
         let z = _mm256_setzero_ps();
@@ -573,12 +693,79 @@ unsafe fn kernel(k: usize, x: *const f32, y: *const f32, c: *mut f32, rsc: isize
     }
 }
 
+/// `c[0..MR][0..32] (+)= x·y` over `k` steps of packed panels, `c`'s rows `rsc` apart: two
+/// 512-bit vectors of `y` per step, each of the `MR` elements of `x` broadcast against them.
+/// The accumulators are an array indexed by constants only, which the compiler keeps in
+/// registers (`MR` up to 14 fits the 32 of AVX-512 with the two of `y`).
+///
+/// # Safety
+/// AVX-512F must be available; `x` holds `MR·k` floats, `y` `32k`, and `c` `MR` rows of 32
+/// writable floats `rsc` apart.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn kernel_avx512<const MR: usize>(
+    k: usize,
+    x: *const f32,
+    y: *const f32,
+    c: *mut f32,
+    rsc: isize,
+    add: bool,
+) {
+    const NR: usize = 32;
+    // SAFETY: the caller's contract (see above) covers every load, store and prefetch.
+    unsafe {
+        let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+        for r in 0..MR as isize {
+            _mm_prefetch::<_MM_HINT_T0>(c.offset(r * rsc) as *const i8);
+            _mm_prefetch::<_MM_HINT_T0>(c.offset(r * rsc + 31) as *const i8);
+        }
+        let (mut x, mut y) = (x, y);
+        for _ in 0..k {
+            let y0 = _mm512_loadu_ps(y);
+            let y1 = _mm512_loadu_ps(y.add(16));
+            for (r, row) in acc.iter_mut().enumerate() {
+                let a = _mm512_set1_ps(*x.add(r));
+                row[0] = _mm512_fmadd_ps(a, y0, row[0]);
+                row[1] = _mm512_fmadd_ps(a, y1, row[1]);
+            }
+            x = x.add(MR);
+            y = y.add(NR);
+        }
+        for (r, [v0, v1]) in acc.into_iter().enumerate() {
+            let row = c.offset(r as isize * rsc);
+            if add {
+                _mm512_storeu_ps(row, _mm512_add_ps(_mm512_loadu_ps(row), v0));
+                _mm512_storeu_ps(row.add(16), _mm512_add_ps(_mm512_loadu_ps(row.add(16)), v1));
+            } else {
+                _mm512_storeu_ps(row, v0);
+                _mm512_storeu_ps(row.add(16), v1);
+            }
+        }
+    }
+}
+
 /// Never called: `available()` is false off x86-64.
 ///
 /// # Safety
 /// None needed; it only keeps the callers compiling on other targets.
 #[cfg(not(target_arch = "x86_64"))]
-unsafe fn kernel(_: usize, _: *const f32, _: *const f32, _: *mut f32, _: isize, _: bool) {
+unsafe fn kernel_avx2(_: usize, _: *const f32, _: *const f32, _: *mut f32, _: isize, _: bool) {
+    unreachable!("sgemm runs only on x86-64 with AVX2 and FMA")
+}
+
+/// Never called: `available()` is false off x86-64.
+///
+/// # Safety
+/// None needed; it only keeps the callers compiling on other targets.
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn kernel_avx512<const MR: usize>(
+    _: usize,
+    _: *const f32,
+    _: *const f32,
+    _: *mut f32,
+    _: isize,
+    _: bool,
+) {
     unreachable!("sgemm runs only on x86-64 with AVX2 and FMA")
 }
 
@@ -607,32 +794,38 @@ mod tests {
     /// operands, a strided `c`, and accumulation.
     #[test]
     fn the_blocked_product_matches_the_product_in_f64() {
-        if !available() {
-            return;
-        }
-        for &(m, k, n) in &[
-            (1, 1, 1),
-            (7, 5, 17),
-            (6, 256, 16),
-            (77, 300, 33),
-            // Two blocks of m and n, three of k.
-            (79, 520, 1030),
-        ] {
-            for &(xf, yf) in &[(false, false), (true, false), (false, true), (true, true)] {
-                let x = filled(m, k, 1, xf);
-                let y = filled(k, n, 2, yf);
-                let want = reference(&x.view(), &y.view());
-                let mut c = Array2::<f32>::from_elem((m, n), 9.0);
-                sgemm(x.view(), y.view(), c.view_mut(), false, 1);
-                let mut c_acc = Array2::<f32>::from_elem((m, n), 1.0);
-                sgemm(x.view(), y.view(), c_acc.view_mut(), true, 1);
-                let mut c_t = Array2::<f32>::zeros((n, m));
-                sgemm(x.view(), y.view(), c_t.view_mut().reversed_axes(), false, 1);
-                for ((i, j), &w) in want.indexed_iter() {
-                    let tol = 1e-5 * (k as f64).sqrt() + 1e-6;
-                    assert!((c[[i, j]] as f64 - w).abs() < tol, "{m}x{k}x{n} at {i},{j}");
-                    assert!((c_acc[[i, j]] as f64 - 1.0 - w).abs() < tol);
-                    assert!((c_t[[j, i]] as f64 - w).abs() < tol);
+        for isa in Isa::all() {
+            for &(m, k, n) in &[
+                (1, 1, 1),
+                (7, 5, 17),
+                (6, 256, 16),
+                (77, 300, 33),
+                // Two blocks of m and n, three of k.
+                (79, 520, 1030),
+            ] {
+                for &(xf, yf) in &[(false, false), (true, false), (false, true), (true, true)] {
+                    let x = filled(m, k, 1, xf);
+                    let y = filled(k, n, 2, yf);
+                    let want = reference(&x.view(), &y.view());
+                    let mut c = Array2::<f32>::from_elem((m, n), 9.0);
+                    sgemm_on(isa, x.view(), y.view(), c.view_mut(), false, 1);
+                    let mut c_acc = Array2::<f32>::from_elem((m, n), 1.0);
+                    sgemm_on(isa, x.view(), y.view(), c_acc.view_mut(), true, 1);
+                    let mut c_t = Array2::<f32>::zeros((n, m));
+                    sgemm_on(
+                        isa,
+                        x.view(),
+                        y.view(),
+                        c_t.view_mut().reversed_axes(),
+                        false,
+                        1,
+                    );
+                    for ((i, j), &w) in want.indexed_iter() {
+                        let tol = 1e-5 * (k as f64).sqrt() + 1e-6;
+                        assert!((c[[i, j]] as f64 - w).abs() < tol, "{m}x{k}x{n} at {i},{j}");
+                        assert!((c_acc[[i, j]] as f64 - 1.0 - w).abs() < tol);
+                        assert!((c_t[[j, i]] as f64 - w).abs() < tol);
+                    }
                 }
             }
         }
@@ -642,16 +835,15 @@ mod tests {
     /// switching kernels changes no result.
     #[test]
     fn the_bits_are_matrixmultiplys() {
-        if !available() {
-            return;
-        }
-        for &(m, k, n) in &[(13, 100, 40), (64, 600, 96)] {
-            let (x, y) = (filled(m, k, 3, false), filled(k, n, 4, true));
-            let mut ours = Array2::<f32>::zeros((m, n));
-            sgemm(x.view(), y.view(), ours.view_mut(), false, 1);
-            let mut theirs = Array2::<f32>::zeros((m, n));
-            ndarray::linalg::general_mat_mul(1.0, &x, &y, 0.0, &mut theirs);
-            assert_eq!(ours, theirs);
+        for isa in Isa::all() {
+            for &(m, k, n) in &[(13, 100, 40), (64, 600, 96)] {
+                let (x, y) = (filled(m, k, 3, false), filled(k, n, 4, true));
+                let mut ours = Array2::<f32>::zeros((m, n));
+                sgemm_on(isa, x.view(), y.view(), ours.view_mut(), false, 1);
+                let mut theirs = Array2::<f32>::zeros((m, n));
+                ndarray::linalg::general_mat_mul(1.0, &x, &y, 0.0, &mut theirs);
+                assert_eq!(ours, theirs, "{isa:?}, {m}x{k}x{n}");
+            }
         }
     }
 
@@ -659,21 +851,20 @@ mod tests {
     /// broadcast operand (stride 0) is copied first.
     #[test]
     fn blocks_and_broadcasts_are_read_right() {
-        if !available() {
-            return;
-        }
-        let big = filled(40, 300, 5, false);
-        let x = big.slice(ndarray::s![3..33, 10..270]);
-        let big_t = filled(300, 50, 6, true);
-        let y_block = big_t.slice(ndarray::s![20..280, 5..42]);
-        let row = filled(1, 37, 7, false);
-        let y_bcast = row.broadcast((260, 37)).unwrap();
-        for y in [y_block, y_bcast] {
-            let want = reference(&x, &y);
-            let mut c = Array2::<f32>::zeros((30, 37));
-            sgemm(x, y, c.view_mut(), false, 1);
-            for ((i, j), &w) in want.indexed_iter() {
-                assert!((c[[i, j]] as f64 - w).abs() < 1e-4, "at {i},{j}");
+        for isa in Isa::all() {
+            let big = filled(40, 300, 5, false);
+            let x = big.slice(ndarray::s![3..33, 10..270]);
+            let big_t = filled(300, 50, 6, true);
+            let y_block = big_t.slice(ndarray::s![20..280, 5..42]);
+            let row = filled(1, 37, 7, false);
+            let y_bcast = row.broadcast((260, 37)).unwrap();
+            for y in [y_block, y_bcast] {
+                let want = reference(&x, &y);
+                let mut c = Array2::<f32>::zeros((30, 37));
+                sgemm_on(isa, x, y, c.view_mut(), false, 1);
+                for ((i, j), &w) in want.indexed_iter() {
+                    assert!((c[[i, j]] as f64 - w).abs() < 1e-4, "at {i},{j}");
+                }
             }
         }
     }
@@ -684,35 +875,36 @@ mod tests {
     /// threads, transposed operands, a transposed `c`, and accumulation.
     #[test]
     fn the_parallel_product_is_the_serial_one_bit_for_bit() {
-        if !available() {
-            return;
-        }
-        for &(m, k, n) in &[(1, 3, 700), (150, 520, 300), (73, 257, 529), (300, 40, 17)] {
-            for &(xf, yf) in &[(false, false), (true, true)] {
-                let (x, y) = (filled(m, k, 8, xf), filled(k, n, 9, yf));
-                let mut serial = Array2::<f32>::from_elem((m, n), 0.25);
-                sgemm(x.view(), y.view(), serial.view_mut(), true, 1);
-                for threads in [2, 3, 5] {
-                    let mut par = Array2::<f32>::from_elem((m, n), 0.25);
-                    sgemm(x.view(), y.view(), par.view_mut(), true, threads);
-                    assert_eq!(par, serial, "{m}x{k}x{n}, {threads} threads");
-                    let mut par_t = Array2::<f32>::from_elem((n, m), 7.0);
-                    sgemm(
-                        x.view(),
-                        y.view(),
-                        par_t.view_mut().reversed_axes(),
-                        false,
-                        threads,
-                    );
-                    let mut ser_t = Array2::<f32>::zeros((n, m));
-                    sgemm(
-                        x.view(),
-                        y.view(),
-                        ser_t.view_mut().reversed_axes(),
-                        false,
-                        1,
-                    );
-                    assert_eq!(par_t, ser_t, "{m}x{k}x{n} into a transposed c");
+        for isa in Isa::all() {
+            for &(m, k, n) in &[(1, 3, 700), (150, 520, 300), (73, 257, 529), (300, 40, 17)] {
+                for &(xf, yf) in &[(false, false), (true, true)] {
+                    let (x, y) = (filled(m, k, 8, xf), filled(k, n, 9, yf));
+                    let mut serial = Array2::<f32>::from_elem((m, n), 0.25);
+                    sgemm_on(isa, x.view(), y.view(), serial.view_mut(), true, 1);
+                    for threads in [2, 3, 5] {
+                        let mut par = Array2::<f32>::from_elem((m, n), 0.25);
+                        sgemm_on(isa, x.view(), y.view(), par.view_mut(), true, threads);
+                        assert_eq!(par, serial, "{m}x{k}x{n}, {threads} threads");
+                        let mut par_t = Array2::<f32>::from_elem((n, m), 7.0);
+                        sgemm_on(
+                            isa,
+                            x.view(),
+                            y.view(),
+                            par_t.view_mut().reversed_axes(),
+                            false,
+                            threads,
+                        );
+                        let mut ser_t = Array2::<f32>::zeros((n, m));
+                        sgemm_on(
+                            isa,
+                            x.view(),
+                            y.view(),
+                            ser_t.view_mut().reversed_axes(),
+                            false,
+                            1,
+                        );
+                        assert_eq!(par_t, ser_t, "{m}x{k}x{n} into a transposed c");
+                    }
                 }
             }
         }
@@ -722,15 +914,21 @@ mod tests {
     /// blocks of k each), with the same bits.
     #[test]
     fn a_product_in_phases_is_the_serial_one_bit_for_bit() {
-        if !available() {
-            return;
+        for isa in Isa::all() {
+            match isa {
+                Isa::Avx2 => in_phases(&AVX2, isa),
+                Isa::Avx512 => in_phases(&AVX512, isa),
+            }
         }
+    }
+
+    fn in_phases<const MR: usize, const NR: usize>(kern: &Kernel<MR, NR>, isa: Isa) {
         let (m, k, n) = (100, 1100, 90);
         let (x, y) = (filled(m, k, 10, false), filled(k, n, 11, true));
         let one_block = (m.div_ceil(MR) * MR + n.div_ceil(NR) * NR) * KC;
         for acc in [false, true] {
             let mut serial = Array2::<f32>::from_elem((m, n), 0.5);
-            sgemm(x.view(), y.view(), serial.view_mut(), acc, 1);
+            sgemm_on(isa, x.view(), y.view(), serial.view_mut(), acc, 1);
             for budget in [0, 2 * one_block] {
                 let mut par = Array2::<f32>::from_elem((m, n), 0.5);
                 let (xs, ys) = (
@@ -738,23 +936,22 @@ mod tests {
                     Matrix::of(&y.view()).unwrap(),
                 );
                 let out = Out::of(&mut par.view_mut());
-                parallel(&xs, &ys, &out, (m, k, n), acc, 2, budget);
-                assert_eq!(par, serial, "budget {budget}, acc {acc}");
+                parallel(kern, &xs, &ys, &out, (m, k, n), acc, 2, budget);
+                assert_eq!(par, serial, "{isa:?}, budget {budget}, acc {acc}");
             }
         }
     }
 
     #[test]
     fn an_empty_depth_gives_zeros_or_leaves_c() {
-        if !available() {
-            return;
+        for isa in Isa::all() {
+            let x = Array2::<f32>::zeros((3, 0));
+            let y = Array2::<f32>::zeros((0, 4));
+            let mut c = Array2::<f32>::from_elem((3, 4), 2.0);
+            sgemm_on(isa, x.view(), y.view(), c.view_mut(), true, 1);
+            assert!(c.iter().all(|&v| v == 2.0));
+            sgemm_on(isa, x.view(), y.view(), c.view_mut(), false, 1);
+            assert!(c.iter().all(|&v| v == 0.0));
         }
-        let x = Array2::<f32>::zeros((3, 0));
-        let y = Array2::<f32>::zeros((0, 4));
-        let mut c = Array2::<f32>::from_elem((3, 4), 2.0);
-        sgemm(x.view(), y.view(), c.view_mut(), true, 1);
-        assert!(c.iter().all(|&v| v == 2.0));
-        sgemm(x.view(), y.view(), c.view_mut(), false, 1);
-        assert!(c.iter().all(|&v| v == 0.0));
     }
 }

@@ -168,7 +168,7 @@ impl<T: Element> Tensor<T> {
         let bad = shape.iter().any(|&d| d < -1)
             || inferred > 1
             || (inferred == 0 && known != numel)
-            || (inferred == 1 && (known == 0 || numel % known != 0));
+            || (inferred == 1 && (known == 0 || !numel.is_multiple_of(known)));
         if bad {
             panic!(
                 "tapegrad: {op}: cannot reshape tensor of shape {:?} ({numel} elements) to {shape:?}",

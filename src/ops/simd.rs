@@ -178,37 +178,105 @@ dispatch! {
     }
 }
 
-dispatch! {
+/// Whether this CPU has AVX-512F besides AVX2 and FMA (detected once, then a cached load).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn has_avx512() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f") && has_avx2_fma()
+}
+
+/// Defines `$name`, a product of row-major matrices in register tiles: `ROWS × COLS` tiles
+/// of AVX-512 (`$wide`, 16 vectors of 16 f32: the ISA has 32 registers) or of AVX2 (`$fast`,
+/// 8 vectors of 8 f32 out of 16) when the CPU has them, else the portable loop. Every tile
+/// shape gives each element of `c` the same terms in the same order, so the three agree bit
+/// for bit.
+macro_rules! gemm_dispatch {
+    (
+        $(#[$doc:meta])*
+        fn $name:ident / $wide:ident / $fast:ident, fused: $fused:literal
+    ) => {
+        $(#[$doc])*
+        pub(crate) fn $name<T: Float>(
+            xs: &[T],
+            ys: &[T],
+            cs: &mut [T],
+            k: usize,
+            n: usize,
+            acc: bool,
+        ) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                if has_avx512() {
+                    // SAFETY: the CPU supports AVX-512F, AVX2 and FMA (checked just above).
+                    return unsafe { $wide(xs, ys, cs, k, n, acc) };
+                }
+                if has_avx2_fma() {
+                    // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+                    return unsafe { $fast(xs, ys, cs, k, n, acc) };
+                }
+            }
+            tiled::<T, $fused, 4, 16>(xs, ys, cs, k, n, acc)
+        }
+
+        /// The tiled loop compiled for AVX-512: tiles of eight rows by 32 columns.
+        ///
+        /// # Safety
+        /// The CPU must support AVX-512F, AVX2 and FMA.
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        unsafe fn $wide<T: Float>(
+            xs: &[T],
+            ys: &[T],
+            cs: &mut [T],
+            k: usize,
+            n: usize,
+            acc: bool,
+        ) {
+            tiled::<T, $fused, 8, 32>(xs, ys, cs, k, n, acc)
+        }
+
+        /// The tiled loop compiled for AVX2 and FMA: tiles of four rows by 16 columns.
+        ///
+        /// # Safety
+        /// The CPU must support AVX2 and FMA.
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $fast<T: Float>(
+            xs: &[T],
+            ys: &[T],
+            cs: &mut [T],
+            k: usize,
+            n: usize,
+            acc: bool,
+        ) {
+            tiled::<T, $fused, 4, 16>(xs, ys, cs, k, n, acc)
+        }
+    };
+}
+
+gemm_dispatch! {
     /// `c = x·y` (or `c += x·y` when `acc`) for small row-major matrices (`x` m×k, `y` k×n,
     /// `c` m×n): each `c[i, j]` sums the products `x[i, p]·y[p, j]` for p in order from zero
     /// (or from its old value), as a dot product would, in the tiles of [`mid_gemm`] so the
-    /// sums of four rows run side by side instead of waiting on one another.
-    fn small_gemm / small_gemm_fast / small_gemm_plain<T: Float>(
-        xs: &[T], ys: &[T], cs: &mut [T], k: usize, n: usize, acc: bool
-    ) -> () {
-        tiled::<T, false>(xs, ys, cs, k, n, acc)
-    }
+    /// sums of several rows run side by side instead of waiting on one another.
+    fn small_gemm / small_gemm_wide / small_gemm_fast, fused: false
 }
 
-dispatch! {
+gemm_dispatch! {
     /// `c = x·y` (or `c += x·y` when `acc`) for row-major `x` (m×k), `y` (k×n) and `c` (m×n)
-    /// too big for [`small_gemm`] yet with `y` small enough to stay in cache: tiles of four
-    /// rows by sixteen columns of `c` are summed in registers over p (eight AVX2 vectors of
-    /// f32), with no packing of either operand. Each `c[i, j]` is `x[i, p]·y[p, j]`
-    /// fused-multiply-added for p in order from zero (or from its old value), the order and
-    /// rounding of the blocked GEMM's FMA kernel when k fits one of its panels.
-    fn mid_gemm / mid_gemm_fast / mid_gemm_plain<T: Float>(
-        xs: &[T], ys: &[T], cs: &mut [T], k: usize, n: usize, acc: bool
-    ) -> () {
-        tiled::<T, true>(xs, ys, cs, k, n, acc)
-    }
+    /// too big for [`small_gemm`] yet with `y` small enough to stay in cache: tiles of `c`
+    /// are summed in registers over p, with no packing of either operand. Each `c[i, j]` is
+    /// `x[i, p]·y[p, j]` fused-multiply-added for p in order from zero (or from its old
+    /// value), the order and rounding of the blocked GEMM's FMA kernel when k fits one of
+    /// its panels.
+    fn mid_gemm / mid_gemm_wide / mid_gemm_fast, fused: true
 }
 
-/// `c = x·y` (`c += x·y` when `acc`) in register tiles of four rows (then one) by 16, 8 and 1
-/// columns, each element's terms added for p in order: fused multiply-adds when `FUSED`,
-/// else a product then a sum.
+/// `c = x·y` (`c += x·y` when `acc`) in register tiles of `R` rows (then four, then one) by
+/// `W` columns (then 16, 8 and 1), each element's terms added for p in order: fused
+/// multiply-adds when `FUSED`, else a product then a sum.
 #[inline(always)]
-fn tiled<T: Float, const FUSED: bool>(
+fn tiled<T: Float, const FUSED: bool, const R: usize, const W: usize>(
     xs: &[T],
     ys: &[T],
     cs: &mut [T],
@@ -224,19 +292,23 @@ fn tiled<T: Float, const FUSED: bool>(
     }
     let m = cs.len() / n;
     let mut i = 0;
-    while i + 4 <= m {
-        tile_row::<T, 4, FUSED>(xs, ys, cs, i, k, n, acc);
+    while i + R <= m {
+        tile_row::<T, R, W, FUSED>(xs, ys, cs, i, k, n, acc);
+        i += R;
+    }
+    if R > 4 && i + 4 <= m {
+        tile_row::<T, 4, W, FUSED>(xs, ys, cs, i, k, n, acc);
         i += 4;
     }
     while i < m {
-        tile_row::<T, 1, FUSED>(xs, ys, cs, i, k, n, acc);
+        tile_row::<T, 1, W, FUSED>(xs, ys, cs, i, k, n, acc);
         i += 1;
     }
 }
 
-/// Rows `i..i + R` of `c = x·y`, in tiles 16, then 8, then 1 column wide.
+/// Rows `i..i + R` of `c = x·y`, in tiles `W` columns wide, then 16, 8 and 1.
 #[inline(always)]
-fn tile_row<T: Float, const R: usize, const FUSED: bool>(
+fn tile_row<T: Float, const R: usize, const W: usize, const FUSED: bool>(
     xs: &[T],
     ys: &[T],
     cs: &mut [T],
@@ -246,7 +318,11 @@ fn tile_row<T: Float, const R: usize, const FUSED: bool>(
     acc: bool,
 ) {
     let mut j = 0;
-    while j + 16 <= n {
+    while j + W <= n {
+        tile::<T, R, W, FUSED>(xs, ys, cs, (i, j), (k, n), acc);
+        j += W;
+    }
+    if W > 16 && j + 16 <= n {
         tile::<T, R, 16, FUSED>(xs, ys, cs, (i, j), (k, n), acc);
         j += 16;
     }
@@ -309,46 +385,107 @@ mod tests {
     use super::*;
     use crate::tensor::element::exp_f32;
 
-    #[test]
-    fn accumulating_products_continue_each_sum_from_the_old_value() {
-        // c += x·y: each c[i, j] starts its chain of fused multiply-adds (mid) or products and
-        // adds (small) from the value already there, in every tile shape.
-        let (m, k, n) = (7, 5, 27);
-        let x: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.31).sin()).collect();
-        let y: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.17).cos()).collect();
-        let old: Vec<f64> = (0..m * n).map(|i| i as f64 * 0.5 - 3.0).collect();
-        let expect = |fused: bool| {
-            let mut c = old.clone();
-            for i in 0..m {
-                for j in 0..n {
-                    for p in 0..k {
-                        let (a, b) = (x[i * k + p], y[p * n + j]);
-                        c[i * n + j] = if fused {
-                            a.mul_add(b, c[i * n + j])
-                        } else {
-                            c[i * n + j] + a * b
-                        };
-                    }
+    type Gemm<T> = fn(&[T], &[T], &mut [T], usize, usize, bool);
+
+    /// Every version of the unpacked products this CPU runs: (name, fused, product).
+    fn gemm_versions<T: Float>() -> Vec<(&'static str, bool, Gemm<T>)> {
+        let mut v: Vec<(&'static str, bool, Gemm<T>)> = vec![
+            ("mid, portable", true, |x, y, c, k, n, acc| {
+                tiled::<T, true, 4, 16>(x, y, c, k, n, acc)
+            }),
+            ("small, portable", false, |x, y, c, k, n, acc| {
+                tiled::<T, false, 4, 16>(x, y, c, k, n, acc)
+            }),
+        ];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if has_avx2_fma() {
+                // SAFETY (both): only listed when the CPU has AVX2 and FMA.
+                v.push(("mid, AVX2", true, |x, y, c, k, n, acc| unsafe {
+                    mid_gemm_fast(x, y, c, k, n, acc)
+                }));
+                v.push(("small, AVX2", false, |x, y, c, k, n, acc| unsafe {
+                    small_gemm_fast(x, y, c, k, n, acc)
+                }));
+            }
+            if has_avx512() {
+                // SAFETY (both): only listed when the CPU has AVX-512F, AVX2 and FMA.
+                v.push(("mid, AVX-512", true, |x, y, c, k, n, acc| unsafe {
+                    mid_gemm_wide(x, y, c, k, n, acc)
+                }));
+                v.push(("small, AVX-512", false, |x, y, c, k, n, acc| unsafe {
+                    small_gemm_wide(x, y, c, k, n, acc)
+                }));
+            }
+        }
+        v
+    }
+
+    /// c (+)= x·y as each version must compute it: for each c[i, j], the terms in order,
+    /// fused multiply-adds (mid) or products then adds (small), from zero or the old value.
+    fn expected<T: Float>(
+        x: &[T],
+        y: &[T],
+        old: &[T],
+        (m, k, n): (usize, usize, usize),
+        fused: bool,
+        acc: bool,
+    ) -> Vec<T> {
+        let mut c: Vec<T> = if acc {
+            old.to_vec()
+        } else {
+            vec![T::zero(); m * n]
+        };
+        for i in 0..m {
+            for j in 0..n {
+                for p in 0..k {
+                    let (a, b) = (x[i * k + p], y[p * n + j]);
+                    c[i * n + j] = if fused {
+                        a.mul_add(b, c[i * n + j])
+                    } else {
+                        c[i * n + j] + a * b
+                    };
                 }
             }
-            c
-        };
-        let mut mid = old.clone();
-        mid_gemm(&x, &y, &mut mid, k, n, true);
-        assert_eq!(mid, expect(true));
-        let mut small = old.clone();
-        small_gemm(&x, &y, &mut small, k, n, true);
-        assert_eq!(small, expect(false));
-        // Without `acc` the old values are ignored; with an empty inner dim they stay.
-        let mut fresh = old.clone();
-        mid_gemm(&x, &y, &mut fresh, k, n, false);
-        let mut zero = vec![0.0; m * n];
-        mid_gemm(&x, &y, &mut zero, k, n, true);
-        assert_eq!(fresh, zero);
-        let mut kept = old.clone();
-        mid_gemm(&[], &[], &mut kept, 0, n, true);
-        small_gemm(&[], &[], &mut kept, 0, n, true);
-        assert_eq!(kept, old);
+        }
+        c
+    }
+
+    fn each_version_computes_each_element_in_order<T: Float>() {
+        // 13 rows: a tile of eight, one of four, one of one; 59 columns: 32, 16, 8, then
+        // three of one. So every tile shape of every version runs.
+        let (m, k, n) = (13, 5, 59);
+        let x: Vec<T> = (0..m * k)
+            .map(|i| T::of_f64((i as f64 * 0.31).sin()))
+            .collect();
+        let y: Vec<T> = (0..k * n)
+            .map(|i| T::of_f64((i as f64 * 0.17).cos()))
+            .collect();
+        let old: Vec<T> = (0..m * n)
+            .map(|i| T::of_f64(i as f64 * 0.5 - 3.0))
+            .collect();
+        let versions = gemm_versions::<T>();
+        assert!(versions.len() >= 2);
+        for (name, fused, gemm) in versions {
+            for acc in [false, true] {
+                let mut c = old.clone();
+                gemm(&x, &y, &mut c, k, n, acc);
+                let want = expected(&x, &y, &old, (m, k, n), fused, acc);
+                assert!(c == want, "{name}, acc {acc}");
+            }
+            // With an empty inner dimension, c is kept (acc) or zeroed.
+            let mut kept = old.clone();
+            gemm(&[], &[], &mut kept, 0, n, true);
+            assert!(kept == old, "{name}");
+            gemm(&[], &[], &mut kept, 0, n, false);
+            assert!(kept.iter().all(|v| *v == T::zero()), "{name}");
+        }
+    }
+
+    #[test]
+    fn every_version_of_the_unpacked_products_sums_each_element_in_order() {
+        each_version_computes_each_element_in_order::<f32>();
+        each_version_computes_each_element_in_order::<f64>();
     }
 
     #[test]

@@ -620,10 +620,10 @@ impl Layout {
     /// elements: a view with no elements (`x[:, 5:5]`, a slice of an empty tensor) may
     /// compute an offset past the end, and its pointer must still stay within the buffer.
     pub(crate) fn empty_within(mut self, len: usize) -> Self {
-        if let Layout::Strided(st) = &mut self {
-            if st.shape.slice().contains(&0) {
-                st.offset = st.offset.min(len);
-            }
+        if let Layout::Strided(st) = &mut self
+            && st.shape.slice().contains(&0)
+        {
+            st.offset = st.offset.min(len);
         }
         self
     }
