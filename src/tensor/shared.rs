@@ -147,12 +147,17 @@ impl<T: ?Sized> Deref for Shared<T> {
 
 impl<T: ?Sized> Drop for Shared<T> {
     fn drop(&mut self) {
-        if self.inner().count.fetch_sub(1, Ordering::Release) != 1 {
-            return;
+        // The last handle (most drops of a graph's teardown) needs no read-modify-write:
+        // nothing else can make a new handle meanwhile, and the Acquire load pairs with the
+        // Release decrements of the handles dropped before, as the fence below does.
+        if self.inner().count.load(Ordering::Acquire) != 1 {
+            if self.inner().count.fetch_sub(1, Ordering::Release) != 1 {
+                return;
+            }
+            // Pairs with the Release decrements of the other handles: their uses of the
+            // value happen before it is dropped.
+            atomic::fence(Ordering::Acquire);
         }
-        // Pairs with the Release decrements of the other handles: their uses of the value
-        // happen before it is dropped.
-        atomic::fence(Ordering::Acquire);
         let ptr = self.ptr.as_ptr();
         // SAFETY: this was the last handle, so nothing else reaches the value. The layout is
         // read before the value is dropped (for a `dyn` value it comes from the vtable), and
