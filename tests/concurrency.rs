@@ -145,3 +145,45 @@ fn an_optimizer_step_while_holding_a_guard_panics_instead_of_hanging() {
     let _guard = w.data();
     opt.step();
 }
+
+/// An op reads its input's record without a lock until the input is first modified in place,
+/// and under the lock after. Ops recorded on a tensor while another thread keeps modifying it
+/// in place (by ×1, whose record saves nothing) see the record from before or after each
+/// modification: every gradient is then exactly the one without them.
+#[test]
+fn ops_recorded_while_another_thread_modifies_the_input_in_place_see_a_whole_record() {
+    let (checked, modified) = within(Duration::from_secs(60), || {
+        let x = Tensor::from_vec(vec![0.5f64, -1.0, 2.0], &[3]).requires_grad();
+        // Neither `×3` nor the in-place `×1` saves a tensor, so backward never refuses.
+        let y = &x * 3.0;
+        let done = AtomicBool::new(false);
+        let (checked, modified) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    while !done.load(Ordering::Relaxed) {
+                        let loss = (&y * 2.0).sum();
+                        let g = tapegrad::grad(&loss, &[&x], false);
+                        assert_eq!(g[0].to_vec(), vec![6.0; 3]);
+                        checked.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+            }
+            s.spawn(|| {
+                for _ in 0..2_000 {
+                    y.mul_scalar_(1.0);
+                    modified.fetch_add(1, Ordering::Relaxed);
+                }
+                // Let the readers run against the last record too.
+                let seen = checked.load(Ordering::Relaxed);
+                while checked.load(Ordering::Relaxed) < seen + 100 {
+                    std::hint::spin_loop();
+                }
+                done.store(true, Ordering::Relaxed);
+            });
+        });
+        (checked.into_inner(), modified.into_inner())
+    });
+    assert_eq!(modified, 2_000);
+    assert!(checked >= 100, "{checked} gradients checked");
+}

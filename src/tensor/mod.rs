@@ -291,7 +291,7 @@ impl<T: Element> Tensor<T> {
     /// assert!(!w.exp().is_leaf());
     /// ```
     pub fn is_leaf(&self) -> bool {
-        self.grad_fn_slot().is_none()
+        self.with_record(Option::is_none)
     }
 
     /// The dimensions.

@@ -13,7 +13,7 @@ use std::cell::Cell;
 use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 
@@ -108,17 +108,26 @@ pub(crate) struct Node<T: Element> {
     pub(crate) storage: Shared<Storage<T>>,
     pub(crate) layout: Layout,
     pub(crate) requires_grad: AtomicBool,
-    /// Whether `grad_fn` was ever replaced (see [`Saved::reached_once`]).
+    /// Whether the record was ever replaced: `grad_fn` holds it, not `made_by` (see
+    /// [`Tensor::with_record`] and [`Saved::reached_once`]).
     rebased: AtomicBool,
-    /// The record of the op that made this tensor (None for leaves); replaced when the tensor
-    /// is modified in place by a recorded op.
+    /// The record of the op that made this tensor (None for leaves). It never changes, so
+    /// the ops that read it (every op recorded on this tensor) take no lock.
+    made_by: Option<Shared<GradFn<T>>>,
+    /// The record after the tensor was modified in place by a recorded op (or a view
+    /// remade), once `rebased` is set.
     grad_fn: Mutex<Option<Shared<GradFn<T>>>>,
     /// The accumulated gradient; only leaves that require grad ever fill it.
     pub(crate) grad: Mutex<Option<Tensor<T>>>,
-    /// For a view: what it views (boxed, so that a node is at most 104 bytes; see
+    /// For a view: what it views (boxed, so that a node is at most 112 bytes; see
     /// [`Layout`]).
     pub(crate) view: Option<Box<ViewOf<T>>>,
 }
+
+// A tensor may be used after a panic was caught, as before `made_by` moved out of its mutex
+// (whose poisoning made it unwind-safe): records are immutable once made, and the mutable
+// parts (`grad_fn`, `grad`) are still behind mutexes.
+impl<T: Element> std::panic::RefUnwindSafe for Node<T> {}
 
 /// What a view views.
 pub(crate) struct ViewOf<T: Element> {
@@ -294,7 +303,7 @@ impl<T: Element> Node<T> {
     ) -> Self {
         count_live(1);
         let view = base.map(|base| {
-            let base_fn = AtomicUsize::new(fn_addr(&base.grad_fn_slot()));
+            let base_fn = AtomicUsize::new(base.with_record(fn_addr));
             Box::new(ViewOf { base, base_fn })
         });
         Node {
@@ -302,7 +311,8 @@ impl<T: Element> Node<T> {
             layout,
             requires_grad: AtomicBool::new(requires_grad),
             rebased: AtomicBool::new(false),
-            grad_fn: Mutex::new(grad_fn),
+            made_by: grad_fn,
+            grad_fn: Mutex::new(None),
             grad: Mutex::new(None),
             view,
         }
@@ -406,6 +416,9 @@ impl<T: Element> Teardown<T> {
                 }
             } else if let Some(mut t) = self.tensor.take().or_else(|| self.tensors.pop()) {
                 if let Some(node) = Shared::get_mut(&mut t.0) {
+                    if let Some(f) = node.made_by.take() {
+                        self.push_record(f);
+                    }
                     let lock = node.grad_fn.get_mut().unwrap_or_else(|e| e.into_inner());
                     if let Some(f) = lock.take() {
                         self.push_record(f);
@@ -430,15 +443,25 @@ impl<T: Element> Drop for Node<T> {
     #[inline]
     fn drop(&mut self) {
         count_live(-1);
-        let lock = self.grad_fn.get_mut().unwrap_or_else(|e| e.into_inner());
-        let f = lock.take();
+        let f = self.made_by.take();
         let view = self.view.take();
-        if f.is_none() && view.is_none() {
+        let rebased = if *self.rebased.get_mut() {
+            self.grad_fn
+                .get_mut()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+        } else {
+            None
+        };
+        if f.is_none() && view.is_none() && rebased.is_none() {
             return;
         }
         let mut rest = Teardown::new();
         rest.record = f;
         rest.tensor = view.map(|v| v.base);
+        if let Some(r) = rebased {
+            rest.push_record(r);
+        }
         rest.run();
     }
 }
@@ -530,7 +553,7 @@ impl<T: Element> Tensor<T> {
     /// This tensor's record (None for leaves).
     pub(crate) fn grad_fn(&self) -> Option<Shared<GradFn<T>>> {
         self.refresh_view();
-        self.grad_fn_slot().clone()
+        self.with_record(Option::clone)
     }
 
     /// Remakes a view's record when its base was modified in place since the view was made,
@@ -541,7 +564,7 @@ impl<T: Element> Tensor<T> {
         if !self.is_requires_grad() || !base.is_requires_grad() {
             return;
         }
-        let now = fn_addr(&base.grad_fn_slot());
+        let now = base.with_record(fn_addr);
         if now == view.base_fn.load(Ordering::Acquire) {
             return;
         }
@@ -579,6 +602,7 @@ impl<T: Element> Tensor<T> {
         let node = Shared::get_mut(&mut self.0)?;
         let alone = !*node.requires_grad.get_mut()
             && node.view.is_none()
+            && node.made_by.is_none()
             && node.grad_fn.get_mut().is_ok_and(|f| f.is_none())
             && node.grad.get_mut().is_ok_and(|g| g.is_none());
         let Layout::RowMajor(shape) = &node.layout else {
@@ -592,11 +616,18 @@ impl<T: Element> Tensor<T> {
         (elements.len() == numel).then_some(elements)
     }
 
-    /// This tensor's record slot, to read. Writes go through `replace_record`, which also
-    /// sets the `rebased` flag that `Saved::reached_once` relies on; so the slot stays
-    /// inside this module and its parent.
-    pub(super) fn grad_fn_slot(&self) -> MutexGuard<'_, Option<Shared<GradFn<T>>>> {
-        self.0.grad_fn.lock().unwrap_or_else(|e| e.into_inner())
+    /// `f` of this tensor's current record. Until the tensor is modified in place that is
+    /// `made_by`, which never changes and is read without a lock; after, the `grad_fn` slot,
+    /// read under its lock. (A reader that sees `rebased` unset while another thread
+    /// replaces the record reads the record from before the replacement, as if it had run
+    /// first.) Writes go through `replace_record`, so the slot stays inside this module and
+    /// its parent.
+    #[inline]
+    pub(super) fn with_record<R>(&self, f: impl FnOnce(&Option<Shared<GradFn<T>>>) -> R) -> R {
+        if !self.0.rebased.load(Ordering::Acquire) {
+            return f(&self.0.made_by);
+        }
+        f(&self.0.grad_fn.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// A new handle to this tensor's elements and history as they are now: a node of its own
@@ -626,7 +657,7 @@ impl<T: Element> Tensor<T> {
             }
             _ => {
                 self.refresh_view();
-                self.grad_fn_slot().clone()
+                self.with_record(Option::clone)
             }
         };
         Tensor::from_parts(
@@ -641,9 +672,10 @@ impl<T: Element> Tensor<T> {
     /// Gives this tensor a new record (after an in-place op, or for a view whose base was
     /// modified in place).
     pub(crate) fn replace_record(&self, f: Option<Shared<GradFn<T>>>) {
-        let mut slot = self.grad_fn_slot();
-        // Set before the new record is visible: a walk that sees the old record's count
-        // drop to two handles then sees this flag too.
+        let mut slot = self.0.grad_fn.lock().unwrap_or_else(|e| e.into_inner());
+        // Set before the new record is visible, and while the slot is locked: a reader that
+        // sees the flag then waits for the lock and reads the new record, and a walk that
+        // sees the old record's count drop to two handles sees the flag too.
         self.0.rebased.store(true, Ordering::Release);
         *slot = f;
     }
@@ -777,6 +809,6 @@ mod tests {
         assert_eq!(size_of::<Saved<f64>>(), 32);
         assert!(size_of::<Inner<GradFn<f64, f64>>>() <= 112);
         assert_eq!(size_of::<Layout>(), 40);
-        assert!(size_of::<Inner<Node<f64>>>() <= 112);
+        assert!(size_of::<Inner<Node<f64>>>() <= 128);
     }
 }

@@ -435,7 +435,7 @@ impl<T: Element> Drop for WriteGuard<'_, T> {
 /// `offset + Σ i[d]·strides[d]`. Strides are in elements and never negative.
 ///
 /// Row-major strides at offset 0 (every op's result) are not stored: only views that need
-/// other strides or an offset box them. A tensor's node then stays small (104 bytes): a
+/// other strides or an offset box them. A tensor's node then stays small (112 bytes): a
 /// graph's nodes are made and freed by the hundred, from the per-thread block cache of
 /// [`shared`](super::shared), and every byte of them is memory traffic.
 #[derive(Clone, Debug)]
