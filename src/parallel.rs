@@ -54,10 +54,15 @@ pub fn set_num_threads(n: usize) {
 
 /// How many threads a job of `work` multiply–adds should use.
 pub(crate) fn threads_for(work: usize) -> usize {
-    if work < PARALLEL_MIN_MACS {
+    threads_for_at(work, PARALLEL_MIN_MACS)
+}
+
+/// How many threads a job of `work` multiply–adds should use, giving each at least `min`.
+pub(crate) fn threads_for_at(work: usize, min: usize) -> usize {
+    if work < min {
         1
     } else {
-        num_threads().min(work / PARALLEL_MIN_MACS).max(1)
+        num_threads().min(work / min).max(1)
     }
 }
 

@@ -19,6 +19,13 @@ use crate::autograd::{Context, Function, Grads};
 use crate::tensor::{Values, pool};
 use crate::{Float, Tensor, parallel};
 
+/// Multiply–adds of a batch from which its images are split across threads (at least this
+/// many per thread). Lower than a single product's threshold (`PARALLEL_MIN_MACS`): images
+/// are independent, so the threads share no packed operand and wait for each other only at
+/// the end. The digits CNN's 32 images of 16 → 32 channels (9.4M per product) took 8–15%
+/// less time per two-thread training step split than whole (Zen 5).
+const SPLIT_MIN_MACS: usize = 2 << 20;
+
 /// The sizes of one convolution: input `[n, c, h, w]`, weight `[o, c/groups, kh, kw]`,
 /// output `[n, o, oh, ow]`.
 #[derive(Clone, Copy, Debug)]
@@ -96,7 +103,8 @@ impl Conv {
     /// splitting while each image's products are too small to split themselves.
     fn image_ranges(&self) -> Vec<Range<usize>> {
         let per_image = self.o * self.k() * self.l();
-        let threads = parallel::threads_for(self.n * per_image).min(self.n.max(1));
+        let threads =
+            parallel::threads_for_at(self.n * per_image, SPLIT_MIN_MACS).min(self.n.max(1));
         if threads <= 1 || per_image >= parallel::PARALLEL_MIN_MACS {
             return std::iter::once(0..self.n).collect();
         }
