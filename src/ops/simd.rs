@@ -103,6 +103,20 @@ dispatch! {
     }
 }
 
+dispatch! {
+    /// `f(w[i], g[i], m[i], v[i])` for every i (all four exactly as long as `w`): an
+    /// optimizer's update of a parameter from its gradient and two running moments.
+    fn update_with_moments / update_with_moments_fast / update_with_moments_plain
+        <T: Element, F: Fn(&mut T, T, &mut T, &mut T)>(
+            w: &mut [T], g: &[T], m: &mut [T], v: &mut [T], f: F
+        ) -> () {
+        debug_assert!(g.len() == w.len() && m.len() == w.len() && v.len() == w.len());
+        for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+            f(w, g, m, v);
+        }
+    }
+}
+
 /// `out.extend(x.iter().map(f))`, with the loop compiled for AVX2 + FMA when available.
 #[inline(always)]
 pub(crate) fn extend_mapped<T: Element, U: Element>(x: &[T], out: &mut Vec<U>, f: impl Fn(T) -> U) {
@@ -509,6 +523,27 @@ mod tests {
             shifted_log_sum_plain(&x).1.to_bits(),
             "logsumexp"
         );
+
+        // An Adam step: products, sums, a square root and a quotient per element.
+        let adam = |w: &mut f32, g: f32, m: &mut f32, v: &mut f32| {
+            *m += 0.1 * (g - *m);
+            *v = *v * 0.999 + 0.001 * g * g;
+            *w += -0.01 * *m / (v.sqrt() / 0.3 + 1e-8);
+        };
+        let g: Vec<f32> = x.iter().map(|v| (v * 1.7).sin()).collect();
+        let mut fast = (
+            x.clone(),
+            x.iter().map(|v| v * 0.01).collect::<Vec<_>>(),
+            x.iter().map(|v| v.abs()).collect::<Vec<_>>(),
+        );
+        let mut plain = fast.clone();
+        for _ in 0..3 {
+            update_with_moments(&mut fast.0, &g, &mut fast.1, &mut fast.2, adam);
+            update_with_moments_plain(&mut plain.0, &g, &mut plain.1, &mut plain.2, adam);
+        }
+        assert_eq!(bits(&fast.0), bits(&plain.0), "adam");
+        assert_eq!(bits(&fast.1), bits(&plain.1));
+        assert_eq!(bits(&fast.2), bits(&plain.2));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::{
     check_params, or_panic,
 };
 use crate::io::AnyTensor;
+use crate::ops::simd;
 use crate::{Error, Float, Tensor};
 
 /// The first and second moment estimates of one parameter.
@@ -101,11 +102,23 @@ impl<T: Float> AdamCore<T> {
                     .and(&mut s.v)
                     .and(vmax)
                     .for_each(|w, &g, m, v, vmax| update(w, g, m, v, Some(vmax))),
-                None => Zip::from(&mut param)
-                    .and(&grad)
-                    .and(&mut s.m)
-                    .and(&mut s.v)
-                    .for_each(|w, &g, m, v| update(w, g, m, v, None)),
+                None => match (
+                    param.as_slice_mut(),
+                    grad.as_slice(),
+                    s.m.as_slice_mut(),
+                    s.v.as_slice_mut(),
+                ) {
+                    // Contiguous (every parameter but a strided view): one loop compiled
+                    // for the CPU's vectors; the same operations, so the same bits.
+                    (Some(w), Some(g), Some(m), Some(v)) => {
+                        simd::update_with_moments(w, g, m, v, |w, g, m, v| update(w, g, m, v, None))
+                    }
+                    _ => Zip::from(&mut param)
+                        .and(&grad)
+                        .and(&mut s.m)
+                        .and(&mut s.v)
+                        .for_each(|w, &g, m, v| update(w, g, m, v, None)),
+                },
             }
         }
     }
