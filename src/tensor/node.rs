@@ -445,14 +445,11 @@ impl<T: Element> Drop for Node<T> {
         count_live(-1);
         let f = self.made_by.take();
         let view = self.view.take();
-        let rebased = if *self.rebased.get_mut() {
-            self.grad_fn
-                .get_mut()
-                .unwrap_or_else(|e| e.into_inner())
-                .take()
-        } else {
-            None
-        };
+        let rebased = self
+            .grad_fn
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         if f.is_none() && view.is_none() && rebased.is_none() {
             return;
         }
