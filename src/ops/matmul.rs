@@ -305,9 +305,9 @@ const SGEMM_MIN_OUTPUT: usize = 128 * 128;
 const SGEMM_MIN_SIDE: usize = 64;
 
 /// `c (+)= x·y` by a blocked kernel on up to `threads` threads: tapegrad's own for f32 on
-/// CPUs with AVX2 and FMA or AVX-512 (`sgemm.rs`) when the output is large enough, matrixmultiply's
-/// otherwise. (A product too small for tapegrad's kernel has parts too small for it as well,
-/// so `split` hands its parts to matrixmultiply directly.)
+/// CPUs with AVX2 and FMA or AVX-512 (`sgemm.rs`) when the output is large enough,
+/// matrixmultiply's otherwise. (A product too small for tapegrad's kernel has parts too
+/// small for it as well, so `split` hands its parts to matrixmultiply directly.)
 fn blocked<T: Float>(
     x: ArrayView2<'_, T>,
     y: ArrayView2<'_, T>,
