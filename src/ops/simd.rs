@@ -199,6 +199,32 @@ fn has_avx512() -> bool {
     std::arch::is_x86_feature_detected!("avx512f") && has_avx2_fma()
 }
 
+/// One compiled version of a tiled product: `tiled` in `ROWS × COLS` tiles, compiled for
+/// the CPU features `$features`.
+macro_rules! gemm_variant {
+    (
+        $(#[$doc:meta])*
+        $name:ident, $features:literal, $fused:literal, $rows:literal, $cols:literal
+    ) => {
+        $(#[$doc])*
+        ///
+        /// # Safety
+        /// The CPU must support the features it is compiled for.
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        unsafe fn $name<T: Float>(
+            xs: &[T],
+            ys: &[T],
+            cs: &mut [T],
+            k: usize,
+            n: usize,
+            acc: bool,
+        ) {
+            tiled::<T, $fused, $rows, $cols>(xs, ys, cs, k, n, acc)
+        }
+    };
+}
+
 /// Defines `$name`, a product of row-major matrices in register tiles: `ROWS × COLS` tiles
 /// of AVX-512 (`$wide`, 16 vectors of 16 f32: the ISA has 32 registers) or of AVX2 (`$fast`,
 /// 8 vectors of 8 f32 out of 16) when the CPU has them, else the portable loop. Every tile
@@ -232,39 +258,14 @@ macro_rules! gemm_dispatch {
             tiled::<T, $fused, 4, 16>(xs, ys, cs, k, n, acc)
         }
 
-        /// The tiled loop compiled for AVX-512: tiles of eight rows by 32 columns.
-        ///
-        /// # Safety
-        /// The CPU must support AVX-512F, AVX2 and FMA.
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f,avx2,fma")]
-        unsafe fn $wide<T: Float>(
-            xs: &[T],
-            ys: &[T],
-            cs: &mut [T],
-            k: usize,
-            n: usize,
-            acc: bool,
-        ) {
-            tiled::<T, $fused, 8, 32>(xs, ys, cs, k, n, acc)
-        }
-
-        /// The tiled loop compiled for AVX2 and FMA: tiles of four rows by 16 columns.
-        ///
-        /// # Safety
-        /// The CPU must support AVX2 and FMA.
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn $fast<T: Float>(
-            xs: &[T],
-            ys: &[T],
-            cs: &mut [T],
-            k: usize,
-            n: usize,
-            acc: bool,
-        ) {
-            tiled::<T, $fused, 4, 16>(xs, ys, cs, k, n, acc)
-        }
+        gemm_variant!(
+            /// The tiled loop compiled for AVX-512: tiles of eight rows by 32 columns.
+            $wide, "avx512f,avx2,fma", $fused, 8, 32
+        );
+        gemm_variant!(
+            /// The tiled loop compiled for AVX2 and FMA: tiles of four rows by 16 columns.
+            $fast, "avx2,fma", $fused, 4, 16
+        );
     };
 }
 
