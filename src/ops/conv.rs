@@ -22,7 +22,7 @@ use crate::{Float, Tensor, parallel};
 /// Multiply–adds of a batch from which its images are split across threads (at least this
 /// many per thread). Lower than a single product's threshold (`PARALLEL_MIN_MACS`): images
 /// are independent, so the threads share no packed operand and wait for each other only at
-/// the end. The digits CNN's 32 images of 16 → 32 channels (9.4M per product) took 8–15%
+/// the end. The digits CNN's 32 images of 16 → 32 channels (9.4M per product) took 11–15%
 /// less time per two-thread training step split than whole (Zen 5).
 const SPLIT_MIN_MACS: usize = 2 << 20;
 
